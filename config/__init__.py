@@ -1,0 +1,1 @@
+"""Project configuration: settings, URLs, the API root and the schedule."""

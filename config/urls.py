@@ -1,0 +1,11 @@
+"""The URL map: the web shell per app, the REST API under /api/v1."""
+
+from django.urls import include, path
+
+from config.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("pappus.core.urls")),
+]

@@ -1,0 +1,78 @@
+"""Fixtures shared by every app's tests: factories of core rows and the real services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pappus.core.tests.factories import make_member, make_user, make_workspace
+
+REQUIRE_SERVICES = os.environ.get("PAPPUS_REQUIRE_SERVICES") == "1"
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip with the reason shown, or fail in CI where the service is required."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (PAPPUS_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A real Redis (database 15 by default), flushed before the test."""
+    import redis
+
+    url = os.environ.get("PAPPUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        service_unavailable(f"Redis not reachable at {url}")
+    client.flushdb()
+    return url
+
+
+@pytest.fixture
+def postgres_required(settings: Any) -> None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("runs only in the PostgreSQL pass of the suite")
+
+
+@pytest.fixture
+def workspace(db: None) -> Any:
+    return make_workspace()
+
+
+@pytest.fixture
+def member_factory(db: None) -> Callable[..., Any]:
+    return make_member
+
+
+@pytest.fixture
+def user_factory(db: None) -> Callable[..., Any]:
+    return make_user
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, never a downloaded browser (STACK.md)."""
+    executable = os.environ.get("PAPPUS_CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        service_unavailable(f"Chromium not installed at {executable} (Debian: apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
