@@ -25,7 +25,8 @@ def test_creating_a_workspace_is_audited_with_its_hub_and_owner():
     }
     assert events[0].before == {}
     hub = Region.objects.for_workspace(workspace).get()
-    assert hub.is_hub and events[1].object_id == str(hub.pk)
+    assert hub.is_hub
+    assert events[1].object_id == str(hub.pk)
     assert Membership.objects.get(workspace=workspace).role == Role.OWNER
 
 
