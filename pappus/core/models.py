@@ -230,3 +230,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class ProcessKind(models.TextChoices):
+    WORKER = "worker", _("Worker")
+    SCHEDULER = "scheduler", _("Scheduler")
+
+
+class ProcessHeartbeat(models.Model):
+    """A background process's sign of life, refreshed every few seconds; `pappus check` reads it.
+
+    Kept in the database rather than the broker so that both shapes (SQLite embedded, PostgreSQL
+    with Redis) answer the same question the same way. One row per (kind, host, pid).
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ProcessKind.choices)
+    host = models.CharField(_("host"), max_length=255)
+    pid = models.PositiveIntegerField(_("process id"))
+    threads = models.PositiveSmallIntegerField(_("worker threads"), default=0)
+    started_at = models.DateTimeField(_("started"))
+    seen_at = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        verbose_name = _("process heartbeat")
+        verbose_name_plural = _("process heartbeats")
+        ordering = ("kind", "host", "pid")
+        constraints = (models.UniqueConstraint(fields=("kind", "host", "pid"), name="heartbeat_unique_process"),)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.host}:{self.pid}"
