@@ -11,8 +11,23 @@ from django.utils import timezone, translation
 from pappus.core import selectors
 
 
+def _activate_time_zone(name: str) -> bool:
+    if not name:
+        return False
+    try:
+        timezone.activate(zoneinfo.ZoneInfo(name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 class UserPreferencesMiddleware:
-    """Activate the signed-in user's language and time zone (else the workspace's, else UTC)."""
+    """Activate the signed-in user's language and time zone.
+
+    A signed-in user's saved language wins over the browser's cookie and Accept-Language: the
+    language switch saves it, so it follows them to every device. Without one, LocaleMiddleware's
+    choice stands. The time zone falls back to the current workspace's (see below), else UTC.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -20,15 +35,10 @@ class UserPreferencesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            if user.language and not request.COOKIES.get("django_language"):
+            if user.language:
                 translation.activate(user.language)
                 request.LANGUAGE_CODE = translation.get_language()
-            zone_name = user.time_zone or (user.last_workspace.time_zone if user.last_workspace_id else "")
-            if zone_name:
-                try:
-                    timezone.activate(zoneinfo.ZoneInfo(zone_name))
-                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                    timezone.deactivate()
+            _activate_time_zone(user.time_zone)
         try:
             return self.get_response(request)
         finally:
@@ -36,11 +46,18 @@ class UserPreferencesMiddleware:
 
 
 class CurrentWorkspaceMiddleware:
-    """Resolve ``request.membership`` (and its workspace) from the session, lazily checked."""
+    """Resolve ``request.membership`` (and its workspace) from the session.
+
+    A user without a time zone of their own sees times in the current workspace's zone.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = selectors.current_membership(request)  # type: ignore[attr-defined]
+        membership = selectors.current_membership(request)
+        request.membership = membership  # type: ignore[attr-defined]
+        user = getattr(request, "user", None)
+        if membership is not None and user is not None and not user.time_zone:
+            _activate_time_zone(membership.workspace.time_zone)
         return self.get_response(request)

@@ -154,3 +154,31 @@ def membership_change_role(*, actor: Actor, membership: Membership, target: Memb
         after=audit.snapshot(target),
     )
     return target
+
+
+USER_PROFILE_FIELDS = ("full_name", "language", "time_zone")
+
+
+@transaction.atomic
+def user_update_profile(*, actor: Actor, user: User, **values: Any) -> User:
+    """Change a user's own name, interface language or time zone (audited outside any workspace)."""
+    before = audit.snapshot(user, USER_PROFILE_FIELDS)
+    for name, value in values.items():
+        if name not in USER_PROFILE_FIELDS:
+            raise ValueError(f"unknown profile field: {name}")
+        setattr(user, name, value)
+    user.full_clean(exclude=["password", "email", "last_workspace"])
+    user.save(update_fields=list(values))
+    after = audit.snapshot(user, USER_PROFILE_FIELDS)
+    if before != after:
+        audit.record(actor, "user.update", workspace=None, target=user, before=before, after=after)
+    return user
+
+
+def user_remember_workspace(*, user: User, membership: Membership) -> None:
+    """Remember the workspace a user switched to, for their next sign-in (a preference, not audited)."""
+    if membership.user_id != user.pk or not membership.is_active:
+        raise Membership.DoesNotExist("the membership belongs to another user")
+    if user.last_workspace_id != membership.workspace_id:
+        user.last_workspace_id = membership.workspace_id
+        user.save(update_fields=["last_workspace"])
