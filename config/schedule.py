@@ -1,1 +1,20 @@
-"""Every periodic job in one place (STYLE.md habit 4). Imported by the scheduler at start."""
+"""Every periodic job in one place (STYLE.md habit 4). Imported by every consumer at start.
+
+A periodic job is a thin function that calls a service; the cron fields are
+``minute hour day month day_of_week`` in UTC. Only a consumer with periodic jobs on (`pappus
+scheduler`, `pappus serve`, or `pappus worker --periodic`) enqueues them, once per due minute;
+any worker runs them. Keep them idempotent: a late or repeated run must do no harm.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from pappus.core import health
+from pappus.core.jobs import periodic_job
+
+
+@periodic_job(name="core.prune_heartbeats", cron="17 3 * * *", time_limit=60)
+def prune_heartbeats() -> None:
+    """Forget processes that have not been seen for a week (stopped or moved workers)."""
+    health.heartbeats_prune(older_than=datetime.timedelta(days=7))

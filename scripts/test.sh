@@ -5,6 +5,9 @@ set -euo pipefail
 BIN="${VENV:-.venv}/bin"
 PG_URL="${PAPPUS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/pappus}"
 export PAPPUS_TEST_REDIS_URL="${PAPPUS_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+# PostgreSQL requires a secret key, and the settings package checks it before config/settings/test.py
+# can set one (importing config.settings.test runs config/settings/__init__.py first).
+export PAPPUS_SECRET_KEY="${PAPPUS_SECRET_KEY:-test-only-secret-key-not-for-production-use-0123456789}"
 mkdir -p test-artifacts
 
 echo "== suite on SQLite"
