@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "ninja",
     "huey.contrib.djhuey",
     "pappus.core",
+    "pappus.listening",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,374 @@
+"""The ingestion pipeline as pure batch stages: normalize → dedupe → enrich → match topics.
+
+Each stage takes a batch and returns a batch, touches no database and keeps every item
+accounted for: an item leaves a stage as a mention, a duplicate or a rejection with its
+reason, never silently. Storing is the one stage with a database; it lives in
+:func:`pappus.listening.services.ingest_items`, which calls these stages in order.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import importlib
+import importlib.util
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from pappus.listening.query import CompiledQuery, QueryIndex, QuerySyntaxError, compile_query, prepare, tokenize_text
+
+logger = logging.getLogger(__name__)
+
+MAXIMUM_TEXT_CHARACTERS: Final = 100_000
+MAXIMUM_TITLE_CHARACTERS: Final = 500
+MAXIMUM_URL_CHARACTERS: Final = 2000
+MAXIMUM_EXTERNAL_ID_CHARACTERS: Final = 500
+MINIMUM_TOKENS_FOR_CLUSTERING: Final = 4
+
+# PostgreSQL refuses NUL in text and JSON, and no database takes lone surrogates.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_URL = re.compile(r"https?://\S+")
+_REPOST_PREFIX = re.compile(r"^\s*(?:rt|via)\s+@[\w.]+:?\s*", re.IGNORECASE)
+
+
+class ItemRejectedError(Exception):
+    """Raised by a mapper or a check: the item cannot become a mention, for ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(slots=True, kw_only=True)
+class NormalizedMention:
+    """A mention before it is stored: the fields of :class:`pappus.listening.models.Mention`."""
+
+    network: str
+    external_id: str
+    text: str = ""
+    title: str = ""
+    url: str = ""
+    author_handle: str = ""
+    author_name: str = ""
+    author_followers: int | None = None
+    author_url: str = ""
+    language: str = ""
+    published_at: datetime.datetime | None = None
+    like_count: int = 0
+    share_count: int = 0
+    comment_count: int = 0
+    view_count: int = 0
+    reach_estimate: int | None = None
+    parent_external_id: str = ""
+    country: str = ""
+    media: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+    # Filled by later stages.
+    content_hash: str = ""
+    enrichment_status: str = "pending"
+    enrichment_model: str = ""
+    sentiment: str = ""
+    sentiment_score: float | None = None
+    intent: str = ""
+    toxicity: float | None = None
+    topic_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An item that could not go on, with the stage and the reason, and its raw payload."""
+
+    stage: str
+    reason: str
+    raw: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Batch:
+    """Items on their way: ``received == len(mentions) + duplicates + len(rejections)`` at every stage."""
+
+    received: int
+    mentions: list[NormalizedMention] = field(default_factory=list)
+    duplicates: list[NormalizedMention] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.received == len(self.mentions) + len(self.duplicates) + len(self.rejections)
+
+
+type Mapper = Callable[[Mapping[str, Any]], NormalizedMention]
+type Analyzer = Callable[[list[str]], Sequence[Any]]
+
+
+def clean_text(value: str) -> str:
+    return _UNSTORABLE.sub("", value)
+
+
+def clean_payload(value: Any) -> Any:
+    """``value`` with every string made storable (no NUL, no lone surrogate), JSON types only."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, Mapping):
+        return {clean_text(str(key)): clean_payload(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_payload(item) for item in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return clean_text(str(value))
+
+
+def _check(mention: NormalizedMention) -> NormalizedMention:
+    """Storable fields or :class:`ItemRejectedError` with a reason a person can act on."""
+    for name in ("text", "title", "url", "author_handle", "author_name", "author_url", "external_id"):
+        setattr(mention, name, clean_text(getattr(mention, name)).strip())
+    if not mention.external_id:
+        raise ItemRejectedError("the item has no id: expected an id, guid or link")
+    if len(mention.external_id) > MAXIMUM_EXTERNAL_ID_CHARACTERS:
+        mention.external_id = "sha256:" + hashlib.sha256(mention.external_id.encode()).hexdigest()
+    if not mention.text and not mention.title:
+        raise ItemRejectedError("the item is empty: expected a title or some text")
+    if len(mention.text) > MAXIMUM_TEXT_CHARACTERS:
+        raise ItemRejectedError(
+            f"the item is oversized: {len(mention.text)} characters of text, the limit is {MAXIMUM_TEXT_CHARACTERS}"
+        )
+    if len(mention.title) > MAXIMUM_TITLE_CHARACTERS:
+        mention.title = mention.title[: MAXIMUM_TITLE_CHARACTERS - 1] + "…"
+    for name in ("url", "author_url"):
+        value = getattr(mention, name)
+        if value and not value.lower().startswith(("http://", "https://")):
+            setattr(mention, name, "")  # javascript:, data: and relative links are not kept
+        elif len(value) > MAXIMUM_URL_CHARACTERS:
+            raise ItemRejectedError(f"the {name.replace('_', ' ')} is longer than {MAXIMUM_URL_CHARACTERS} characters")
+    if mention.published_at is not None and mention.published_at.tzinfo is None:
+        mention.published_at = mention.published_at.replace(tzinfo=datetime.UTC)
+    mention.author_handle = mention.author_handle.removeprefix("@")[:200]
+    mention.author_name = mention.author_name[:300]
+    mention.country = mention.country.upper()[:2] if len(mention.country) == 2 and mention.country.isalpha() else ""
+    mention.language = mention.language.strip().lower()[:16]
+    mention.raw = clean_payload(mention.raw)
+    mention.media = clean_payload(mention.media)
+    return mention
+
+
+_INTEGER_FIELDS: Final = ("like_count", "share_count", "comment_count", "view_count")
+_OPTIONAL_INTEGER_FIELDS: Final = ("author_followers", "reach_estimate")
+_TEXT_FIELDS: Final = (
+    "text",
+    "title",
+    "url",
+    "author_handle",
+    "author_name",
+    "author_url",
+    "language",
+    "parent_external_id",
+    "country",
+)
+
+
+def _count_value(item: Mapping[str, Any], name: str) -> int | None:
+    value = item.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str | float):
+        raise ItemRejectedError(f"{name} must be a whole number, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError as error:
+        raise ItemRejectedError(f"{name} must be a whole number, got {value!r}") from error
+    if number < 0:
+        raise ItemRejectedError(f"{name} cannot be negative, got {number}")
+    return number
+
+
+def parse_timestamp(value: Any, name: str = "published_at") -> datetime.datetime | None:
+    """An ISO 8601 timestamp (UTC when no offset is given), or None when empty."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ItemRejectedError(f"{name} is not an ISO 8601 time: {value!r}") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def map_normalized(item: Mapping[str, Any], *, network: str = "") -> NormalizedMention:
+    """A mention from a dict that already uses the Mention field names (webhooks, NDJSON imports)."""
+    external_id = item.get("external_id") or item.get("id") or item.get("url") or ""
+    mention = NormalizedMention(
+        network=str(item.get("network") or network or "unknown")[:40],
+        external_id=str(external_id),
+        published_at=parse_timestamp(item.get("published_at")),
+        media=list(item.get("media") or []),
+    )
+    for name in _TEXT_FIELDS:
+        value = item.get(name)
+        if value is not None and not isinstance(value, str | int | float):
+            raise ItemRejectedError(f"{name} must be text, got {type(value).__name__}")
+        setattr(mention, name, "" if value is None else str(value))
+    for name in _INTEGER_FIELDS:
+        setattr(mention, name, _count_value(item, name) or 0)
+    for name in _OPTIONAL_INTEGER_FIELDS:
+        setattr(mention, name, _count_value(item, name))
+    return mention
+
+
+# --- stage 1: normalize ------------------------------------------------------------------
+
+
+def normalize(items: Sequence[Mapping[str, Any]], mapper: Mapper) -> Batch:
+    """Map raw items to mentions; an item that fails becomes a rejection and the rest go on."""
+    batch = Batch(received=len(items))
+    for item in items:
+        try:
+            mention = _check(mapper(item))
+        except ItemRejectedError as rejected:
+            batch.rejections.append(Rejection("normalize", rejected.reason, clean_payload(dict(item))))
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            reason = f"the item could not be read: {type(error).__name__}: {error}"
+            batch.rejections.append(Rejection("normalize", reason, clean_payload(dict(item))))
+        else:
+            if not mention.raw:
+                mention.raw = clean_payload(dict(item))
+            batch.mentions.append(mention)
+    return batch
+
+
+# --- stage 2: dedupe -----------------------------------------------------------------------
+
+
+def content_hash(text: str, title: str = "") -> str:
+    """A key shared by near-duplicates and reposts: case, accents, punctuation, links and
+    ``RT @someone:`` prefixes do not count. Empty for texts too short to cluster safely."""
+    body = _URL.sub(" ", _REPOST_PREFIX.sub("", text or title))
+    tokens = tokenize_text(body)
+    if len(tokens) < MINIMUM_TOKENS_FOR_CLUSTERING:
+        return ""
+    return hashlib.blake2b(" ".join(tokens).encode(), digest_size=12).hexdigest()
+
+
+def dedupe(batch: Batch, already_stored: Callable[[Iterable[str]], set[str]]) -> Batch:
+    """Drop exact duplicates (same external id, in the batch or already stored) and give each
+    mention its ``content_hash`` so near-duplicates can be clustered when stored.
+
+    ``already_stored`` answers which of the given external ids this source has stored.
+    """
+    stored = already_stored([mention.external_id for mention in batch.mentions])
+    seen: set[str] = set()
+    unique: list[NormalizedMention] = []
+    for mention in batch.mentions:
+        if mention.external_id in stored or mention.external_id in seen:
+            batch.duplicates.append(mention)
+            continue
+        seen.add(mention.external_id)
+        mention.content_hash = content_hash(mention.text, mention.title)
+        unique.append(mention)
+    batch.mentions = unique
+    return batch
+
+
+# --- stage 3: enrich -----------------------------------------------------------------------
+
+UNAVAILABLE_MODEL: Final = "unavailable: pappus.nlp is not installed yet"
+
+
+def _nlp_analyze() -> Analyzer | None:
+    """``pappus.nlp.analyze`` when that module exists, else None (enrichment is then marked unavailable)."""
+    if importlib.util.find_spec("pappus.nlp") is None:
+        return None
+    module = importlib.import_module("pappus.nlp")
+    analyze = getattr(module, "analyze", None)
+    return analyze if callable(analyze) else None
+
+
+def _value(analysis: Any, name: str) -> Any:
+    if isinstance(analysis, Mapping):
+        return analysis.get(name)
+    return getattr(analysis, name, None)
+
+
+def enrich(batch: Batch, analyze: Analyzer | Literal["auto"] | None = "auto") -> Batch:
+    """Language, sentiment, intent and toxicity from ``pappus.nlp.analyze(texts)``.
+
+    Until ``pappus.nlp`` lands this is a documented placeholder: every mention is marked
+    ``unavailable`` (the interface says so to users) and keeps the language its source gave.
+    ``"auto"`` looks the function up; pass one to use another, or None for the placeholder.
+    If the analyzer fails, the mentions stay ``pending`` (``pappus reprocess`` picks them up
+    later) and are stored all the same: a broken model never loses mentions.
+    """
+    function = _nlp_analyze() if isinstance(analyze, str) else analyze
+    if not batch.mentions:
+        return batch
+    if function is None:
+        for mention in batch.mentions:
+            mention.enrichment_status = "unavailable"
+            mention.enrichment_model = UNAVAILABLE_MODEL
+        return batch
+    try:
+        analyses = list(function([mention.text or mention.title for mention in batch.mentions]))
+        if len(analyses) != len(batch.mentions):
+            raise ValueError(f"{len(analyses)} analyses for {len(batch.mentions)} texts")
+    except Exception:
+        logger.exception("listening.enrich.failed", extra={"mentions": len(batch.mentions)})
+        return batch
+    for mention, analysis in zip(batch.mentions, analyses, strict=True):
+        language = _value(analysis, "language")
+        if language and language != "unknown":  # an unsure model keeps the source's language
+            mention.language = str(language)[:16]
+        mention.sentiment = str(_value(analysis, "sentiment") or "")[:10]
+        score = _value(analysis, "sentiment_score")
+        mention.sentiment_score = float(score) if score is not None else None
+        mention.intent = str(_value(analysis, "intent") or "")[:40]
+        toxicity = _value(analysis, "toxicity")
+        mention.toxicity = float(toxicity) if toxicity is not None else None
+        mention.enrichment_status = "done"
+        mention.enrichment_model = str(_value(analysis, "model") or "pappus.nlp")[:100]
+    return batch
+
+
+# --- stage 4: match topics -------------------------------------------------------------------
+
+
+def build_topic_index(topics: Iterable[tuple[int, str]]) -> QueryIndex[int]:
+    """The index of ``(topic id, query)`` pairs; a query that no longer parses is left out."""
+    index: QueryIndex[int] = QueryIndex()
+    for topic_id, text in topics:
+        try:
+            compiled: CompiledQuery = compile_query(text)
+        except QuerySyntaxError:
+            continue  # saved queries are validated; one edited in the database by hand is skipped
+        index.add(topic_id, compiled)
+    return index
+
+
+def match_topics(batch: Batch, index: QueryIndex[int], sources: Sequence[str] = ()) -> Batch:
+    """Set ``topic_ids`` of each mention to the topics whose query it matches."""
+    for mention in batch.mentions:
+        document = prepare(
+            f"{mention.title}\n{mention.text}",
+            language=mention.language,
+            sources=(*sources, mention.network),
+            author=mention.author_handle,
+            country=mention.country,
+        )
+        mention.topic_ids = index.match(document)
+    return batch
+
+
+def run_stages(
+    items: Sequence[Mapping[str, Any]],
+    *,
+    mapper: Mapper,
+    already_stored: Callable[[Iterable[str]], set[str]],
+    index: QueryIndex[int],
+    sources: Sequence[str] = (),
+    analyze: Analyzer | Literal["auto"] | None = "auto",
+) -> Batch:
+    """Every pure stage in order; the result is ready to store."""
+    batch = normalize(items, mapper)
+    batch = dedupe(batch, already_stored)
+    batch = enrich(batch, analyze)
+    return match_topics(batch, index, sources)
