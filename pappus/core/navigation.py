@@ -33,6 +33,7 @@ ENTRIES: list[NavigationEntry] = [
     NavigationEntry(_("Regions"), "core:regions", Action.WORKSPACE_VIEW),
     NavigationEntry(_("Audit log"), "core:audit", Action.AUDIT_VIEW),
     NavigationEntry(_("Settings"), "core:settings", Action.WORKSPACE_MANAGE),
+    NavigationEntry(_("API tokens"), "core:api_tokens", Action.API_TOKENS_MANAGE),
 ]
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from pappus.core import views
+from pappus.core import token_views, views
 
 app_name = "core"
 
@@ -22,5 +22,6 @@ urlpatterns = [
     path("settings/", views.workspace_settings, name="settings"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
+    path("api-tokens/", token_views.api_tokens, name="api_tokens"),
     path("healthz", views.health, name="health"),
 ]
