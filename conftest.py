@@ -56,7 +56,7 @@ def user_factory(db: None) -> Callable[..., Any]:
     return make_user
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's Chromium, never a downloaded browser (STACK.md)."""
     executable = os.environ.get("PAPPUS_CHROMIUM", "/usr/bin/chromium")

@@ -408,18 +408,20 @@ def describe_changes(event: AuditEvent) -> list[FieldChange]:
     after = event.after if isinstance(event.after, dict) else {}
     changes = []
     for name in [*before, *(key for key in after if key not in before)]:
-        label = name
+        label, choices = name, {}
         if model is not None:
             try:
                 field = model._meta.get_field(name.removesuffix("_id"))
-                label = str(getattr(field, "verbose_name", name))
             except FieldDoesNotExist:
                 pass
+            else:
+                label = str(getattr(field, "verbose_name", name))
+                choices = {str(value): str(text) for value, text in getattr(field, "flatchoices", None) or []}
         changes.append(
             FieldChange(
-                label=label,
-                before=_readable(before.get(name)),
-                after=_readable(after.get(name)),
+                label=label[:1].upper() + label[1:],
+                before=_readable(choices.get(str(before.get(name)), before.get(name))),
+                after=_readable(choices.get(str(after.get(name)), after.get(name))),
                 had_before=name in before,
                 has_after=name in after,
             )

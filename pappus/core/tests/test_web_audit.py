@@ -83,7 +83,21 @@ def test_audit_log_shows_before_and_after_with_field_names(history):
     assert event_rows(html) == ["Workspace settings changed"]
     changes = re.findall(r"<dt>([^<]+)</dt>\s*<dd>(.*?)</dd>", html, re.S)
     readable = {label: re.sub(r"<[^>]+>", "", value).split() for label, value in changes}
-    assert readable == {"name": ["Nordlys", "→", "Nordlys", "AS"], "currency": ["EUR", "→", "NOK"]}
+    assert readable == {"Name": ["Nordlys", "→", "Nordlys", "AS"], "Currency": ["EUR", "→", "NOK"]}
+
+
+def test_audit_log_shows_choice_values_by_their_translated_names(history):
+    owner = history["owner"]
+    target = make_member(history["workspace"], role=Role.DESIGNER)
+    services.membership_change_role(actor=Actor(user=owner.user), membership=owner, target=target, role=Role.ANALYST)
+    owner.user.language = "ru"
+    owner.user.save()
+
+    html = signed_in(owner).get(reverse("core:audit"), {"action": "membership.update"}).content.decode()
+
+    changes = re.findall(r"<dt>([^<]+)</dt>\s*<dd>(.*?)</dd>", html, re.S)
+    readable = {label: " ".join(re.sub(r"<[^>]+>", "", value).split()) for label, value in changes}
+    assert readable == {"Роль": "Дизайнер / копирайтер → Аналитик"}
 
 
 def test_audit_log_filters_by_actor(history):
