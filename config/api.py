@@ -7,13 +7,15 @@ workspace, and a 500 never carries a traceback (it is logged instead).
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
+from django.urls import URLPattern, URLResolver
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError
@@ -24,7 +26,35 @@ from pappus.core.api import router as core_router
 
 logger = logging.getLogger("pappus.api")
 
-api = NinjaAPI(
+
+class PappusApi(NinjaAPI):
+    """NinjaAPI whose 405 answers (given by ninja's path views, outside its error handling) are JSON too."""
+
+    @property
+    def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _json_method_not_allowed(pattern.callback)
+        return patterns, app_name, namespace
+
+
+def _json_method_not_allowed(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    @functools.wraps(view)  # keeps ninja's csrf_exempt marker
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            response = _error(
+                request, 405, _("This path does not support the method %(method)s.") % {"method": request.method}
+            )
+            response["Allow"] = allowed
+        return response
+
+    return wrapped
+
+
+api = PappusApi(
     title="Pappus API",
     version="1.0.0",
     description=(

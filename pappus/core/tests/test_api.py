@@ -109,6 +109,20 @@ def test_a_session_alone_does_not_authenticate_the_api():
     assert browser.get(f"{BASE}/me").status_code == 401
 
 
+def test_writes_with_a_token_need_no_csrf_cookie():
+    membership = make_member(role=Role.ADMIN)
+    strict = Client(enforce_csrf_checks=True)
+
+    response = strict.post(
+        f"{BASE}/regions",
+        json.dumps({"name": "Iceland"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for(membership)}"},
+    )
+
+    assert response.status_code == 201
+
+
 def test_me_describes_the_user_the_role_and_what_it_allows():
     client, membership = client_for(Role.AGENCY)
 
@@ -560,6 +574,16 @@ def test_an_unknown_path_is_404_in_the_error_format():
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_an_unsupported_method_is_405_in_the_error_format():
+    client, _ = client_for(Role.OWNER)
+
+    response = client.client.put(f"{BASE}/regions", "{}", content_type="application/json", headers=client.headers)
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": "This path does not support the method PUT."}
+    assert set(response["Allow"].split(", ")) == {"GET", "POST"}
 
 
 def test_a_path_id_out_of_range_is_422_naming_it():
