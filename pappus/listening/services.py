@@ -525,3 +525,31 @@ def rejected_item_retry(
         after={"run": run.pk, "resolved": item.resolved_at is not None},
     )
     return run
+
+
+def rejected_fetches_resolve(source: Source) -> int:
+    """After a good poll, the source's earlier unreadable documents count as resolved."""
+    return (
+        RejectedItem.objects.for_workspace(source.workspace_id)
+        .filter(source=source, stage="fetch", resolved_at__isnull=True)
+        .update(resolved_at=timezone.now())
+    )
+
+
+@transaction.atomic
+def sources_claim_due(*, limit: int = 100) -> list[int]:
+    """Claim up to ``limit`` polled sources that are due, so that no other scheduler run takes them.
+
+    Each claimed source's next poll moves one interval on; the poll itself sets it again
+    from its outcome (the interval after a success, backoff after a failure).
+    """
+    now = timezone.now()
+    due = list(
+        Source.objects.select_for_update(skip_locked=True)
+        .filter(is_active=True, kind=SourceKind.RSS, next_poll_at__lte=now)
+        .order_by("next_poll_at")[:limit]
+    )
+    for source in due:
+        source.next_poll_at = now + datetime.timedelta(seconds=source.poll_interval_seconds)
+    Source.objects.bulk_update(due, ["next_poll_at"])
+    return [source.pk for source in due]
