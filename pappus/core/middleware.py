@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
@@ -48,7 +49,8 @@ class UserPreferencesMiddleware:
 class CurrentWorkspaceMiddleware:
     """Resolve ``request.membership`` (and its workspace) from the session.
 
-    A user without a time zone of their own sees times in the current workspace's zone.
+    A user without a time zone or language of their own gets the current workspace's (unless
+    the browser was switched to a language with the language switch).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -58,6 +60,10 @@ class CurrentWorkspaceMiddleware:
         membership = selectors.current_membership(request)
         request.membership = membership  # type: ignore[attr-defined]
         user = getattr(request, "user", None)
-        if membership is not None and user is not None and not user.time_zone:
-            _activate_time_zone(membership.workspace.time_zone)
+        if membership is not None and user is not None:
+            if not user.time_zone:
+                _activate_time_zone(membership.workspace.time_zone)
+            if not user.language and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+                translation.activate(membership.workspace.default_language)
+                request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

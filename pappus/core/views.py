@@ -196,11 +196,16 @@ def profile(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _apply_validation_error(form, error)
         else:
-            language = form.cleaned_data["language"] or settings.LANGUAGE_CODE
-            translation.activate(language)
+            language = form.cleaned_data["language"]
+            membership: Membership | None = getattr(request, "membership", None)
+            # The confirmation is shown in the language the next page will have.
+            translation.activate(language or (membership.workspace.default_language if membership else "en"))
             messages.success(request, _("Your profile has been saved."))
             response = redirect("core:profile")
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE)
+            if language:
+                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE)
+            else:
+                response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
             return response
     context = {"form": form, "page_title": _("Your profile"), "time_zone_names": time_zone_names()}
     return render(request, "core/profile.html", context, status=400 if form.errors else 200)

@@ -40,6 +40,7 @@ def two_workspaces(transactional_db):
 
 def sign_in(page, live_server, email: str) -> None:
     page.goto(f"{live_server.url}/login/")
+    screenshot(page, f"00-login-{page.viewport_size['width'] if page.viewport_size else 0}")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

@@ -3,6 +3,7 @@ the navigation per role, and the workspace pages with their forms."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -581,3 +582,35 @@ def test_layout_loads_htmx_alpine_and_puts_the_csrf_token_on_body():
     assert '<script defer src="/static/vendor/alpine.min.js"></script>' in html
     assert re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"[A-Za-z0-9]+\"\}'", html)
     assert '<link rel="stylesheet" href="/static/css/pappus.css">' in html
+
+
+def test_without_a_language_of_their_own_a_user_gets_the_workspaces_default():
+    workspace = make_workspace(name="Nordlys", default_language="nb")
+    member = make_member(workspace, role=Role.ANALYST)
+    client = signed_in(member)
+
+    assert "Oversikt" in nav_labels(client.get(reverse("core:home")).content.decode())
+
+    # Choosing "workspace default" on the profile page drops an earlier language switch.
+    client.post(reverse("core:language"), {"language": "ru"})
+    assert "Главная" in nav_labels(client.get(reverse("core:home")).content.decode())
+    response = client.post(reverse("core:profile"), {"full_name": "", "language": "", "time_zone": ""}, follow=True)
+    assert "Profilen din er lagret." in response.content.decode()
+    assert "Oversikt" in nav_labels(response.content.decode())
+
+
+def test_times_are_shown_in_the_users_time_zone_else_the_workspaces():
+    workspace = make_workspace(name="Nordlys", time_zone="Asia/Shanghai")
+    owner = owner_of(workspace)
+    AuditEvent.objects.for_workspace(workspace).update(
+        created_at=datetime.datetime(2026, 3, 1, 23, 30, tzinfo=datetime.UTC)
+    )
+    client = signed_in(owner)
+
+    in_shanghai = client.get(reverse("core:home")).content.decode()
+    owner.user.time_zone = "Europe/Oslo"
+    owner.user.save()
+    in_oslo = client.get(reverse("core:home")).content.decode()
+
+    assert 'datetime="2026-03-02T07:30:00+08:00"' in in_shanghai
+    assert 'datetime="2026-03-02T00:30:00+01:00"' in in_oslo
