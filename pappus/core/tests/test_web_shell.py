@@ -614,3 +614,17 @@ def test_times_are_shown_in_the_users_time_zone_else_the_workspaces():
 
     assert 'datetime="2026-03-02T07:30:00+08:00"' in in_shanghai
     assert 'datetime="2026-03-02T00:30:00+01:00"' in in_oslo
+
+
+def test_team_page_query_count_does_not_grow_with_members(django_assert_max_num_queries):
+    workspace = make_workspace()
+    regions = [make_region(workspace, name=f"Region {number}") for number in range(3)]
+    for _ in range(25):
+        make_member(workspace, role=Role.ANALYST).regions.set(regions)
+    client = signed_in(owner_of(workspace))
+    client.get(reverse("core:members"))
+
+    # session, user, membership, members, their regions, switcher, the regions of the form
+    with django_assert_max_num_queries(7):
+        html = client.get(reverse("core:members")).content.decode()
+    assert html.count("Region 0, Region 1, Region 2") == 25
