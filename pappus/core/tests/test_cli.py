@@ -218,3 +218,38 @@ def test_serve_runs_web_jobs_and_scheduler_in_one_process(tmp_path):
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_one_scheduler_only(tmp_path):
+    """`pappus scheduler` is seen by `pappus check`, a second one is refused, SIGTERM stops it cleanly."""
+    import time
+
+    assert pappus("migrate", data_dir=tmp_path).returncode == 0
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PAPPUS_DATA_DIR": str(tmp_path),
+    }
+    log = tmp_path / "scheduler.log"
+    with log.open("wb") as output:
+        scheduler = subprocess.Popen([str(BIN / "pappus"), "scheduler"], env=environment, stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + 60
+        while "OK   scheduler: 1 alive" not in (check := pappus("check", data_dir=tmp_path)).stdout:
+            assert scheduler.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, check.stdout + log.read_text()
+            time.sleep(0.5)
+        assert f":{scheduler.pid} (seen" in check.stdout
+        assert "FAIL worker: none running" in check.stdout  # a scheduler runs no jobs
+        second = pappus("scheduler", data_dir=tmp_path)
+        assert second.returncode == 1
+        assert _one_line(second).startswith(
+            f"pappus: another scheduler is alive ({socket.gethostname()}:{scheduler.pid})"
+        )
+        scheduler.terminate()
+        assert scheduler.wait(timeout=40) == 0, log.read_text()
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+            scheduler.wait()
