@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -39,6 +40,8 @@ def _environment(settings, redis_url: str, data_dir: Path) -> dict[str, str]:
         "PAPPUS_SECRET_KEY": "worker-test-secret-key-0123456789-0123456789",
         "PAPPUS_DATA_DIR": str(data_dir),
         "PAPPUS_WORKER_THREADS": "4",
+        # A queue of its own, so no other test's jobs or flushes meet these workers.
+        "PAPPUS_QUEUE_NAME": f"pappus-test-{uuid.uuid4().hex[:8]}",
     }
 
 
