@@ -416,6 +416,14 @@ def member_update(request: HttpRequest, member_id: ObjectId, payload: MemberPatc
     )
 
 
+@router.delete("/members/{member_id}", response={204: None, **error_responses(400, 404)}, summary="Remove a member")
+def member_delete(request: HttpRequest, member_id: ObjectId) -> Status[None]:
+    membership = member_of(request, Action.MEMBERS_MANAGE)
+    target = selectors.members_of(membership.workspace).get(pk=member_id)
+    services.membership_remove(actor=actor_of(request, membership), membership=membership, target=target)
+    return Status(204, None)
+
+
 @router.get(
     "/audit-events", response={200: list[AuditEventOut], **error_responses()}, summary="The audit log, newest first"
 )

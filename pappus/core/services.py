@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from pappus.core import audit
 from pappus.core.audit import Actor
@@ -135,6 +137,15 @@ def membership_add(
     return new
 
 
+def _ensure_an_owner_remains(target: Membership) -> None:
+    """A workspace never loses its last active owner (nobody could administer it again)."""
+    other_owners = Membership.objects.for_workspace(target.workspace_id).filter(role=Role.OWNER, is_active=True)
+    if not other_owners.exclude(pk=target.pk).exists():
+        raise ValidationError(
+            {"role": _("%(user)s is the only owner: make someone else an owner first.") % {"user": target.user}}
+        )
+
+
 @transaction.atomic
 def membership_change_role(*, actor: Actor, membership: Membership, target: Membership, role: str) -> Membership:
     require(membership, Action.MEMBERS_MANAGE)
@@ -142,6 +153,8 @@ def membership_change_role(*, actor: Actor, membership: Membership, target: Memb
         raise Membership.DoesNotExist("the membership belongs to another workspace")
     if Role.OWNER in {role, target.role} and membership.role != Role.OWNER:
         require(membership, Action.WORKSPACE_DELETE)
+    if target.role == Role.OWNER and role != Role.OWNER:
+        _ensure_an_owner_remains(target)
     before = audit.snapshot(target)
     target.role = Role(role)
     target.save(update_fields=["role"])
@@ -154,6 +167,21 @@ def membership_change_role(*, actor: Actor, membership: Membership, target: Memb
         after=audit.snapshot(target),
     )
     return target
+
+
+@transaction.atomic
+def membership_remove(*, actor: Actor, membership: Membership, target: Membership) -> None:
+    """Take a member out of the workspace; their past work and audit trail stay."""
+    require(membership, Action.MEMBERS_MANAGE)
+    if target.workspace_id != membership.workspace_id:
+        raise Membership.DoesNotExist("the membership belongs to another workspace")
+    if target.role == Role.OWNER:
+        if membership.role != Role.OWNER:
+            require(membership, Action.WORKSPACE_DELETE)
+        _ensure_an_owner_remains(target)
+    before = {**audit.snapshot(target), "regions": sorted(region.pk for region in target.regions.all())}
+    audit.record(actor, "membership.delete", workspace=membership.workspace, target=target, before=before)
+    target.delete()
 
 
 USER_PROFILE_FIELDS = ("full_name", "language", "time_zone")

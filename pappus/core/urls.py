@@ -18,6 +18,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("team/", views.members, name="members"),
     path("team/<int:membership_id>/role/", views.member_role, name="member_role"),
+    path("team/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("regions/", views.regions, name="regions"),
     path("settings/", views.workspace_settings, name="settings"),
     path("audit/", views.audit_log, name="audit"),

@@ -301,13 +301,30 @@ def member_role(request: HttpRequest, membership: Membership, membership_id: int
     if not form.is_valid():
         messages.error(request, _("Choose one of the offered roles."))
         return redirect("core:members")
-    services.membership_change_role(
-        actor=actor_of(request), membership=membership, target=target, role=form.cleaned_data["role"]
-    )
+    try:
+        services.membership_change_role(
+            actor=actor_of(request), membership=membership, target=target, role=form.cleaned_data["role"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("core:members")
     messages.success(
         request,
         _("%(user)s is now: %(role)s.") % {"user": target.user, "role": Role(form.cleaned_data["role"]).label},
     )
+    return redirect("core:members")
+
+
+@require_POST
+@member_required(Action.MEMBERS_MANAGE)
+def member_remove(request: HttpRequest, membership: Membership, membership_id: int) -> HttpResponse:
+    target = get_object_or_404(selectors.members_of(membership.workspace), pk=membership_id)
+    try:
+        services.membership_remove(actor=actor_of(request), membership=membership, target=target)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("core:members")
+    messages.success(request, _("%(user)s is no longer a member of this workspace.") % {"user": target.user})
     return redirect("core:members")
 
 

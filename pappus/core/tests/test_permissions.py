@@ -2,7 +2,7 @@
 
 import pytest
 from django.apps import apps
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from pappus.core import services
 from pappus.core.audit import Actor
@@ -76,6 +76,7 @@ def test_region_and_member_services_enforce_the_table(role):
     actor = Actor(member.user)
     if role_allows(role, Action.REGIONS_MANAGE):
         region = services.region_create(actor=actor, membership=member, name="Norway", country_code="no")
+        assert region.parent is not None
         assert (region.parent.is_hub, region.country_code) == (True, "NO")
     else:
         with pytest.raises(PermissionDenied):
@@ -122,3 +123,38 @@ def test_every_workspace_owned_model_is_scoped():
     assert owned, "expected workspace-owned models"
     for model in owned:
         assert isinstance(model._default_manager, WorkspaceManager), f"{model.__name__} lacks WorkspaceManager"
+
+
+@pytest.mark.django_db
+def test_the_last_owner_can_neither_step_down_nor_be_removed():
+    workspace = make_workspace()
+    owner = Membership.objects.get(workspace=workspace, role=Role.OWNER)
+    with pytest.raises(ValidationError, match="only owner"):
+        services.membership_change_role(actor=Actor(owner.user), membership=owner, target=owner, role=Role.ADMIN)
+    with pytest.raises(ValidationError, match="only owner"):
+        services.membership_remove(actor=Actor(owner.user), membership=owner, target=owner)
+    owner.refresh_from_db()
+    assert owner.role == Role.OWNER
+    second = services.membership_add(actor=Actor(owner.user), membership=owner, user=make_user(), role=Role.OWNER)
+    services.membership_change_role(actor=Actor(owner.user), membership=owner, target=owner, role=Role.ADMIN)
+    assert list(Membership.objects.for_workspace(workspace).filter(role=Role.OWNER)) == [second]
+
+
+@pytest.mark.django_db
+def test_removing_a_member_is_audited_and_limited_by_role():
+    workspace = make_workspace()
+    admin = make_member(workspace, Role.ADMIN)
+    analyst = make_member(workspace, Role.ANALYST)
+    owner = Membership.objects.get(workspace=workspace, role=Role.OWNER)
+    with pytest.raises(PermissionDenied):
+        services.membership_remove(actor=Actor(analyst.user), membership=analyst, target=admin)
+    with pytest.raises(PermissionDenied):
+        services.membership_remove(actor=Actor(admin.user), membership=admin, target=owner)
+    services.membership_remove(actor=Actor(admin.user), membership=admin, target=analyst)
+    assert not Membership.objects.filter(pk=analyst.pk).exists()
+    event = AuditEvent.objects.for_workspace(workspace).get(action="membership.delete")
+    assert event.before["role"] == Role.ANALYST
+    assert event.actor == admin.user
+    foreign = make_member(make_workspace(), Role.ANALYST)
+    with pytest.raises(Membership.DoesNotExist):
+        services.membership_remove(actor=Actor(admin.user), membership=admin, target=foreign)
