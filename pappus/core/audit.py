@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from pappus.core.models import AuditEvent, User, Workspace
 
@@ -103,3 +105,32 @@ def record(
         via=actor.via,
         ip_address=actor.ip_address,
     )
+
+
+# Readable names of audit actions. Core's are here; every other app registers its own from its
+# AppConfig.ready() with register_action_labels(), so the audit log reads well for all of them.
+_ACTION_LABELS: dict[str, str | Promise] = {
+    "workspace.create": gettext_lazy("Workspace created"),
+    "workspace.update": gettext_lazy("Workspace settings changed"),
+    "workspace.delete": gettext_lazy("Workspace deleted"),
+    "region.create": gettext_lazy("Region added"),
+    "region.update": gettext_lazy("Region changed"),
+    "region.delete": gettext_lazy("Region removed"),
+    "membership.create": gettext_lazy("Member added"),
+    "membership.update": gettext_lazy("Member changed"),
+    "membership.delete": gettext_lazy("Member removed"),
+    "user.update": gettext_lazy("Profile changed"),
+    "api_token.create": gettext_lazy("API token created"),
+    "api_token.revoke": gettext_lazy("API token revoked"),
+}
+
+
+def register_action_labels(labels: dict[str, str | Promise]) -> None:
+    """Give an app's audit actions readable, translatable names."""
+    _ACTION_LABELS.update(labels)
+
+
+def action_label(action: str) -> str:
+    """The readable name of an audit action, or the action itself when none is registered."""
+    label = _ACTION_LABELS.get(action)
+    return str(label) if label is not None else action

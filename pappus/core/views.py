@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pappus.core import selectors, services
+from pappus.core import audit, selectors, services
 from pappus.core.audit import Actor
 from pappus.core.forms import (
     AuditFilterForm,
@@ -379,27 +379,6 @@ def workspace_settings(request: HttpRequest, membership: Membership) -> HttpResp
 
 # --- the audit log ---------------------------------------------------------------------------
 
-# Readable names of the audit actions core records; other apps' actions show as recorded.
-AUDIT_ACTION_LABELS: dict[str, Any] = {
-    "workspace.create": gettext_lazy("Workspace created"),
-    "workspace.update": gettext_lazy("Workspace settings changed"),
-    "workspace.delete": gettext_lazy("Workspace deleted"),
-    "region.create": gettext_lazy("Region added"),
-    "region.update": gettext_lazy("Region changed"),
-    "region.delete": gettext_lazy("Region removed"),
-    "membership.create": gettext_lazy("Member added"),
-    "membership.update": gettext_lazy("Member changed"),
-    "membership.delete": gettext_lazy("Member removed"),
-    "user.update": gettext_lazy("Profile changed"),
-    "api_token.create": gettext_lazy("API token created"),
-    "api_token.revoke": gettext_lazy("API token revoked"),
-}
-
-
-def audit_action_label(action: str) -> str:
-    label = AUDIT_ACTION_LABELS.get(action)
-    return str(label) if label is not None else action
-
 
 @dataclass(frozen=True)
 class FieldChange:
@@ -462,7 +441,7 @@ class AuditRow:
     def of(cls, event: AuditEvent) -> AuditRow:
         return cls(
             event=event,
-            action_label=audit_action_label(event.action),
+            action_label=audit.action_label(event.action),
             object_type_label=object_type_label(event.object_type),
             changes=describe_changes(event),
         )
@@ -473,7 +452,7 @@ def _audit_filter_form(request: HttpRequest, membership: Membership) -> AuditFil
     return AuditFilterForm(
         request.GET or None,
         actors=selectors.audit_actors(membership.workspace),
-        actions=[(action, audit_action_label(action)) for action in actions],
+        actions=[(action, audit.action_label(action)) for action in actions],
         object_types=object_types,
     )
 
@@ -533,7 +512,7 @@ def _audit_csv_rows(events: Iterator[AuditEvent]) -> Iterator[str]:
                 for value in (
                     event.created_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
                     event.actor_label,
-                    audit_action_label(event.action),
+                    audit.action_label(event.action),
                     event.action,
                     event.object_type,
                     event.object_id,
