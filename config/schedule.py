@@ -12,9 +12,16 @@ import datetime
 
 from pappus.core import health
 from pappus.core.jobs import periodic_job
+from pappus.listening import tasks as listening_tasks
 
 
 @periodic_job(name="core.prune_heartbeats", cron="17 3 * * *", time_limit=60)
 def prune_heartbeats() -> None:
     """Forget processes that have not been seen for a week (stopped or moved workers)."""
     health.heartbeats_prune(older_than=datetime.timedelta(days=7))
+
+
+@periodic_job(name="listening.schedule_polls", cron="* * * * *", queue="ingest", time_limit=60)
+def poll_due_sources() -> None:
+    """Enqueue a poll of every feed whose next poll has come (each source keeps its own interval)."""
+    listening_tasks.poll_due_sources()

@@ -7,5 +7,6 @@ from config.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("pappus.listening.urls")),
     path("", include("pappus.core.urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -55,6 +56,8 @@ class Source(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
     next_poll_at = models.DateTimeField(_("next poll"), null=True, blank=True)
+    # The unguessable part of an inbound webhook's address (/hooks/listening/<token>/); empty otherwise.
+    token = models.CharField(_("webhook token"), max_length=64, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -64,7 +67,12 @@ class Source(models.Model):
         verbose_name = _("source")
         verbose_name_plural = _("sources")
         ordering = ("name",)
-        constraints = (models.UniqueConstraint(fields=("workspace", "name"), name="listening_source_unique_name"),)
+        constraints = (
+            models.UniqueConstraint(fields=("workspace", "name"), name="listening_source_unique_name"),
+            models.UniqueConstraint(
+                fields=("token",), condition=~models.Q(token=""), name="listening_source_unique_token"
+            ),
+        )
         indexes = (models.Index(fields=("is_active", "next_poll_at"), name="listening_source_due"),)
 
     def __str__(self) -> str:
@@ -269,3 +277,88 @@ class RejectedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.reason[:80]}"
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded, waiting for the column mapping")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class ImportFormat(models.TextChoices):
+    CSV = "csv", _("CSV")
+    JSON = "json", _("JSON (an array of objects)")
+    NDJSON = "ndjson", _("NDJSON (one object per line)")
+
+
+class FileImport(models.Model):
+    """An uploaded export of another listening tool: kept until imported, with its column mapping.
+
+    The upload is checked (size, type) and stored first; the import itself runs as a job
+    (``listening.run_file_import``) so a large file never holds a web request.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="file_imports")
+    file = models.FileField(_("file"), upload_to="listening/imports/%Y/%m/", max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=10, choices=ImportFormat.choices)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    encoding = models.CharField(_("encoding"), max_length=40, default="utf-8")
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    run = models.ForeignKey(IngestRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("file import")
+        verbose_name_plural = _("file imports")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class DeliveryStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One signed POST to an inbound webhook, stored as received before any processing.
+
+    ``delivery_id`` (the sender's ``X-Pappus-Delivery``) is unique per source: a replayed
+    request is refused. A job turns the payload into mentions (``listening.process_delivery``).
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="deliveries")
+    delivery_id = models.CharField(_("delivery id"), max_length=200)
+    signed_at = models.DateTimeField(_("signed at"))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.RECEIVED
+    )
+    run = models.ForeignKey(IngestRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ("-received_at", "-id")
+        constraints = (models.UniqueConstraint(fields=("source", "delivery_id"), name="listening_delivery_unique_id"),)
+        indexes = (models.Index(fields=("source", "received_at"), name="listening_delivery_time"),)
+
+    def __str__(self) -> str:
+        return self.delivery_id

@@ -219,16 +219,25 @@ def map_normalized(item: Mapping[str, Any], *, network: str = "") -> NormalizedM
 # --- stage 1: normalize ------------------------------------------------------------------
 
 
-def normalize(items: Sequence[Mapping[str, Any]], mapper: Mapper) -> Batch:
-    """Map raw items to mentions; an item that fails becomes a rejection and the rest go on."""
+type Locator = Callable[[Mapping[str, Any]], str]
+
+
+def normalize(items: Sequence[Mapping[str, Any]], mapper: Mapper, locate: Locator | None = None) -> Batch:
+    """Map raw items to mentions; an item that fails becomes a rejection and the rest go on.
+
+    ``locate`` names where an item came from (``"row 12"`` of a file); a rejection's reason
+    then starts with it, so a person can find the item in the original.
+    """
     batch = Batch(received=len(items))
     for item in items:
         try:
             mention = _check(mapper(item))
         except ItemRejectedError as rejected:
-            batch.rejections.append(Rejection("normalize", rejected.reason, clean_payload(dict(item))))
+            reason = f"{locate(item)}: {rejected.reason}" if locate else rejected.reason
+            batch.rejections.append(Rejection("normalize", reason, clean_payload(dict(item))))
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             reason = f"the item could not be read: {type(error).__name__}: {error}"
+            reason = f"{locate(item)}: {reason}" if locate else reason
             batch.rejections.append(Rejection("normalize", reason, clean_payload(dict(item))))
         else:
             if not mention.raw:
@@ -366,9 +375,10 @@ def run_stages(
     index: QueryIndex[int],
     sources: Sequence[str] = (),
     analyze: Analyzer | Literal["auto"] | None = "auto",
+    locate: Locator | None = None,
 ) -> Batch:
     """Every pure stage in order; the result is ready to store."""
-    batch = normalize(items, mapper)
+    batch = normalize(items, mapper, locate)
     batch = dedupe(batch, already_stored)
     batch = enrich(batch, analyze)
     return match_topics(batch, index, sources)

@@ -8,6 +8,8 @@ Ingestion is system work: it writes mentions in bulk and keeps each run's accoun
 from __future__ import annotations
 
 import datetime
+import itertools
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Literal
@@ -19,10 +21,15 @@ from django.utils import timezone
 
 from pappus.core import audit
 from pappus.core.audit import Actor
+from pappus.core.jobs import enqueue_on_commit
 from pappus.core.models import Membership, Region
 from pappus.core.permissions import Action, require
-from pappus.listening import pipeline
+from pappus.listening import imports, pipeline, webhooks
+from pappus.listening.imports import ImportFileError, MappingError, import_preview
 from pappus.listening.models import (
+    DeliveryStatus,
+    FileImport,
+    ImportStatus,
     IngestRun,
     Mention,
     MentionTopic,
@@ -31,8 +38,10 @@ from pappus.listening.models import (
     Source,
     SourceKind,
     Topic,
+    WebhookDelivery,
 )
-from pappus.listening.pipeline import Analyzer, Batch, Mapper, Rejection
+from pappus.listening.pipeline import Analyzer, Batch, ItemRejectedError, Locator, Mapper, NormalizedMention, Rejection
+from pappus.listening.query import QueryIndex
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +67,7 @@ def _check_region(membership: Membership, region: Region | None) -> None:
         raise Region.DoesNotExist("the region belongs to another workspace")
 
 
-def _owned[Row: (Source, Topic)](membership: Membership, row: Row) -> Row:
+def _owned[Row: (Source, Topic, FileImport)](membership: Membership, row: Row) -> Row:
     if row.workspace_id != membership.workspace_id:
         raise type(row).DoesNotExist(f"the {row._meta.verbose_name} belongs to another workspace")
     return row
@@ -92,6 +101,10 @@ def source_create(
         poll_interval_seconds=poll_interval_seconds,
         next_poll_at=timezone.now() if kind == SourceKind.RSS else None,
     )
+    if source.kind == SourceKind.WEBHOOK:
+        credentials = webhooks.new_credentials()
+        source.token = credentials.token
+        source.config.setdefault("signing_secret", credentials.secret)
     _validate_source(source)
     source.save()
     audit.record(
@@ -273,7 +286,7 @@ def _stored_external_ids(source: Source) -> Any:
     return lookup
 
 
-def _active_topic_index(workspace_id: int) -> Any:
+def _active_topic_index(workspace_id: int) -> QueryIndex[int]:
     topics = Topic.objects.for_workspace(workspace_id).filter(is_active=True).values_list("pk", "query")
     return pipeline.build_topic_index(topics)
 
@@ -395,21 +408,25 @@ def ingest_items(
     *,
     source: Source,
     run: IngestRun,
-    items: Sequence[Mapping[str, Any]],
+    items: Iterable[Mapping[str, Any]],
     mapper: Mapper,
     analyze: Analyzer | Literal["auto"] | None = "auto",
+    index: QueryIndex[int] | None = None,
+    batch_size: int | None = None,
+    locate: Locator | None = None,
 ) -> Batch:
     """Take raw items through every stage and store them, ``BATCH_SIZE`` at a time.
 
-    Returns the last batch; the run's counters hold the totals. A batch that meets a
-    concurrent writer (the same external id stored meanwhile) is deduplicated again once.
+    ``items`` may be any iterable (a generator reading a large file): it is consumed one batch
+    at a time, so memory stays flat. ``index`` (the workspace's active topics) is built when
+    not given. Returns the last batch; the run's counters hold the totals. A batch that meets
+    a concurrent writer (the same external id stored meanwhile) is deduplicated again once.
     """
-    index = _active_topic_index(source.workspace_id)
+    index = _active_topic_index(source.workspace_id) if index is None else index
     lookup = _stored_external_ids(source)
     names = (source.kind,)
     batch = Batch(received=0)
-    for start in range(0, len(items), BATCH_SIZE):
-        chunk = items[start : start + BATCH_SIZE]
+    for chunk in itertools.batched(items, batch_size or BATCH_SIZE):
         for attempt in (1, 2):
             batch = pipeline.run_stages(
                 chunk,
@@ -418,6 +435,7 @@ def ingest_items(
                 index=index,
                 sources=names,
                 analyze=analyze,
+                locate=locate,
             )
             try:
                 with transaction.atomic():
@@ -496,7 +514,7 @@ def rejected_item_retry(
     actor: Actor,
     membership: Membership,
     item: RejectedItem,
-    mapper: Mapper,
+    mapper: Mapper | None = None,
     analyze: Analyzer | Literal["auto"] | None = "auto",
 ) -> IngestRun:
     """Send one rejected item through the pipeline again, as a run of its own.
@@ -508,9 +526,14 @@ def rejected_item_retry(
     require(membership, Action.LISTENING_MANAGE)
     item = RejectedItem.objects.for_workspace(membership.workspace_id).select_related("source").get(pk=item.pk)
     if item.stage != "normalize":
-        raise ValueError(f"a rejection at the {item.stage} stage is retried by polling the source again")
+        raise ValueError(
+            f"a rejection at the {item.stage} stage cannot be retried alone: poll the source again "
+            "or import the corrected file"
+        )
     run = ingest_run_start(item.source)
-    batch = ingest_items(source=item.source, run=run, items=[item.raw], mapper=mapper, analyze=analyze)
+    batch = ingest_items(
+        source=item.source, run=run, items=[item.raw], mapper=mapper or mapper_for(item.source), analyze=analyze
+    )
     run = ingest_run_finish(run, status=RunStatus.SUCCEEDED)
     now = timezone.now()
     item.retried_at = now
@@ -553,3 +576,296 @@ def sources_claim_due(*, limit: int = 100) -> list[int]:
         source.next_poll_at = now + datetime.timedelta(seconds=source.poll_interval_seconds)
     Source.objects.bulk_update(due, ["next_poll_at"])
     return [source.pk for source in due]
+
+
+def mapper_for(source: Source) -> Mapper:
+    """How raw items of this kind of source become mentions (for retries and reprocessing)."""
+    if source.kind == SourceKind.RSS:
+        from pappus.listening import feeds
+
+        return feeds.map_entry
+    if source.kind == SourceKind.FILE:
+        return imports.map_row
+    return map_webhook_item
+
+
+# --- file imports ----------------------------------------------------------------------------
+
+
+def _file_source(membership: Membership, source: Source) -> Source:
+    source = _owned(membership, source)
+    if source.kind != SourceKind.FILE:
+        raise ValidationError({"source": "Files are imported into a source of the kind file import."})
+    return source
+
+
+@transaction.atomic
+def file_import_create(
+    *,
+    actor: Actor,
+    membership: Membership,
+    source: Source,
+    upload: Any,
+    format: str = "",
+    encoding: str = "",
+) -> FileImport:
+    """Check an upload (size, type, encoding) and keep it until its column mapping is chosen.
+
+    ``upload`` is a Django ``File`` (an ``UploadedFile`` from a form). A refused file raises
+    ``ValidationError`` on ``file`` saying why.
+    """
+    require(membership, Action.LISTENING_MANAGE)
+    source = _file_source(membership, source)
+    head = upload.read(8192)
+    upload.seek(0)
+    name = str(getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:200]
+    try:
+        format = imports.check_upload(name, int(upload.size), head, format)
+        encoding = imports.detect_encoding(head, encoding)
+    except ImportFileError as error:
+        raise ValidationError({"file": str(error)}) from error
+    file_import = FileImport(
+        workspace_id=membership.workspace_id,
+        source=source,
+        original_name=name,
+        format=format,
+        size=int(upload.size),
+        encoding=encoding,
+        created_by=actor.user,
+    )
+    file_import.file.save(name, upload, save=False)
+    file_import.save()
+    audit.record(
+        actor,
+        "listening.file_import.create",
+        workspace=membership.workspace,
+        target=file_import,
+        after={"source": source.pk, "file": name, "format": format, "size": file_import.size},
+    )
+    return file_import
+
+
+def file_import_preview(file_import: FileImport) -> imports.ImportPreview:
+    """The columns, first rows and suggested mapping of an uploaded file."""
+    with file_import.file.open("rb") as handle:
+        try:
+            return import_preview(handle, file_import.format, encoding=file_import.encoding)
+        except ImportFileError as error:
+            raise ValidationError({"file": str(error)}) from error
+
+
+@transaction.atomic
+def file_import_start(
+    *, actor: Actor, membership: Membership, file_import: FileImport, mapping: Mapping[str, Any]
+) -> FileImport:
+    """Save the column mapping and queue the import (a job: a large file never holds a request).
+
+    A mapping that names an unknown field or a column the file does not have raises
+    ``ValidationError`` on ``mapping`` with each problem.
+    """
+    require(membership, Action.LISTENING_MANAGE)
+    file_import = FileImport.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=file_import.pk)
+    if file_import.status not in {ImportStatus.UPLOADED, ImportStatus.FAILED}:
+        raise ValidationError({"status": f"This file is already {file_import.get_status_display().lower()}."})
+    columns = file_import_preview(file_import).columns if file_import.format == "csv" else None
+    try:
+        cleaned = imports.validate_mapping(mapping, columns)
+    except MappingError as error:
+        problems = [f"{name}: {problem}" for name, problem in error.problems.items()]
+        raise ValidationError({"mapping": problems}) from error
+    file_import.mapping = cleaned
+    file_import.status = ImportStatus.QUEUED
+    file_import.error = ""
+    file_import.save(update_fields=["mapping", "status", "error"])
+    audit.record(
+        actor,
+        "listening.file_import.start",
+        workspace=membership.workspace,
+        target=file_import,
+        after={"mapping": cleaned},
+    )
+    from pappus.listening import tasks
+
+    enqueue_on_commit(tasks.run_file_import, file_import.pk)
+    return file_import
+
+
+def import_run(
+    *,
+    source: Source,
+    file: Any,
+    mapping: Mapping[str, str],
+    format: str,
+    encoding: str = "utf-8",
+    run: IngestRun | None = None,
+    file_name: str = "",
+    index: QueryIndex[int] | None = None,
+) -> IngestRun:
+    """Stream every row of ``file`` (binary, opened) through the pipeline in batches, as one run.
+
+    Rows that cannot be read or mapped are rejected items (``row N: reason``); the rest go on.
+    A file that breaks off (JSON that stops being JSON) keeps the rows before the break, and the
+    break is one rejected item. The run is finished here when it was started here.
+    """
+    own_run = run is None
+    run = ingest_run_start(source) if run is None else run
+    rows = (
+        imports.envelope(row, record, problem, mapping, file_name)
+        for row, record, problem in imports.read_records(file, format, encoding)
+    )
+    try:
+        ingest_items(source=source, run=run, items=rows, mapper=imports.map_row, locate=imports.locate_row, index=index)
+    except ImportFileError as error:
+        ingest_reject(run, stage="parse", reason=str(error), raw={"file": file_name})
+        if own_run:
+            ingest_run_finish(run, status=RunStatus.FAILED, error=str(error))
+        raise
+    if own_run:
+        run = ingest_run_finish(run, status=RunStatus.SUCCEEDED)
+    return run
+
+
+def file_import_process(file_import_id: int) -> FileImport | None:
+    """Run a queued import (the job's work); a file already running or done is left alone."""
+    claimed = FileImport.objects.filter(pk=file_import_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING
+    )
+    if not claimed:
+        return None
+    file_import = FileImport.objects.select_related("source").get(pk=file_import_id)
+    run = ingest_run_start(file_import.source)
+    FileImport.objects.filter(pk=file_import.pk).update(run=run)
+    try:
+        with file_import.file.open("rb") as handle:
+            import_run(
+                source=file_import.source,
+                file=handle,
+                mapping=file_import.mapping,
+                format=file_import.format,
+                encoding=file_import.encoding,
+                run=run,
+                file_name=file_import.original_name,
+            )
+    except (ImportFileError, OSError) as error:
+        if isinstance(error, OSError):
+            ingest_reject(run, stage="parse", reason=f"the file cannot be read: {error}", raw={})
+        ingest_run_finish(run, status=RunStatus.FAILED, error=str(error))
+        FileImport.objects.filter(pk=file_import.pk).update(status=ImportStatus.FAILED, error=str(error)[:2000])
+    else:
+        ingest_run_finish(run, status=RunStatus.SUCCEEDED)
+        FileImport.objects.filter(pk=file_import.pk).update(status=ImportStatus.SUCCEEDED)
+        now = timezone.now()
+        Source.objects.filter(pk=file_import.source_id).update(last_polled_at=now, last_success_at=now)
+    file_import.refresh_from_db()
+    return file_import
+
+
+# --- inbound webhooks ------------------------------------------------------------------------
+
+_JSON_TYPES: Final = ("application/json", "application/x-ndjson", "text/json")
+
+
+def map_webhook_item(item: Mapping[str, Any]) -> NormalizedMention:
+    """A webhook item in the field names of a mention (``text``, ``external_id``, ``author_handle``...)."""
+    if "__not_an_object__" in item:
+        raise ItemRejectedError(f"expected a JSON object, got {item['__not_an_object__']}")
+    return pipeline.map_normalized(item, network="webhook")
+
+
+def webhook_delivery_receive(
+    *,
+    token: str,
+    body: bytes,
+    content_type: str,
+    timestamp: str | None,
+    delivery_id: str | None,
+    signature: str | None,
+    now: float | None = None,
+) -> WebhookDelivery:
+    """Check and store one webhook delivery, and queue its processing; nothing is ingested here.
+
+    Refusals raise :class:`pappus.listening.webhooks.WebhookRefusedError` with the HTTP status:
+    404 unknown address, 413 too large, 401 unsigned, badly signed or stale, 409 replayed,
+    415 not JSON, 400 unreadable JSON.
+    """
+    source = Source.objects.filter(token=token, kind=SourceKind.WEBHOOK).first() if token else None
+    if source is None or not source.is_active:
+        raise webhooks.WebhookRefusedError(404, "no active webhook source has this address")
+    limit = int((source.config or {}).get("maximum_bytes", webhooks.DEFAULT_MAXIMUM_BYTES))
+    if len(body) > limit:
+        raise webhooks.WebhookRefusedError(413, f"the body is {len(body)} bytes; the limit is {limit}")
+    secret = str((source.config or {}).get("signing_secret", ""))
+    if not secret:
+        raise webhooks.WebhookRefusedError(401, "this source has no signing secret: set one before sending")
+    signed_at = webhooks.verify(
+        secret=secret,
+        body=body,
+        timestamp=timestamp,
+        delivery_id=delivery_id,
+        signature_header=signature,
+        now=timezone.now().timestamp() if now is None else now,
+    )
+    delivery_id = str(delivery_id)  # verify() refused a missing one
+    if content_type.split(";", maxsplit=1)[0].strip().lower() not in _JSON_TYPES:
+        raise webhooks.WebhookRefusedError(415, f"expected Content-Type application/json, got {content_type or 'none'}")
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise webhooks.WebhookRefusedError(400, f"the body is not UTF-8 (byte {error.start})") from error
+    except json.JSONDecodeError as error:
+        raise webhooks.WebhookRefusedError(
+            400, f"the body is not JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from error
+    webhooks.items_of(payload)
+    if WebhookDelivery.objects.filter(source=source, delivery_id=delivery_id).exists():
+        raise webhooks.WebhookRefusedError(409, f"delivery {delivery_id!r} was already received")
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                workspace_id=source.workspace_id,
+                source=source,
+                delivery_id=delivery_id,
+                signed_at=datetime.datetime.fromtimestamp(signed_at, tz=datetime.UTC),
+                payload=pipeline.clean_payload(payload),
+            )
+            from pappus.listening import tasks
+
+            enqueue_on_commit(tasks.process_delivery, delivery.pk)
+    except IntegrityError as error:  # the same delivery arriving twice at once
+        raise webhooks.WebhookRefusedError(409, f"delivery {delivery_id!r} was already received") from error
+    logger.info("listening.webhook.received source=%s delivery=%s bytes=%s", source.pk, delivery.pk, len(body))
+    return delivery
+
+
+def delivery_process(delivery_id: int) -> IngestRun | None:
+    """Turn a stored delivery into mentions, as one run of its source (the job's work)."""
+    delivery = WebhookDelivery.objects.select_related("source").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status == DeliveryStatus.PROCESSED:
+        return None
+    run = ingest_run_start(delivery.source)
+    items = [
+        item if isinstance(item, dict) else {"__not_an_object__": type(item).__name__, "value": item}
+        for item in webhooks.items_of(delivery.payload)
+    ]
+    ingest_items(source=delivery.source, run=run, items=items, mapper=map_webhook_item)
+    run = ingest_run_finish(run, status=RunStatus.SUCCEEDED)
+    delivery.status = DeliveryStatus.PROCESSED
+    delivery.run = run
+    delivery.save(update_fields=["status", "run"])
+    now = timezone.now()
+    Source.objects.filter(pk=delivery.source_id).update(last_polled_at=now, last_success_at=now)
+    return run
+
+
+@transaction.atomic
+def source_webhook_rotate_secret(*, actor: Actor, membership: Membership, source: Source) -> str:
+    """A new signing secret for a webhook source (the old one stops working at once); returned once."""
+    require(membership, Action.LISTENING_MANAGE)
+    source = Source.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=source.pk)
+    if source.kind != SourceKind.WEBHOOK:
+        raise ValidationError({"kind": "Only a webhook source has a signing secret."})
+    secret = webhooks.new_credentials().secret
+    source.config = {**(source.config or {}), "signing_secret": secret}
+    source.save(update_fields=["config", "updated_at"])
+    audit.record(actor, "listening.source.rotate_secret", workspace=membership.workspace, target=source)
+    return secret

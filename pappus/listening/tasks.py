@@ -24,3 +24,15 @@ def poll_due_sources() -> None:
     """Claim the sources whose next poll has come and enqueue one poll for each."""
     for source_id in services.sources_claim_due():
         enqueue_on_commit(poll_source, source_id)
+
+
+@job(name="listening.process_delivery", queue="ingest", retries=3, retry_delay=30, time_limit=300)
+def process_delivery(delivery_id: int) -> None:
+    """Turn one stored webhook delivery into mentions (a processed one is skipped)."""
+    services.delivery_process(delivery_id)
+
+
+@job(name="listening.run_file_import", queue="ingest", time_limit=3600)
+def run_file_import(file_import_id: int) -> None:
+    """Import one uploaded file with its column mapping (one that is not queued is skipped)."""
+    services.file_import_process(file_import_id)
