@@ -5,6 +5,7 @@ Every value that an operator may change comes from the environment through
 """
 
 from config.settings.base import *
+from config.settings.connectors import *
 from config.settings.database import *
 from config.settings.environment import env
 from config.settings.i18n import *

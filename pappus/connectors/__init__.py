@@ -1,0 +1,1 @@
+"""Connected network accounts, encrypted credentials, the Connector protocol and one package per network."""

@@ -1,0 +1,212 @@
+"""What crosses the connector boundary: frozen dataclasses, free of any network's own shapes."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from pappus.connectors.errors import ContentRejectedError
+
+
+class Capability(StrEnum):
+    LISTEN = "listen"  # search or follow public items (mentions of a brand, hashtags)
+    INBOX = "inbox"  # comments, mentions and direct messages addressed to the account
+    PUBLISH = "publish"  # new posts
+    REPLY = "reply"  # answers to an inbound item or a post
+    MODERATE = "moderate"  # delete or hide where the network allows
+    METRICS = "metrics"  # account and post counters
+    MEDIA = "media"  # images (or other files) attached to posts
+
+
+class InboundKind(StrEnum):
+    MENTION = "mention"
+    COMMENT = "comment"  # a reply to one of the account's posts
+    DIRECT_MESSAGE = "direct_message"
+    MESSAGE = "message"  # a message in a shared room or group
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """A file to attach; ``description`` is the alt text."""
+
+    content: bytes = field(repr=False)
+    mime_type: str
+    filename: str = "upload"
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishRequest:
+    """A post or a reply: text, media and a link; ``target`` names a room or channel where the network needs one.
+
+    ``idempotency_key`` is sent where the network honours one, so that a retried request does not post twice.
+    """
+
+    text: str = ""
+    media: tuple[MediaFile, ...] = ()
+    link: str = ""
+    target: str = ""
+    idempotency_key: str = ""
+
+    def full_text(self) -> str:
+        """The text with the link appended unless the text already carries it."""
+        if self.link and self.link not in self.text:
+            return f"{self.text}\n\n{self.link}" if self.text else self.link
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    remote_id: str
+    url: str
+    published_at: datetime.datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundItem:
+    """A comment, mention or message addressed to the account, in one shape for every network."""
+
+    network: str
+    remote_id: str
+    kind: InboundKind
+    text: str
+    author_handle: str
+    author_name: str = ""
+    author_id: str = ""
+    url: str = ""
+    published_at: datetime.datetime | None = None
+    parent_remote_id: str = ""
+    conversation_id: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def as_listening_item(self) -> dict[str, Any]:
+        """The item in the field names that ``pappus.listening.pipeline.map_normalized`` reads."""
+        return {
+            "network": self.network,
+            "external_id": self.remote_id,
+            "text": self.text,
+            "url": self.url,
+            "author_handle": self.author_handle,
+            "author_name": self.author_name,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "parent_external_id": self.parent_remote_id,
+            "raw": dict(self.raw),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InboundPage:
+    """Items newest first; pass ``cursor`` back to get only what arrived after them."""
+
+    items: tuple[InboundItem, ...]
+    cursor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSnapshot:
+    """Counters of a post (``remote_id``) or of the account (``remote_id`` empty); None = the network does not say."""
+
+    taken_at: datetime.datetime
+    remote_id: str = ""
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+    likes: int | None = None
+    shares: int | None = None
+    replies: int | None = None
+    impressions: int | None = None
+    reach: int | None = None
+    clicks: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    remote_id: str
+    handle: str
+    display_name: str = ""
+    url: str = ""
+    followers: int | None = None
+    token_expires_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitBudget:
+    """What the network said about the request budget on its last answer."""
+
+    limit: int | None
+    remaining: int | None
+    resets_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectField:
+    """One value the connect form asks for: a credential (secret, encrypted) or an option (plain)."""
+
+    name: str
+    label: str
+    secret: bool = False
+    required: bool = True
+    help_text: str = ""
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class PublishLimits:
+    """A network's limits on one post, checked before anything is sent."""
+
+    max_characters: int
+    max_media: int = 0
+    media_types: frozenset[str] = frozenset()
+    max_media_bytes: int | None = None
+    # Networks that count every link as a fixed number of characters (Mastodon: 23).
+    url_length: int | None = None
+
+    def length(self, text: str) -> int:
+        if self.url_length is None:
+            return len(text)
+        return len(_URL.sub("x" * self.url_length, text))
+
+    def problems(self, request: PublishRequest) -> list[str]:
+        """Every reason the request would be refused, for a person to read; empty when it fits."""
+        found: list[str] = []
+        text = request.full_text()
+        if not text.strip() and not request.media:
+            found.append(_("The post is empty: write some text or attach a file."))
+        length = self.length(text)
+        if length > self.max_characters:
+            found.append(
+                _("The text is %(length)s characters long; the limit here is %(limit)s.")
+                % {"length": length, "limit": self.max_characters}
+            )
+        if len(request.media) > self.max_media:
+            found.append(
+                _("%(count)s files are attached; at most %(limit)s are allowed here.")
+                % {"count": len(request.media), "limit": self.max_media}
+            )
+        for media in request.media:
+            if media.mime_type not in self.media_types:
+                found.append(
+                    _("%(name)s is of type %(type)s, which cannot be posted here.")
+                    % {"name": media.filename, "type": media.mime_type}
+                )
+            elif self.max_media_bytes is not None and len(media.content) > self.max_media_bytes:
+                found.append(
+                    _("%(name)s is %(size)s bytes; the limit here is %(limit)s bytes.")
+                    % {"name": media.filename, "size": len(media.content), "limit": self.max_media_bytes}
+                )
+        return found
+
+    def check(self, request: PublishRequest, *, network: str = "") -> None:
+        """Raise :class:`ContentRejectedError` (checked locally) naming every problem."""
+        found = self.problems(request)
+        if found:
+            raise ContentRejectedError(" ".join(found), network=network, checked_locally=True)

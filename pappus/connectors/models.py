@@ -1,0 +1,101 @@
+"""Connected network accounts and their encrypted credentials."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pappus.core.models import Region, Workspace, WorkspaceManager
+
+
+class Network(models.TextChoices):
+    """Networks with a connector. Later slices add Telegram, VK, Reddit, YouTube, X, Facebook and Instagram."""
+
+    MASTODON = "mastodon", "Mastodon"
+    MATRIX = "matrix", "Matrix"
+    BLUESKY = "bluesky", "Bluesky"
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", _("Working")
+    EXPIRED = "expired", _("Token expired: reconnect")
+    FAILING = "failing", _("Failing")
+    DISCONNECTED = "disconnected", _("Disconnected")
+
+
+class ConnectedAccount(models.Model):
+    """One account on one network that a workspace publishes and listens through.
+
+    The health fields (status, last sync, last error, rate-limit budget, token expiry) are kept
+    current by every call and by the scheduled token check; disconnecting keeps the row and its
+    history, and reconnecting the same remote account reuses it.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="connected_accounts")
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="connected_accounts"
+    )
+    network = models.CharField(_("network"), max_length=20, choices=Network.choices)
+    base_url = models.URLField(_("server address"), max_length=500)
+    handle = models.CharField(_("handle"), max_length=300)
+    display_name = models.CharField(_("display name"), max_length=300, blank=True)
+    remote_id = models.CharField(_("remote id"), max_length=300)
+    profile_url = models.URLField(_("profile address"), max_length=1000, blank=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
+    token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
+    last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_code = models.CharField(_("last error kind"), max_length=40, blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    rate_limit_limit = models.PositiveIntegerField(_("rate limit"), null=True, blank=True)
+    rate_limit_remaining = models.PositiveIntegerField(_("rate limit left"), null=True, blank=True)
+    rate_limit_resets_at = models.DateTimeField(_("rate limit resets"), null=True, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    connected_at = models.DateTimeField(_("connected"), auto_now_add=True)
+    disconnected_at = models.DateTimeField(_("disconnected"), null=True, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("connected account")
+        verbose_name_plural = _("connected accounts")
+        ordering = ("network", "handle")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("workspace", "network", "base_url", "remote_id"), name="connected_account_unique_remote"
+            ),
+        )
+        indexes = (models.Index(fields=("status", "last_checked_at"), name="connected_account_health"),)
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} {self.handle}"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status != AccountStatus.DISCONNECTED
+
+
+class AccountCredentials(models.Model):
+    """An account's tokens, encrypted as one Fernet token; never logged, audited or returned by the API."""
+
+    account = models.OneToOneField(ConnectedAccount, on_delete=models.CASCADE, related_name="stored_credentials")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    credentials = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("account credentials")
+        verbose_name_plural = _("account credentials")
+
+    def __str__(self) -> str:
+        return f"credentials of account {self.account_id}"
+
+    def __repr__(self) -> str:
+        return f"<AccountCredentials account={self.account_id}>"

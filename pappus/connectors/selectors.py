@@ -1,0 +1,63 @@
+"""Reads of connected accounts for views and the API: scoped to a workspace and role-checked."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from pappus.connectors.models import AccountStatus, ConnectedAccount
+from pappus.core.models import Membership
+from pappus.core.permissions import Action, require
+
+
+def accounts_of(membership: Membership, *, include_disconnected: bool = True) -> QuerySet[ConnectedAccount]:
+    require(membership, Action.CONNECTORS_VIEW)
+    accounts = ConnectedAccount.objects.for_workspace(membership.workspace_id).select_related("region")
+    if not include_disconnected:
+        accounts = accounts.exclude(status=AccountStatus.DISCONNECTED)
+    return accounts.order_by("network", "handle", "pk")
+
+
+def account_get(membership: Membership, account_id: int) -> ConnectedAccount:
+    """One account of the member's workspace (DoesNotExist for any other workspace's id)."""
+    return accounts_of(membership).get(pk=account_id)
+
+
+def account_ids_to_check() -> list[int]:
+    """Accounts the scheduled token check visits: all that are not disconnected."""
+    return list(
+        ConnectedAccount.objects.exclude(status=AccountStatus.DISCONNECTED).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class AccountHealth:
+    """What the health page and the API show of one account."""
+
+    account: ConnectedAccount
+    expires_in_days: int | None
+    expiry_warning: bool
+
+    @property
+    def rate_limit_share(self) -> float | None:
+        if not self.account.rate_limit_limit or self.account.rate_limit_remaining is None:
+            return None
+        return self.account.rate_limit_remaining / self.account.rate_limit_limit
+
+
+def health_of(account: ConnectedAccount, now: datetime.datetime | None = None) -> AccountHealth:
+    now = now or timezone.now()
+    if account.token_expires_at is None:
+        return AccountHealth(account, None, expiry_warning=False)
+    days = (account.token_expires_at - now).days
+    warning = account.is_connected and days < settings.CONNECTOR_EXPIRY_WARNING_DAYS
+    return AccountHealth(account, days, expiry_warning=warning)
+
+
+def accounts_health(membership: Membership) -> list[AccountHealth]:
+    now = timezone.now()
+    return [health_of(account, now) for account in accounts_of(membership)]
