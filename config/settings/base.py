@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "pappus.core",
     "pappus.listening",
     "pappus.connectors",
+    "pappus.nlp",
 ]
 
 MIDDLEWARE = [

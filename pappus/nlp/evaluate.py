@@ -1,0 +1,125 @@
+"""Measured quality and speed of the models, on validation/dev splits and our own labelled sets only."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.metrics import f1_score
+
+from pappus.nlp import data
+from pappus.nlp.models import LinearModels, load_models
+
+EVALUATION_DIRECTORY = Path(__file__).resolve().parent / "evaluation"
+
+
+def macro_f1(truth: Sequence[int] | Sequence[str], predicted: Sequence[Any] | npt.NDArray[Any]) -> float:
+    return round(float(f1_score(list(truth), list(predicted), average="macro")), 4)
+
+
+def _sentiment(models: LinearModels, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    return models.heads["sentiment"].probabilities(models.featurize(texts))
+
+
+def own_set(name: str) -> list[dict[str, str]]:
+    path = EVALUATION_DIRECTORY / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def evaluate_models(models: LinearModels | None = None, *, speed_texts: int = 3000) -> dict[str, Any]:
+    models = models or load_models()
+    report: dict[str, Any] = {}
+    xlmt: dict[str, float] = {}
+    for language in data.XLMT_LANGUAGES:
+        part = data.xlmt(language, "val")
+        xlmt[language] = macro_f1(part.labels, _sentiment(models, part.texts).argmax(axis=1))
+    report["sentiment_xlmt_val_macro_f1"] = xlmt
+    report["sentiment_xlmt_val_macro_f1_avg"] = round(float(np.mean(list(xlmt.values()))), 4)
+    part = data.norec("dev")
+    report["sentiment_norec_dev_macro_f1"] = macro_f1(part.labels, _sentiment(models, part.texts).argmax(axis=1))
+    part = data.chinese("dev")
+    probabilities = _sentiment(models, part.texts)
+    # Two classes only: compare negative against positive, and say how often "neutral" was said.
+    binary = np.where(probabilities[:, 2] >= probabilities[:, 0], 2, 0)
+    report["sentiment_chinese_dev_binary_macro_f1"] = macro_f1(part.labels, binary)
+    report["sentiment_chinese_dev_neutral_share"] = round(float(np.mean(probabilities.argmax(axis=1) == 1)), 4)
+    for name, key in (("sentiment_eval.jsonl", "sentiment_own_set_macro_f1"),):
+        path = EVALUATION_DIRECTORY / name
+        if path.exists():
+            rows = own_set(name)
+            labels = models.heads["sentiment"].labels
+            predicted = [labels[index] for index in _sentiment(models, [row["text"] for row in rows]).argmax(axis=1)]
+            by_language: dict[str, float] = {}
+            for language in sorted({row["language"] for row in rows}):
+                pairs = [
+                    (row["label"], guess)
+                    for row, guess in zip(rows, predicted, strict=True)
+                    if row["language"] == language
+                ]
+                by_language[language] = macro_f1([truth for truth, _ in pairs], [guess for _, guess in pairs])
+            report[key] = by_language
+    part = data.toxicity("val")
+    toxic = models.heads["toxicity"].probabilities(models.featurize(part.texts))[:, 1] >= models.toxicity_threshold
+    report["toxicity_en_val_macro_f1"] = macro_f1(part.labels, toxic.astype(int))
+    report["toxicity_en_val_toxic_f1"] = round(float(f1_score(part.labels, toxic.astype(int))), 4)
+    report.update(intent_report())
+    report.update(speed_report(speed_texts))
+    return report
+
+
+def intent_report() -> dict[str, Any]:
+    from pappus.nlp.facade import analyze
+
+    rows = own_set("intent_eval.jsonl")
+    predicted = [analysis.intent.value for analysis in analyze([row["text"] for row in rows])]
+    by_language: dict[str, float] = {}
+    for language in sorted({row["language"] for row in rows}):
+        pairs = [
+            (row["intent"], guess) for row, guess in zip(rows, predicted, strict=True) if row["language"] == language
+        ]
+        by_language[language] = macro_f1([truth for truth, _ in pairs], [guess for _, guess in pairs])
+    return {
+        "intent_own_set_macro_f1": by_language,
+        "intent_own_set_macro_f1_all": macro_f1([row["intent"] for row in rows], predicted),
+        "intent_own_set_size": len(rows),
+    }
+
+
+def speed_report(count: int, batch_size: int = 256) -> dict[str, Any]:
+    from pappus.nlp.facade import analyze
+
+    texts: list[str] = []
+    for language in data.XLMT_LANGUAGES:
+        texts.extend(data.xlmt(language, "val").texts)
+    texts.extend(data.norec("dev").texts[:500])
+    texts.extend(data.chinese("dev").texts[:300])
+    texts = (texts * (count // len(texts) + 1))[:count]
+    analyze(texts[:10])
+    started = time.process_time()
+    for start in range(0, len(texts), batch_size):
+        analyze(texts[start : start + batch_size])
+    cpu = time.process_time() - started
+    return {
+        "texts_per_s_one_core": round(len(texts) / cpu),
+        "speed_batch_size": batch_size,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def print_report(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="pappus.nlp — validation/dev splits (never test)")
+    table.add_column("measure")
+    table.add_column("value")
+    for key, value in report.items():
+        shown = ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+        table.add_row(key, shown)
+    Console().print(table)

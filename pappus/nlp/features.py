@@ -1,0 +1,156 @@
+"""Hashed character and word n-gram features, computed for a whole batch at once with numpy.
+
+The character n-grams of every text in a batch are hashed in a few vectorised passes
+(a rolling polynomial hash, then a splitmix64 finaliser), so the cost per text is a few
+microseconds instead of the Python loop per n-gram of scikit-learn's vectorisers. Word
+unigrams and bigrams are hashed with CRC-32, which is stable across processes.
+
+Every model in this package (sentiment, intent, toxicity) reads the same feature matrix,
+so a batch is featurised once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+URL_PATTERN = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+MENTION_PATTERN = re.compile(r"@\w+")
+WHITESPACE_PATTERN = re.compile(r"\s+")
+WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
+ESCAPED_UNICODE_PATTERN = re.compile(r"\\u([0-9a-fA-F]{4})")
+MAXIMUM_CHARACTERS = 600
+
+_SIZE_SALTS = tuple(np.uint64((0x9E3779B97F4A7C15 * size) % (1 << 64)) for size in range(16))
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+_MULTIPLIER = np.uint64(0x100000001B3)
+
+
+def normalize(text: str) -> str:
+    """Lower-case, links and user names replaced by placeholders, whitespace collapsed, length capped."""
+    text = text[: MAXIMUM_CHARACTERS * 2].replace("\x00", " ")
+    text = URL_PATTERN.sub(" http ", text)
+    text = MENTION_PATTERN.sub("@user", text)
+    text = WHITESPACE_PATTERN.sub(" ", text).strip().lower()
+    return text[:MAXIMUM_CHARACTERS]
+
+
+def unescape_dataset_text(text: str) -> str:
+    r"""Some shared tweet files keep JSON escapes (``\u2019``) literally; turn them back into characters."""
+    return ESCAPED_UNICODE_PATTERN.sub(lambda match: chr(int(match.group(1), 16)), text)
+
+
+def _mix(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    values = values ^ (values >> np.uint64(30))
+    values = values * _MIX_1
+    values = values ^ (values >> np.uint64(27))
+    values = values * _MIX_2
+    return values ^ (values >> np.uint64(31))
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """Which n-grams go into the hashed space; stored with every model so training and inference agree."""
+
+    bits: int = 20
+    char_min: int = 1
+    char_max: int = 5
+    word_bigrams: bool = True
+
+    @property
+    def width(self) -> int:
+        return 1 << self.bits
+
+    def as_array(self) -> npt.NDArray[np.int64]:
+        return np.array([self.bits, self.char_min, self.char_max, int(self.word_bigrams)], dtype=np.int64)
+
+    @classmethod
+    def from_array(cls, values: npt.NDArray[np.int64]) -> FeatureSpec:
+        bits, char_min, char_max, word_bigrams = (int(value) for value in values)
+        return cls(bits=bits, char_min=char_min, char_max=char_max, word_bigrams=bool(word_bigrams))
+
+
+def _char_ngram_columns(texts: Sequence[str], spec: FeatureSpec) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    padding = "\x00" * spec.char_max
+    joined = "".join(f" {text} {padding}" for text in texts)
+    lengths = np.fromiter((len(text) + 2 + spec.char_max for text in texts), dtype=np.int64, count=len(texts))
+    codepoints = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    total = codepoints.shape[0]
+    row_of_position = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    nulls_before = np.concatenate(([0], np.cumsum(codepoints == 0)))
+    shift = np.uint64(64 - spec.bits)
+    rolling = np.zeros(total, dtype=np.uint64)
+    rows: list[npt.NDArray[np.int64]] = []
+    columns: list[npt.NDArray[np.int64]] = []
+    for size in range(1, spec.char_max + 1):
+        count = total - size + 1
+        rolling = rolling[:count] * _MULTIPLIER + codepoints[size - 1 :]
+        if size < spec.char_min:
+            continue
+        valid = (nulls_before[size : size + count] - nulls_before[:count]) == 0
+        hashed = _mix(rolling[valid] + _SIZE_SALTS[size])
+        columns.append((hashed >> shift).astype(np.int64))
+        rows.append(row_of_position[:count][valid])
+    return np.concatenate(rows), np.concatenate(columns)
+
+
+def _word_ngram_columns(
+    texts: Sequence[str], spec: FeatureSpec, extra_tokens: Sequence[Sequence[str]] | None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    mask = spec.width - 1
+    rows: list[int] = []
+    columns: list[int] = []
+    for row, text in enumerate(texts):
+        tokens = WORD_PATTERN.findall(text)
+        grams = [f"w {token}" for token in tokens]
+        if spec.word_bigrams:
+            grams.extend(f"b {first} {second}" for first, second in itertools.pairwise(tokens))
+        if extra_tokens is not None:
+            grams.extend(extra_tokens[row])
+        columns.extend(zlib.crc32(gram.encode("utf-8")) & mask for gram in grams)
+        rows.extend([row] * len(grams))
+    return np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+
+
+def count_matrix(
+    normalized_texts: Sequence[str], spec: FeatureSpec, extra_tokens: Sequence[Sequence[str]] | None = None
+) -> sparse.csr_matrix:
+    """Raw n-gram counts, one row per (already normalised) text; extra tokens (cue hits) count as words."""
+    shape = (len(normalized_texts), spec.width)
+    if not normalized_texts:
+        return sparse.csr_matrix(shape, dtype=np.float32)
+    char_rows, char_columns = _char_ngram_columns(normalized_texts, spec)
+    word_rows, word_columns = _word_ngram_columns(normalized_texts, spec, extra_tokens)
+    rows = np.concatenate((char_rows, word_rows))
+    columns = np.concatenate((char_columns, word_columns))
+    values = np.ones(rows.shape[0], dtype=np.float32)
+    matrix = sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
+    matrix.sum_duplicates()
+    return matrix
+
+
+def inverse_document_frequency(counts: sparse.csr_matrix) -> npt.NDArray[np.float32]:
+    """Smoothed IDF as scikit-learn computes it: ln((1 + n) / (1 + df)) + 1."""
+    document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
+    documents = counts.shape[0]
+    idf: npt.NDArray[np.float32] = (np.log((1.0 + documents) / (1.0 + document_frequency)) + 1.0).astype(np.float32)
+    return idf
+
+
+def weight(counts: sparse.csr_matrix, idf: npt.NDArray[np.float32]) -> sparse.csr_matrix:
+    """Sublinear TF times IDF, each row scaled to unit length."""
+    matrix = counts.copy()
+    matrix.data = (1.0 + np.log(matrix.data)) * idf[matrix.indices]
+    squared = matrix.multiply(matrix).sum(axis=1).A1
+    norms = np.sqrt(squared)
+    norms[norms == 0] = 1.0
+    scaled: sparse.csr_matrix = sparse.diags((1.0 / norms).astype(np.float32)) @ matrix
+    return scaled.tocsr()

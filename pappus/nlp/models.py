@@ -1,0 +1,124 @@
+"""The shipped linear models: one feature space, one weight matrix per task, in one .npz file."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from pappus.nlp.features import FeatureSpec, count_matrix, normalize, weight
+from pappus.nlp.lexicons import cue_tokens
+
+MODEL_DIRECTORY = Path(__file__).resolve().parent / "models"
+MODEL_FILE_NAME = "linear-v1.npz"
+TASKS = ("sentiment", "intent", "toxicity")
+
+
+def model_path() -> Path:
+    """The shipped model, or the file named by PAPPUS_NLP_MODEL (for trying a freshly trained one)."""
+    override = os.environ.get("PAPPUS_NLP_MODEL")
+    return Path(override) if override else MODEL_DIRECTORY / MODEL_FILE_NAME
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    labels: tuple[str, ...]
+    weights: npt.NDArray[np.float32]  # features x classes (one column for a binary head)
+    bias: npt.NDArray[np.float32]
+
+    def scores(self, features: sparse.csr_matrix) -> npt.NDArray[np.float32]:
+        result: npt.NDArray[np.float32] = np.asarray(features @ self.weights, dtype=np.float32) + self.bias
+        return result
+
+    def probabilities(self, features: sparse.csr_matrix) -> npt.NDArray[np.float32]:
+        scores = self.scores(features)
+        if scores.shape[1] == 1:
+            positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+            return np.stack((1.0 - positive, positive), axis=1).astype(np.float32)
+        scores = scores - scores.max(axis=1, keepdims=True)
+        exponentials = np.exp(scores)
+        probabilities: npt.NDArray[np.float32] = (exponentials / exponentials.sum(axis=1, keepdims=True)).astype(
+            np.float32
+        )
+        return probabilities
+
+
+@dataclass(frozen=True)
+class LinearModels:
+    spec: FeatureSpec
+    idf: npt.NDArray[np.float32]
+    heads: dict[str, LinearHead]
+    toxicity_threshold: float
+
+    def featurize(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return featurize(texts, self.spec, self.idf)
+
+    def save(self, path: Path) -> None:
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            "spec": self.spec.as_array(),
+            "idf": self.idf.astype(np.float16),
+            "toxicity_threshold": np.array([self.toxicity_threshold], dtype=np.float32),
+        }
+        for task, head in self.heads.items():
+            arrays[f"{task}_weights"] = head.weights.astype(np.float16)
+            arrays[f"{task}_bias"] = head.bias.astype(np.float32)
+            arrays[f"{task}_labels"] = np.array(head.labels)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModels:
+        with np.load(path, allow_pickle=False) as archive:
+            spec = FeatureSpec.from_array(archive["spec"])
+            heads = {
+                task: LinearHead(
+                    labels=tuple(str(label) for label in archive[f"{task}_labels"]),
+                    weights=archive[f"{task}_weights"].astype(np.float32),
+                    bias=archive[f"{task}_bias"].astype(np.float32),
+                )
+                for task in TASKS
+            }
+            return cls(
+                spec=spec,
+                idf=archive["idf"].astype(np.float32),
+                heads=heads,
+                toxicity_threshold=float(archive["toxicity_threshold"][0]),
+            )
+
+
+def prepare(texts: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    normalized = [normalize(text) for text in texts]
+    return normalized, [cue_tokens(text) for text in normalized]
+
+
+def raw_counts(texts: Sequence[str], spec: FeatureSpec) -> sparse.csr_matrix:
+    normalized, cues = prepare(texts)
+    return count_matrix(normalized, spec, cues)
+
+
+def featurize(texts: Sequence[str], spec: FeatureSpec, idf: npt.NDArray[np.float32]) -> sparse.csr_matrix:
+    return weight(raw_counts(texts, spec), idf)
+
+
+_LOCK = threading.Lock()
+_LOADED: dict[Path, LinearModels] = {}
+
+
+def load_models() -> LinearModels:
+    """The models, read from disk once per process (thread-safe)."""
+    path = model_path()
+    models = _LOADED.get(path)
+    if models is not None:
+        return models
+    with _LOCK:
+        models = _LOADED.get(path)
+        if models is None:
+            models = LinearModels.load(path)
+            _LOADED[path] = models
+    return models

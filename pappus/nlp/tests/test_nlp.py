@@ -1,0 +1,129 @@
+# ruff: noqa: RUF001  (multilingual text: Cyrillic and CJK letters are meant)
+import random
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from pappus.nlp import Analysis, Intent, Sentiment, analyze
+from pappus.nlp.features import FeatureSpec, count_matrix, normalize
+from pappus.nlp.langid import detect_language
+from pappus.nlp.train import fit_head, spam_examples
+
+
+def test_analyze_of_nothing_is_nothing():
+    assert analyze([]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The weather is lovely today and we are going to the beach with the kids.", "en"),
+        ("Сегодня отличная погода, и мы идём на пляж с детьми.", "ru"),
+        ("Været er nydelig i dag, og vi skal på stranden med barna.", "no"),
+        ("今天天气很好，我们要和孩子们一起去海滩。", "zh"),
+        ("Das Wetter ist heute schön und wir gehen mit den Kindern an den Strand.", "de"),
+        ("Il fait beau aujourd'hui et nous allons à la plage avec les enfants.", "fr"),
+        ("Hoy hace buen tiempo y vamos a la playa con los niños.", "es"),
+        ("Hoje o tempo está ótimo e vamos à praia com as crianças.", "pt"),
+        ("Oggi il tempo è bello e andiamo al mare con i bambini.", "it"),
+        ("Сьогодні чудова погода, і ми йдемо на пляж з дітьми.", "uk"),
+        ("الطقس جميل اليوم وسنذهب إلى الشاطئ مع الأطفال", "ar"),
+        ("今日はいい天気なので、子供たちと海に行きます。", "ja"),
+        ("오늘 날씨가 좋아서 아이들과 해변에 갑니다.", "ko"),
+        ("Dzisiaj jest piękna pogoda i idziemy z dziećmi na plażę.", "pl"),
+        ("Bugün hava çok güzel ve çocuklarla plaja gidiyoruz.", "tr"),
+    ],
+)
+def test_language_of_clear_texts(text, language):
+    guess = detect_language(text)
+    assert guess.language == language
+    assert 0 < guess.confidence <= 1
+
+
+@pytest.mark.parametrize("text", ["ok", "😂😂😂", "👍", "", "12345", "@user http://x.co"])
+def test_language_unknown_for_short_or_letterless_text(text):
+    assert detect_language(text).language == "unknown"
+    assert analyze([text])[0].language == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "sentiment"),
+    [
+        ("I love this phone, it is absolutely amazing!", Sentiment.POSITIVE),
+        ("This is the worst service ever, I hate it.", Sentiment.NEGATIVE),
+        ("Отличный сервис, спасибо большое, очень доволен!", Sentiment.POSITIVE),
+        ("Ужасное обслуживание, я очень разочарован.", Sentiment.NEGATIVE),
+        ("Fantastisk film, jeg elsker den!", Sentiment.POSITIVE),
+        ("Elendig service, jeg er veldig skuffet.", Sentiment.NEGATIVE),
+        ("酒店非常好，服务很周到，下次还会再来。", Sentiment.POSITIVE),
+        ("太差了，房间很脏，非常失望。", Sentiment.NEGATIVE),
+    ],
+)
+def test_obvious_sentiment(text, sentiment):
+    analysis = analyze([text])[0]
+    assert analysis.sentiment == sentiment
+    assert (analysis.sentiment_score > 0) == (sentiment == Sentiment.POSITIVE)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("I want to buy two of these, where can I purchase them?", Intent.PURCHASE_INTENT),
+        ("My order arrived broken and nobody answers my emails, this is unacceptable", Intent.COMPLAINT),
+        ("Please cancel my order and reset my password", Intent.SERVICE_REQUEST),
+        ("Get 10k free followers now!!! click here https://bit.ly/abc", Intent.SPAM),
+    ],
+)
+def test_intent_of_clear_messages(text, intent):
+    assert analyze([text])[0].intent == intent
+
+
+def test_toxic_english_insult_is_flagged_and_a_kind_message_is_not():
+    toxic, kind = analyze(["You are a stupid idiot, shut up", "Thank you for your help, have a nice day"])
+    assert toxic.toxic
+    assert toxic.toxicity > kind.toxicity
+    assert not kind.toxic
+
+
+def test_listed_insult_flags_other_languages():
+    assert analyze(["Ты тупой идиот"])[0].toxic
+
+
+def test_batch_equals_one_by_one():
+    texts = [
+        "I love it",
+        "Ужасно",
+        "Hvor kan jeg kjøpe denne?",
+        "退款",
+        "ok",
+        "",
+        "Quel service horrible",
+        "a" * 5000,
+    ]
+    batch = analyze(texts)
+    single = [analyze([text])[0] for text in texts]
+    assert batch == single
+    assert all(isinstance(analysis, Analysis) for analysis in batch)
+
+
+def test_features_are_deterministic_and_padded_texts_do_not_leak():
+    spec = FeatureSpec(bits=18)
+    texts = [normalize("Hello @bob see https://x.co"), normalize("b")]
+    together = count_matrix(texts, spec)
+    apart = sparse.vstack([count_matrix([text], spec) for text in texts]).tocsr()
+    assert (together != apart).nnz == 0
+    assert texts[0] == "hello @user see http"
+
+
+def test_same_seed_same_model():
+    rng = random.Random(1)
+    texts = [*spam_examples(40, rng), *(f"hello friend number {index}, nice day" for index in range(40))]
+    labels = [1] * 40 + [0] * 40
+    spec = FeatureSpec(bits=16)
+    features = count_matrix([normalize(text) for text in texts], spec)
+    first = fit_head(features, labels, ["ham", "spam"], 1.0, seed=5, binary=True)
+    second = fit_head(features, labels, ["ham", "spam"], 1.0, seed=5, binary=True)
+    assert np.array_equal(first.weights, second.weights)
+    assert np.array_equal(first.bias, second.bias)
+    assert first.probabilities(features[:1])[0, 1] > 0.5
