@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "pappus.core",
     "pappus.listening",
+    "pappus.strategy",
     "pappus.connectors",
     "pappus.nlp",
 ]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StrategyConfig(AppConfig):
+    name = "pappus.strategy"
+    label = "strategy"
+    verbose_name = _("Strategy")
+
+    def ready(self) -> None:
+        from pappus.core.audit import register_action_labels
+        from pappus.strategy.audit_labels import ACTION_LABELS
+
+        register_action_labels(ACTION_LABELS)

@@ -1,0 +1,67 @@
+"""What other apps may ask of strategy (publishing, ads and listening link posts, ads and topics
+to campaigns by id). Plain frozen dataclasses; no model instances leave the app."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pappus.strategy.models import Campaign, CampaignStatus
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    """A campaign as other apps see it; amounts are in the workspace's currency."""
+
+    id: int
+    name: str
+    program_id: int
+    program_name: str
+    starts_on: datetime.date
+    ends_on: datetime.date
+    status: str
+    networks: tuple[str, ...]
+    budget_planned: Decimal
+    budget_committed: Decimal
+    budget_spent: Decimal
+
+    @property
+    def is_open(self) -> bool:
+        """Whether posts and ads may still be attached (planned or running)."""
+        return self.status in {CampaignStatus.PLANNED, CampaignStatus.RUNNING}
+
+
+def _info(campaign: Campaign) -> CampaignInfo:
+    return CampaignInfo(
+        id=campaign.pk,
+        name=campaign.name,
+        program_id=campaign.program_id,
+        program_name=campaign.program.name,
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        status=campaign.status,
+        networks=tuple(str(network) for network in campaign.networks),
+        budget_planned=campaign.budget_planned,
+        budget_committed=campaign.budget_committed,
+        budget_spent=campaign.budget_spent,
+    )
+
+
+def list_campaigns(
+    workspace_id: int, *, open_only: bool = False, active_on: datetime.date | None = None
+) -> list[CampaignInfo]:
+    """The workspace's campaigns by start date; ``open_only`` keeps planned and running ones,
+    ``active_on`` those whose dates include that day."""
+    rows = Campaign.objects.for_workspace(workspace_id).select_related("program").order_by("starts_on", "name")
+    if open_only:
+        rows = rows.filter(status__in=[CampaignStatus.PLANNED, CampaignStatus.RUNNING])
+    if active_on is not None:
+        rows = rows.filter(starts_on__lte=active_on, ends_on__gte=active_on)
+    return [_info(campaign) for campaign in rows]
+
+
+def get_campaign(workspace_id: int, campaign_id: int) -> CampaignInfo | None:
+    """One campaign of the workspace, or None (also for another workspace's id)."""
+    campaign = Campaign.objects.for_workspace(workspace_id).select_related("program").filter(pk=campaign_id).first()
+    return _info(campaign) if campaign is not None else None
