@@ -301,6 +301,13 @@ def command_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_nlp(args: argparse.Namespace) -> int:
+    from pappus.nlp import commands
+
+    handlers = {"train": commands.train_main, "eval": commands.eval_main}
+    return handlers[args.action](args.arguments)
+
+
 # -- the parser and the error boundary -------------------------------------------------------
 
 
@@ -358,6 +365,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--job", action="store_true", help="also run a test job through a worker and wait for it")
     check.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for the test job (default 15)")
 
+    nlp = add("nlp", command_nlp, "train or evaluate the language models (pappus nlp train|eval --help)")
+    nlp.add_argument("action", choices=("train", "eval"), help="train: from ../shared/data, seeded; eval: F1 and speed")
+    nlp.add_argument("arguments", nargs=argparse.REMAINDER, help="passed to the action")
+
     manage = add("manage", command_manage, "run a Django management command (pappus manage help)")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser
@@ -411,3 +422,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main() -> None:
     sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()
