@@ -13,6 +13,7 @@ import datetime
 from pappus.core import health
 from pappus.core.jobs import periodic_job
 from pappus.listening import tasks as listening_tasks
+from pappus.publishing import tasks as publishing_tasks
 
 
 @periodic_job(name="core.prune_heartbeats", cron="17 3 * * *", time_limit=60)
@@ -25,3 +26,9 @@ def prune_heartbeats() -> None:
 def poll_due_sources() -> None:
     """Enqueue a poll of every feed whose next poll has come (each source keeps its own interval)."""
     listening_tasks.poll_due_sources()
+
+
+@periodic_job(name="publishing.dispatch", cron="* * * * *", queue="publishing", time_limit=60, priority=10)
+def dispatch_due_posts() -> None:
+    """Start senders for the variants due now; they claim with row locks, so each is sent once."""
+    publishing_tasks.dispatch_due()

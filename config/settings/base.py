@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "pappus.listening",
     "pappus.strategy",
     "pappus.connectors",
+    "pappus.publishing",
     "pappus.nlp",
 ]
 
@@ -52,6 +53,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pappus.core.context_processors.shell",
+                "pappus.publishing.context_processors.failed_posts",
             ],
         },
     },

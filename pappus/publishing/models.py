@@ -1,0 +1,268 @@
+"""Posts, their per-network variants, approvals, comments, failure notifications and settings.
+
+A post holds the master text and the plan (when, which pillar and type, which region, which
+campaign); each variant is what goes to one connected account, adapted to that network. The
+post's status moves through the approval workflow; each variant then has its own delivery
+state, driven by the scheduler (see ``pappus.publishing.scheduler`` and docs/publishing.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pappus.core.models import Region, Workspace, WorkspaceManager
+from pappus.core.permissions import Role
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+
+
+class ContentType(models.TextChoices):
+    EDUCATIONAL = "educational", _("Educational")
+    PROMO = "promo", _("Promo")
+    UGC = "ugc", _("User-generated content")
+    CONTEST = "contest", _("Contest")
+    INFLUENCER = "influencer", _("Influencer collaboration")
+    EVENT = "event", _("Event")
+
+
+class VariantStatus(models.TextChoices):
+    DRAFT = "draft", _("Not scheduled")
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    UNKNOWN = "unknown", _("Unknown: check the network")
+
+
+class PublishingSettings(models.Model):
+    """Per-workspace publishing options (created on first use with the defaults)."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="publishing_settings")
+    agency_may_publish = models.BooleanField(
+        _("agency may schedule and publish"),
+        default=False,
+        help_text=_("Members with the agency role draft posts; with this on they may also schedule them."),
+    )
+    review_link_days = models.PositiveSmallIntegerField(_("review links expire after (days)"), default=7)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("publishing settings")
+        verbose_name_plural = _("publishing settings")
+
+    def __str__(self) -> str:
+        return f"publishing settings of {self.workspace_id}"
+
+
+class ApprovalStep(models.Model):
+    """One step of the approval chain of a workspace (``region`` empty) or of one region.
+
+    A post in a region whose own chain is empty follows the workspace's chain; with no chain at
+    all, one approval by any member allowed to approve is enough. A step is passed by a member
+    holding ``approver_role``, or by ``approver`` in person (one of the two is set).
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="approval_steps")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(_("order"), default=1)
+    name = models.CharField(_("name"), max_length=100)
+    approver_role = models.CharField(_("approver role"), max_length=32, choices=Role.choices, blank=True)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
+        ordering = ("region_id", "position", "id")
+        constraints = (
+            models.CheckConstraint(
+                condition=~models.Q(approver_role="") | models.Q(approver__isnull=False),
+                name="approval_step_has_approver",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Post(models.Model):
+    """One piece of content in the plan: the master text and where and when it goes out.
+
+    ``campaign_id`` is a plain reference for now: campaigns belong to the strategy app, which
+    does not exist yet; it becomes a foreign key when it does.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="posts")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("master text"), blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    pillar = models.CharField(_("content pillar"), max_length=100, blank=True)
+    content_type = models.CharField(
+        _("content type"), max_length=20, choices=ContentType.choices, default=ContentType.EDUCATIONAL
+    )
+    campaign_id = models.PositiveBigIntegerField(_("campaign"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT)
+    planned_at = models.DateTimeField(_("planned time"), null=True, blank=True)
+    approval_position = models.PositiveSmallIntegerField(default=0)  # steps passed so far in this review
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ("planned_at", "id")
+        indexes = (
+            models.Index(fields=("workspace", "planned_at"), name="post_workspace_planned"),
+            models.Index(fields=("workspace", "status"), name="post_workspace_status"),
+        )
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Variant(models.Model):
+    """What one connected account will publish: the post adapted to its network.
+
+    ``account_id`` is the id of a ``connectors.ConnectedAccount`` (a plain id until that app's
+    migrations are in place; ``network`` and ``account_label`` are copied so the plan reads well
+    without it). ``idempotency_key`` is fixed at creation and sent with every attempt.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="variants")
+    network = models.CharField(_("network"), max_length=20)
+    account_id = models.PositiveBigIntegerField(_("account"), null=True, blank=True)
+    account_label = models.CharField(_("account"), max_length=300, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    link = models.URLField(_("link"), max_length=2000, blank=True)
+    first_comment = models.TextField(_("first comment"), blank=True)
+    hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
+    media = models.JSONField(_("media"), default=list, blank=True)  # [{"name", "mime_type", "size"}]
+    status = models.CharField(_("status"), max_length=20, choices=VariantStatus.choices, default=VariantStatus.DRAFT)
+    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_code = models.CharField(_("last error kind"), max_length=40, blank=True)
+    remote_id = models.CharField(_("remote id"), max_length=300, blank=True)
+    remote_url = models.URLField(_("address on the network"), max_length=2000, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    first_comment_remote_id = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        ordering = ("network", "account_label", "id")
+        indexes = (
+            models.Index(fields=("status", "next_attempt_at"), name="variant_due"),
+            models.Index(fields=("status", "lease_expires_at"), name="variant_lease"),
+            models.Index(fields=("workspace", "status"), name="variant_workspace_status"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.account_label}".strip()
+
+    @property
+    def label(self) -> str:
+        return f"{self.network.capitalize()} {self.account_label}".strip()
+
+    def full_text(self) -> str:
+        """The text as sent: the variant's text (or the post's) with its hashtags appended."""
+        text = self.text
+        tags = " ".join(tag if tag.startswith("#") else f"#{tag}" for tag in self.hashtags if tag)
+        if tags:
+            text = f"{text}\n\n{tags}" if text else tags
+        return text
+
+
+class PostApproval(models.Model):
+    """A step passed (or changes requested) in a post's review, by whom and when."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="approvals")
+    step_name = models.CharField(_("step"), max_length=100)
+    position = models.PositiveSmallIntegerField()
+    approved = models.BooleanField(_("approved"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.step_name}: {'approved' if self.approved else 'changes requested'}"
+
+
+class PostComment(models.Model):
+    """A comment on a post, by a member or by an external reviewer through a signed link."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    external_name = models.CharField(_("external reviewer"), max_length=200, blank=True)
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def author_name(self) -> str:
+        if self.author is not None:
+            return str(self.author)
+        return self.external_name
+
+
+class Notification(models.Model):
+    """An in-app alert for one user (today: a variant that failed to publish)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (models.Index(fields=("user", "read_at"), name="notification_user_unread"),)
+
+    def __str__(self) -> str:
+        return self.text[:60]

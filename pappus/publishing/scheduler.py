@@ -1,0 +1,416 @@
+"""Exactly-once delivery of scheduled variants (design: docs/publishing.md).
+
+Three steps per variant, never holding a transaction open across the network call:
+
+1. **claim** (:func:`claim_due`): in one short transaction, lock due ``scheduled`` rows
+   (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's IMMEDIATE transactions serialize
+   writers), and mark them ``sending`` with a claim token and a lease. A row is claimed by at most
+   one worker; the others skip it.
+2. **send** (:func:`send`): outside any transaction, call the connector with the variant's
+   idempotency key.
+3. **record** (:func:`record`): in one short transaction, store the outcome: published; scheduled
+   again with exponential backoff (the network answered with a passing error); failed (terminal,
+   the author is alerted); or unknown (no answer, and the network does not honour idempotency
+   keys — a person checks, it is never sent blindly again).
+
+A worker that dies between send and record leaves the row ``sending`` with a lease that runs
+out. :func:`reclaim_expired` finds such rows: where the network honours idempotency keys and the
+first attempt is within the key's window, the variant is claimed again and sent with the same
+key (the network returns the first post instead of making a second one); otherwise it becomes
+``unknown`` for a person to check.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pappus.connectors.contracts import PublishRequest, PublishResult
+from pappus.core import audit
+from pappus.core.audit import Actor
+from pappus.core.models import Membership, Workspace
+from pappus.core.permissions import Action, role_allows
+from pappus.publishing.models import Notification, Post, PostStatus, Variant, VariantStatus
+from pappus.publishing.sending import (
+    ConnectorFactory,
+    Delivery,
+    Verdict,
+    classify,
+    connector_for_variant,
+    idempotency_window,
+)
+
+logger = logging.getLogger("pappus.publishing")
+
+# A claim lasts this long; it must outlast the connector's timeout (PAPPUS_CONNECTOR_TIMEOUT, 20 s
+# by default, at most 300 s) with room to record the result.
+LEASE = datetime.timedelta(minutes=10)
+BATCH_SIZE = 25
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_CAP_SECONDS = 3600
+
+SCHEDULER = Actor.system("scheduler")
+RECORD_FIELDS = ("status", "attempts", "next_attempt_at", "last_error", "last_error_code", "remote_id", "remote_url")
+
+
+def backoff_seconds(attempts: int, asked: float | None = None) -> float:
+    """60 s, 120 s, 240 s … capped at an hour; longer when the network asked for longer."""
+    seconds = float(min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+    return max(seconds, asked or 0.0)
+
+
+def _locked(queryset: QuerySet[Variant]) -> QuerySet[Variant]:
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset  # SQLite: the IMMEDIATE transaction already holds the write lock
+
+
+def _delivery(variant: Variant, token: uuid.UUID) -> Delivery:
+    return Delivery(
+        variant_id=variant.pk,
+        workspace_id=variant.workspace_id,
+        network=variant.network,
+        account_id=variant.account_id,
+        claim_token=str(token),
+        request=PublishRequest(
+            text=variant.full_text(), link=variant.link, idempotency_key=str(variant.idempotency_key)
+        ),
+        first_comment=variant.first_comment,
+        due_at=variant.next_attempt_at,
+    )
+
+
+def claim_due(*, limit: int = BATCH_SIZE, now: datetime.datetime | None = None) -> list[Delivery]:
+    """Claim up to ``limit`` due variants for this worker (``scheduled`` → ``sending`` under a lease)."""
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    with transaction.atomic():
+        due = _locked(
+            Variant.objects.filter(status=VariantStatus.SCHEDULED, next_attempt_at__lte=now).order_by(
+                "next_attempt_at", "id"
+            )
+        )
+        rows = list(due[:limit])
+        if not rows:
+            return []
+        Variant.objects.filter(pk__in=[row.pk for row in rows], status=VariantStatus.SCHEDULED).update(
+            status=VariantStatus.SENDING,
+            claim_token=token,
+            lease_expires_at=now + LEASE,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    return [_delivery(row, token) for row in rows]
+
+
+def reclaim_expired(*, limit: int = BATCH_SIZE, now: datetime.datetime | None = None) -> list[Delivery]:
+    """Variants left ``sending`` by a worker that died: claim again where safe, else mark unknown."""
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    resend: list[Variant] = []
+    abandoned: list[int] = []
+    with transaction.atomic():
+        expired = _locked(
+            Variant.objects.filter(status=VariantStatus.SENDING, lease_expires_at__lt=now).order_by(
+                "lease_expires_at", "id"
+            )
+        )
+        for variant in expired[:limit]:
+            window = idempotency_window(variant.network)
+            claimed_at = (variant.lease_expires_at or now) - LEASE
+            if window is not None and now - claimed_at < window - LEASE:
+                resend.append(variant)
+                continue
+            _mark_unknown(
+                variant,
+                _(
+                    "The worker stopped while sending and %(network)s cannot tell whether it received the post: "
+                    "check the account, then mark the post as published or send it again."
+                )
+                % {"network": variant.network.capitalize()},
+                "lease_expired",
+            )
+            abandoned.append(variant.post_id)
+        if resend:
+            Variant.objects.filter(pk__in=[row.pk for row in resend], status=VariantStatus.SENDING).update(
+                claim_token=token, lease_expires_at=now + LEASE, attempts=F("attempts") + 1, updated_at=now
+            )
+    for post_id in abandoned:
+        settle_post(post_id)
+    for variant in resend:
+        logger.warning("publishing.reclaimed variant=%s network=%s", variant.pk, variant.network)
+    return [_delivery(row, token) for row in resend]
+
+
+@dataclass
+class Outcome:
+    delivery: Delivery
+    result: PublishResult | None = None
+    error: BaseException | None = None
+    first_comment_error: str = ""
+    seconds: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def send(delivery: Delivery, connector_for: ConnectorFactory = connector_for_variant) -> Outcome:
+    """Call the network for one claimed variant (no transaction is open here)."""
+    started = time.monotonic()
+    outcome = Outcome(delivery)
+    try:
+        connector = connector_for(delivery)
+    except Exception as error:  # an account that vanished or cannot be opened: recorded, never raised
+        outcome.error = error
+        outcome.seconds = time.monotonic() - started
+        return outcome
+    try:
+        outcome.result = connector.publish(delivery.request)
+        if delivery.first_comment:
+            key = f"{delivery.request.idempotency_key}-first-comment"
+            try:
+                connector.reply(
+                    outcome.result.remote_id, PublishRequest(text=delivery.first_comment, idempotency_key=key)
+                )
+            except Exception as error:  # the post is out; a lost first comment must not undo that
+                outcome.first_comment_error = str(error)
+    except Exception as error:
+        outcome.error = error
+    finally:
+        connector.close()
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def record(outcome: Outcome, *, now: datetime.datetime | None = None) -> Variant | None:
+    """Store one outcome; returns the variant (None when it vanished meanwhile)."""
+    now = now or timezone.now()
+    delivery = outcome.delivery
+    with transaction.atomic():
+        variant = Variant.objects.select_for_update().filter(pk=delivery.variant_id).first()
+        if variant is None:
+            return None
+        ours = variant.status == VariantStatus.SENDING and str(variant.claim_token) == delivery.claim_token
+        if outcome.result is not None:
+            if variant.status == VariantStatus.PUBLISHED:
+                if variant.remote_id != outcome.result.remote_id:
+                    logger.error(
+                        "publishing.second_remote_post variant=%s first=%s second=%s",
+                        variant.pk,
+                        variant.remote_id,
+                        outcome.result.remote_id,
+                    )
+                return variant
+            # The network has the post: that is the truth, whoever holds the claim now.
+            _mark_published(variant, outcome, now)
+        elif not ours:
+            logger.info("publishing.stale_outcome variant=%s", variant.pk)
+            return variant
+        else:
+            _record_failure(variant, outcome.error or RuntimeError("no result and no error"), now)
+    settle_post(variant.post_id)
+    return variant
+
+
+def _mark_published(variant: Variant, outcome: Outcome, now: datetime.datetime) -> None:
+    if outcome.result is None:
+        raise ValueError("an outcome without a result cannot be recorded as published")
+    before = audit.snapshot(variant, RECORD_FIELDS)
+    variant.status = VariantStatus.PUBLISHED
+    variant.remote_id = outcome.result.remote_id[:300]
+    variant.remote_url = outcome.result.url[:2000]
+    variant.published_at = outcome.result.published_at or now
+    variant.lease_expires_at = None
+    variant.claim_token = None
+    variant.next_attempt_at = None
+    variant.last_error = outcome.first_comment_error and _("The first comment failed: %(reason)s") % {
+        "reason": outcome.first_comment_error
+    }
+    variant.last_error_code = "first_comment" if outcome.first_comment_error else ""
+    variant.save()
+    audit.record(
+        SCHEDULER,
+        "variant.publish",
+        workspace=_workspace(variant.workspace_id),
+        target=variant,
+        before=before,
+        after=audit.snapshot(variant, RECORD_FIELDS),
+        object_repr=str(variant),
+    )
+
+
+def _workspace(workspace_id: int) -> Workspace:
+    # audit.record needs only the workspace's id: a reference, without reading the row.
+    return Workspace(pk=workspace_id)
+
+
+def _record_failure(variant: Variant, error: BaseException, now: datetime.datetime) -> None:
+    verdict, code, reason, asked = classify(error)
+    if verdict == Verdict.AMBIGUOUS and idempotency_window(variant.network) is None:
+        _mark_unknown(
+            variant,
+            _("No answer from %(network)s (%(reason)s): check whether the post is there, then mark it.")
+            % {"network": variant.network.capitalize(), "reason": reason},
+            code,
+        )
+        return
+    before = audit.snapshot(variant, RECORD_FIELDS)
+    variant.last_error = reason[:5000]
+    variant.last_error_code = code[:40]
+    variant.lease_expires_at = None
+    variant.claim_token = None
+    if verdict != Verdict.FAILED and variant.attempts < MAX_ATTEMPTS:
+        variant.status = VariantStatus.SCHEDULED
+        variant.next_attempt_at = now + datetime.timedelta(seconds=backoff_seconds(variant.attempts, asked))
+        action = "variant.retry_later"
+    else:
+        variant.status = VariantStatus.FAILED
+        variant.next_attempt_at = None
+        action = "variant.fail"
+    variant.save()
+    audit.record(
+        SCHEDULER,
+        action,
+        workspace=_workspace(variant.workspace_id),
+        target=variant,
+        before=before,
+        after=audit.snapshot(variant, RECORD_FIELDS),
+    )
+    if variant.status == VariantStatus.FAILED:
+        _notify(variant)
+    logger.warning(
+        "publishing.variant_%s variant=%s network=%s code=%s attempts=%s",
+        "failed" if variant.status == VariantStatus.FAILED else "retry",
+        variant.pk,
+        variant.network,
+        code,
+        variant.attempts,
+    )
+
+
+def _mark_unknown(variant: Variant, reason: str, code: str) -> None:
+    before = audit.snapshot(variant, RECORD_FIELDS)
+    variant.status = VariantStatus.UNKNOWN
+    variant.last_error = reason[:5000]
+    variant.last_error_code = code[:40]
+    variant.lease_expires_at = None
+    variant.claim_token = None
+    variant.next_attempt_at = None
+    variant.save()
+    audit.record(
+        SCHEDULER,
+        "variant.unknown",
+        workspace=_workspace(variant.workspace_id),
+        target=variant,
+        before=before,
+        after=audit.snapshot(variant, RECORD_FIELDS),
+    )
+    _notify(variant)
+
+
+def _notify(variant: Variant) -> None:
+    """Alert the post's author (or, without one, everyone who may publish) in the app."""
+    post = Post.objects.select_related("author").get(pk=variant.post_id)
+    text = _("“%(post)s” was not published on %(variant)s: %(reason)s") % {
+        "post": post.title,
+        "variant": variant.label,
+        "reason": variant.last_error,
+    }
+    recipients = []
+    if post.author_id is not None:
+        recipients.append(post.author_id)
+    else:
+        members = Membership.objects.for_workspace(variant.workspace_id).filter(is_active=True)
+        recipients = [member.user_id for member in members if role_allows(member.role, Action.CONTENT_PUBLISH)]
+    Notification.objects.bulk_create(
+        Notification(workspace_id=variant.workspace_id, user_id=user_id, post=post, variant=variant, text=text)
+        for user_id in recipients
+    )
+
+
+def settle_post(post_id: int, *, actor: Actor = SCHEDULER) -> Post | None:
+    """Derive a scheduled post's status from its variants: published when all are, failed when any failed."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update().filter(pk=post_id).first()
+        if post is None or post.status not in {PostStatus.SCHEDULED, PostStatus.FAILED}:
+            return post
+        statuses = set(post.variants.values_list("status", flat=True))
+        if statuses and statuses <= {VariantStatus.PUBLISHED}:
+            new_status = PostStatus.PUBLISHED
+        elif statuses & {VariantStatus.FAILED, VariantStatus.UNKNOWN}:
+            new_status = PostStatus.FAILED
+        else:
+            new_status = PostStatus.SCHEDULED
+        if new_status != post.status:
+            before = {"status": post.status}
+            post.status = new_status
+            post.save(update_fields=["status", "updated_at"])
+            action = {PostStatus.PUBLISHED: "post.publish", PostStatus.FAILED: "post.fail"}.get(
+                new_status, "post.retry"
+            )
+            audit.record(
+                actor,
+                action,
+                workspace=_workspace(post.workspace_id),
+                target=post,
+                before=before,
+                after={"status": new_status},
+            )
+        return post
+
+
+@dataclass
+class RunReport:
+    claimed: int = 0
+    published: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+
+def run_due(
+    *,
+    connector_for: ConnectorFactory = connector_for_variant,
+    batch_size: int = BATCH_SIZE,
+    time_budget: float = 50.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> RunReport:
+    """Claim, send and record due variants until none is due or the time budget is spent."""
+    report = RunReport()
+    deadline = clock() + time_budget
+    while clock() < deadline:
+        deliveries = reclaim_expired(limit=batch_size) + claim_due(limit=batch_size)
+        if not deliveries:
+            break
+        report.claimed += len(deliveries)
+        for delivery in deliveries:
+            outcome = send(delivery, connector_for)
+            report.latencies.append(outcome.seconds)
+            variant = record(outcome)
+            if variant is None:
+                continue
+            if variant.status == VariantStatus.PUBLISHED:
+                report.published += 1
+            elif variant.status == VariantStatus.SCHEDULED:
+                report.retried += 1
+            elif variant.status == VariantStatus.FAILED:
+                report.failed += 1
+            elif variant.status == VariantStatus.UNKNOWN:
+                report.unknown += 1
+    return report
+
+
+def due_count(now: datetime.datetime | None = None) -> int:
+    now = now or timezone.now()
+    return Variant.objects.filter(status=VariantStatus.SCHEDULED, next_attempt_at__lte=now).count() + (
+        Variant.objects.filter(status=VariantStatus.SENDING, lease_expires_at__lt=now).count()
+    )

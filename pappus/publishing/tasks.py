@@ -1,0 +1,32 @@
+"""Background jobs of publishing: thin, ids in, the scheduler does the work.
+
+``publishing.dispatch_due`` runs every minute (its schedule is in ``config/schedule.py``): it
+enqueues enough ``publishing.send_due`` jobs for what is due; each claims its own batches with row
+locks, so any number of them on any number of workers never send a variant twice.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pappus.core.jobs import job
+from pappus.publishing import scheduler
+
+# At most this many senders are started per minute; each works through batches for up to 50 s.
+MAX_PARALLEL_SENDERS = 8
+
+
+@job(name="publishing.send_due", queue="publishing", time_limit=120, priority=10)
+def send_due() -> None:
+    """Claim, send and record due variants until none is due (or 50 s have passed)."""
+    scheduler.run_due()
+
+
+@job(name="publishing.dispatch_due", queue="publishing", time_limit=60, priority=10)
+def dispatch_due() -> int:
+    """Start one sender per batch that is due, up to MAX_PARALLEL_SENDERS; returns how many were started."""
+    due = scheduler.due_count()
+    senders = min(MAX_PARALLEL_SENDERS, math.ceil(due / scheduler.BATCH_SIZE))
+    for _ in range(senders):
+        send_due.enqueue()
+    return senders
