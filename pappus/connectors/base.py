@@ -44,6 +44,7 @@ logger = logging.getLogger("pappus.connectors")
 
 # Bodies longer than this are cut in error messages (a proxy's HTML error page, say).
 MAXIMUM_REASON_CHARACTERS = 500
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 @runtime_checkable
@@ -206,7 +207,7 @@ class HttpConnector:
     def request(self, method: str, path: str, **arguments: Any) -> httpx.Response:
         """Send one request; a transport failure or an error status raises a ConnectorError."""
         try:
-            response = self._client.request(method, path, **arguments)
+            response = self._transmit(method, path, arguments)
         except httpx.TimeoutException as error:
             raise TemporaryFailureError(
                 f"{self.label} did not answer in time ({type(error).__name__})", network=self.network
@@ -225,6 +226,19 @@ class HttpConnector:
             failure.code,
         )
         raise failure
+
+    def _transmit(self, method: str, path: str, arguments: dict[str, Any]) -> httpx.Response:
+        """One request; retried once when a kept-alive connection turns out closed by the server
+        (some servers close idle connections without saying so), if repeating it is harmless."""
+        headers = arguments.get("headers") or {}
+        repeatable = method in IDEMPOTENT_METHODS or any(name.lower() == "idempotency-key" for name in headers)
+        try:
+            return self._client.request(method, path, **arguments)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            if not repeatable:
+                raise
+            logger.info("connectors.retry_closed_connection network=%s method=%s", self.network, method)
+            return self._client.request(method, path, **arguments)
 
     def request_json(self, method: str, path: str, **arguments: Any) -> Any:
         response = self.request(method, path, **arguments)

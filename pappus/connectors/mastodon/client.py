@@ -137,6 +137,8 @@ class MastodonConnector(HttpConnector):
                 "/api/v2/media",
                 files={"file": (media.filename, media.content, media.mime_type)},
                 data={"description": media.description} if media.description else None,
+                # Mastodon ignores it here; it marks the upload as safe to repeat (an extra upload is never posted).
+                headers={"Idempotency-Key": uuid.uuid4().hex},
             )
             attachment = self.read_json(response)
             if response.status_code == 202:
@@ -204,9 +206,15 @@ class MastodonConnector(HttpConnector):
             params["since_id"] = cursor
         notifications = self.request_json("GET", "/api/v1/notifications", params=params)
         my_id = self._my_id()
+        fresh = []
+        for entry in notifications:
+            # Not every server honours since_id (snac does not): stop at the cursor in any case.
+            if cursor and str(entry.get("id")) == cursor:
+                break
+            fresh.append(entry)
         items = tuple(
             mapping.inbound_status(entry["status"], my_id=my_id, base_url=self.base_url)
-            for entry in notifications
+            for entry in fresh
             if entry.get("type") == "mention" and isinstance(entry.get("status"), dict)
         )
         newest = str(notifications[0]["id"]) if notifications else cursor
