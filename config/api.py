@@ -67,6 +67,7 @@ api = PappusApi(
 )
 
 api.add_router("/", core_router)
+api.add_router("/", "pappus.strategy.api.router")
 
 
 def _error(request: HttpRequest, status: int, detail: Any) -> HttpResponse:

@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("pappus.listening.urls")),
+    path("strategy/", include("pappus.strategy.urls")),
     path("", include("pappus.core.urls")),
 ]

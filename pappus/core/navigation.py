@@ -34,6 +34,7 @@ ENTRIES: list[NavigationEntry] = [
     NavigationEntry(_("Audit log"), "core:audit", Action.AUDIT_VIEW),
     NavigationEntry(_("Settings"), "core:settings", Action.WORKSPACE_MANAGE),
     NavigationEntry(_("API tokens"), "core:api_tokens", Action.API_TOKENS_MANAGE),
+    NavigationEntry(_("Strategy"), "strategy:overview", Action.STRATEGY_VIEW),
 ]
 
 

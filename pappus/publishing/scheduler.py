@@ -43,6 +43,7 @@ from pappus.publishing.models import Notification, Post, PostStatus, Variant, Va
 from pappus.publishing.sending import (
     ConnectorFactory,
     Delivery,
+    PublishingConnector,
     Verdict,
     classify,
     connector_for_variant,
@@ -162,12 +163,42 @@ class Outcome:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def send(delivery: Delivery, connector_for: ConnectorFactory = connector_for_variant) -> Outcome:
-    """Call the network for one claimed variant (no transaction is open here)."""
+class ConnectorPool:
+    """One connector per account for a run of batches: its connection and limits are reused."""
+
+    def __init__(self, connector_for: ConnectorFactory) -> None:
+        self.connector_for = connector_for
+        self.connectors: dict[tuple[int, int | None, str], PublishingConnector] = {}
+
+    def get(self, delivery: Delivery) -> PublishingConnector:
+        key = (delivery.workspace_id, delivery.account_id, delivery.network)
+        if key not in self.connectors:
+            self.connectors[key] = self.connector_for(delivery)
+        return self.connectors[key]
+
+    def discard(self, delivery: Delivery) -> None:
+        connector = self.connectors.pop((delivery.workspace_id, delivery.account_id, delivery.network), None)
+        if connector is not None:
+            connector.close()
+
+    def close(self) -> None:
+        for connector in self.connectors.values():
+            connector.close()
+        self.connectors.clear()
+
+
+def send(
+    delivery: Delivery, connector_for: ConnectorFactory = connector_for_variant, *, pool: ConnectorPool | None = None
+) -> Outcome:
+    """Call the network for one claimed variant (no transaction is open here).
+
+    With a ``pool`` the connector is kept for the next variant of the same account (and dropped
+    after a failure); without one it is built for this call and closed after it.
+    """
     started = time.monotonic()
     outcome = Outcome(delivery)
     try:
-        connector = connector_for(delivery)
+        connector = pool.get(delivery) if pool is not None else connector_for(delivery)
     except Exception as error:  # an account that vanished or cannot be opened: recorded, never raised
         outcome.error = error
         outcome.seconds = time.monotonic() - started
@@ -185,7 +216,10 @@ def send(delivery: Delivery, connector_for: ConnectorFactory = connector_for_var
     except Exception as error:
         outcome.error = error
     finally:
-        connector.close()
+        if pool is None:
+            connector.close()
+        elif outcome.error is not None:
+            pool.discard(delivery)
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -387,26 +421,33 @@ def run_due(
     """Claim, send and record due variants until none is due or the time budget is spent."""
     report = RunReport()
     deadline = clock() + time_budget
-    while clock() < deadline:
-        deliveries = reclaim_expired(limit=batch_size) + claim_due(limit=batch_size)
-        if not deliveries:
-            break
-        report.claimed += len(deliveries)
-        for delivery in deliveries:
-            outcome = send(delivery, connector_for)
-            report.latencies.append(outcome.seconds)
-            variant = record(outcome)
-            if variant is None:
-                continue
-            if variant.status == VariantStatus.PUBLISHED:
-                report.published += 1
-            elif variant.status == VariantStatus.SCHEDULED:
-                report.retried += 1
-            elif variant.status == VariantStatus.FAILED:
-                report.failed += 1
-            elif variant.status == VariantStatus.UNKNOWN:
-                report.unknown += 1
+    pool = ConnectorPool(connector_for)
+    try:
+        while clock() < deadline:
+            deliveries = reclaim_expired(limit=batch_size) + claim_due(limit=batch_size)
+            if not deliveries:
+                break
+            report.claimed += len(deliveries)
+            for delivery in deliveries:
+                outcome = send(delivery, connector_for, pool=pool)
+                report.latencies.append(outcome.seconds)
+                variant = record(outcome)
+                if variant is not None:
+                    _count(report, variant.status)
+    finally:
+        pool.close()
     return report
+
+
+def _count(report: RunReport, status: str) -> None:
+    if status == VariantStatus.PUBLISHED:
+        report.published += 1
+    elif status == VariantStatus.SCHEDULED:
+        report.retried += 1
+    elif status == VariantStatus.FAILED:
+        report.failed += 1
+    elif status == VariantStatus.UNKNOWN:
+        report.unknown += 1
 
 
 def due_count(now: datetime.datetime | None = None) -> int:

@@ -10,6 +10,7 @@ tests. Listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 import time
@@ -129,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "id": status_id,
                     "url": f"{base}/@alice/{status_id}",
                     "uri": f"{base}/users/alice/statuses/{status_id}",
-                    "created_at": "2026-01-01T00:00:00.000Z",
+                    "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
                     "content": str(body.get("status", "")),
                     "in_reply_to_id": body.get("in_reply_to_id"),
                     "account": self._account(),

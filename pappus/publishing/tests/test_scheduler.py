@@ -21,7 +21,7 @@ from pappus.core.tests.factories import make_member
 from pappus.publishing import scheduler, selectors, services
 from pappus.publishing.models import Notification, Post, PostStatus, Variant, VariantStatus
 from pappus.publishing.tests.factories import ACTOR, make_scheduled_post, variants_of
-from pappus.publishing.tests.mastodon_server import LocalMastodon, Script, connector_factory
+from pappus.publishing.tests.mastodon_server import TOKEN, LocalMastodon, Script, connector_factory
 
 
 class WorkerKilled(BaseException):
@@ -295,3 +295,41 @@ def test_racing_workers_claiming_the_same_due_variants_never_send_twice(postgres
     assert set(Post.objects.filter(pk__in=[p.pk for p in posts]).values_list("status", flat=True)) == {
         PostStatus.PUBLISHED
     }
+
+
+@pytest.mark.django_db
+def test_the_minute_job_sends_through_the_connected_account(workspace):
+    """The production path: dispatch_due → send_due → the account's stored, encrypted credentials."""
+    from pappus.connectors import services as connector_services
+    from pappus.publishing import tasks
+
+    owner = make_member(workspace, role=Role.OWNER)
+    with LocalMastodon(honour_idempotency=False) as server:
+        account = connector_services.account_connect(
+            actor=ACTOR,
+            membership=owner,
+            network="mastodon",
+            base_url=server.base_url,
+            credentials={"access_token": TOKEN},
+        )
+        post = services.post_create(actor=ACTOR, membership=owner, title="Live", text="Sent by the minute job")
+        services.variant_add(
+            actor=ACTOR, membership=owner, post=post, network="mastodon", account_id=account.pk, account_label="@alice"
+        )
+        services.post_submit(actor=ACTOR, membership=owner, post=post)
+        services.post_approve(actor=ACTOR, membership=owner, post=post)
+        services.post_schedule(actor=ACTOR, membership=owner, post=post, planned_at=timezone.now())
+        assert tasks.dispatch_due() == 1  # jobs run inline in the test settings
+        assert tasks.dispatch_due() == 0
+    assert server.state.texts() == ["Sent by the minute job"]
+    assert Post.objects.get(pk=post.pk).status == PostStatus.PUBLISHED
+
+
+@pytest.mark.django_db
+def test_a_variant_whose_account_is_gone_fails_with_a_reason(workspace):
+    owner = make_member(workspace, role=Role.OWNER)
+    post = make_scheduled_post(owner)  # account ids in the factory point at no account
+    scheduler.run_due()
+    (variant,) = variants_of(post)
+    assert (variant.status, variant.last_error_code) == (VariantStatus.FAILED, "account_missing")
+    assert variant.last_error == "The connected account of this variant no longer exists."
