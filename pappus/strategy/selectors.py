@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet, Sum
 
-from pappus.core.models import Membership, Workspace
+from pappus.core.models import Membership, User, Workspace
 from pappus.strategy import metrics
 from pappus.strategy.models import (
     Audience,
@@ -228,3 +228,12 @@ def review_findings(rows: Sequence[KpiRow]) -> list[dict[str, object]]:
         }
         for row in rows
     ]
+
+
+def people(workspace: Workspace) -> QuerySet[User]:
+    """Active members of the workspace, the choices for owners and RACI roles."""
+    return (
+        User.objects.filter(memberships__workspace=workspace, memberships__is_active=True)
+        .order_by("full_name", "email")
+        .distinct()
+    )

@@ -792,7 +792,7 @@ def weekly_review_record(
         "strategy.review.record",
         workspace=workspace,
         target=review,
-        after={"week_starting": review.week_starting, "decision": review.decision},
+        after={"week_starting": review.week_starting.isoformat(), "decision": review.decision},
     )
     return review
 

@@ -1,0 +1,200 @@
+"""Forms of the strategy pages: they parse and validate input; the services write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from pappus.core.models import Region, User
+from pappus.strategy.metrics import METRIC_KEYS
+from pappus.strategy.models import CampaignStatus, KpiDirection, ProgramStatus, StrategyTemplate
+
+DATE = forms.DateInput(attrs={"type": "date"})
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+class PeopleMixin:
+    """Choices of people: the workspace's active members."""
+
+    def set_people(self, people: QuerySet[User], *names: str) -> None:
+        for name in names:
+            field = self.fields[name]  # type: ignore[attr-defined]
+            field.queryset = people
+
+
+class BrandForm(forms.Form):
+    identity = forms.CharField(label=_("Identity"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    value_proposition = forms.CharField(
+        label=_("Value proposition"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    unique_selling_proposition = forms.CharField(
+        label=_("Unique selling proposition"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    tone_of_voice = forms.CharField(label=_("Tone of voice"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    products_and_services = forms.CharField(
+        label=_("Products and services"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CompetitorForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    listening_topic_id = forms.IntegerField(
+        label=_("Listening topic id"),
+        required=False,
+        min_value=1,
+        help_text=_("The id of the listening topic that follows this competitor (for share of voice)."),
+    )
+
+
+class AudienceForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    who = forms.CharField(label=_("Who they are"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    where = forms.CharField(label=_("Where they are"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    wants = forms.CharField(label=_("What they want"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    networks = forms.CharField(label=_("Networks"), required=False, help_text=_("Separated by commas."))
+    sub_targets = forms.CharField(
+        label=_("Sub-targets per product"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line: product: target."),
+    )
+    planned_profile = forms.CharField(
+        label=_("Planned profile"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line, such as age: 25-34."),
+    )
+
+    def clean_networks(self) -> list[str]:
+        return _names(self.cleaned_data["networks"])
+
+    def _pairs(self, name: str) -> list[tuple[str, str]]:
+        pairs = []
+        for line in self.cleaned_data[name].splitlines():
+            if not line.strip():
+                continue
+            key, separator, value = line.partition(":")
+            if not separator or not key.strip() or not value.strip():
+                raise forms.ValidationError(_("Write each line as name: value."))
+            pairs.append((key.strip(), value.strip()))
+        return pairs
+
+    def clean_sub_targets(self) -> list[dict[str, str]]:
+        return [{"product": key, "target": value} for key, value in self._pairs("sub_targets")]
+
+    def clean_planned_profile(self) -> dict[str, str]:
+        return dict(self._pairs("planned_profile"))
+
+
+class ProgramForm(PeopleMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    goals = forms.CharField(label=_("Goals"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
+    ends_on = forms.DateField(label=_("Ends on"), widget=DATE)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=ProgramStatus.choices)
+    budget_planned = forms.DecimalField(label=_("Planned budget"), **MONEY)  # type: ignore[arg-type]
+
+
+class ProgramRevisionForm(ProgramForm):
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept in the program's history."),
+    )
+
+
+class TemplateStartForm(forms.Form):
+    template = forms.ModelChoiceField(label=_("Template"), queryset=StrategyTemplate.objects.none())
+    name = forms.CharField(label=_("Program name"), max_length=200)
+    starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
+
+    def __init__(self, *args: Any, templates: QuerySet[StrategyTemplate], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates  # type: ignore[attr-defined]
+
+
+class TemplateShareForm(forms.Form):
+    regions = forms.ModelMultipleChoiceField(
+        label=_("Shared with regions"),
+        queryset=Region.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, regions: QuerySet[Region], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["regions"].queryset = regions  # type: ignore[attr-defined]
+
+
+class CampaignForm(PeopleMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
+    ends_on = forms.DateField(label=_("Ends on"), widget=DATE)
+    networks = forms.CharField(label=_("Networks"), required=False, help_text=_("Separated by commas."))
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    budget_planned = forms.DecimalField(label=_("Planned budget"), **MONEY)  # type: ignore[arg-type]
+
+    def clean_networks(self) -> list[str]:
+        return _names(self.cleaned_data["networks"])
+
+
+class BudgetForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=CampaignStatus.choices)
+    budget_planned = forms.DecimalField(label=_("Planned budget"), **MONEY)  # type: ignore[arg-type]
+    budget_committed = forms.DecimalField(label=_("Committed budget"), **MONEY)  # type: ignore[arg-type]
+    budget_spent = forms.DecimalField(
+        label=_("Spent budget"),
+        help_text=_("Entered by hand until the ads module reports spend."),
+        **MONEY,  # type: ignore[arg-type]
+    )
+
+
+class KpiForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    metric_key = forms.ChoiceField(label=_("Metric"), choices=list(METRIC_KEYS.items()))
+    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    direction = forms.ChoiceField(label=_("Direction"), choices=KpiDirection.choices)
+    baseline = forms.DecimalField(label=_("Baseline"), max_digits=18, decimal_places=4)
+    target = forms.DecimalField(label=_("Target"), max_digits=18, decimal_places=4)
+    starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
+    deadline = forms.DateField(label=_("Deadline"), widget=DATE)
+
+
+class MeasurementForm(forms.Form):
+    measured_on = forms.DateField(label=_("Date"), widget=DATE)
+    value = forms.DecimalField(label=_("Value"), max_digits=18, decimal_places=4)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class RiskForm(PeopleMixin, forms.Form):
+    title = forms.CharField(label=_("Risk"), max_length=200)
+    likelihood = forms.IntegerField(label=_("Likelihood (1-5)"), min_value=1, max_value=5)
+    impact = forms.IntegerField(label=_("Impact (1-5)"), min_value=1, max_value=5)
+    mitigation = forms.CharField(label=_("Mitigation"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+
+
+class RaciForm(PeopleMixin, forms.Form):
+    task = forms.CharField(label=_("Task"), max_length=200)
+    responsible = forms.ModelMultipleChoiceField(label=_("Responsible"), queryset=User.objects.none())
+    accountable = forms.ModelChoiceField(label=_("Accountable"), queryset=User.objects.none())
+    consulted = forms.ModelMultipleChoiceField(label=_("Consulted"), queryset=User.objects.none(), required=False)
+    informed = forms.ModelMultipleChoiceField(label=_("Informed"), queryset=User.objects.none(), required=False)
+
+
+class ReviewForm(forms.Form):
+    decision = forms.CharField(
+        label=_("Decision taken"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the team will do about the KPIs above, even if it is to change nothing."),
+    )

@@ -1,0 +1,559 @@
+"""The strategy pages: thin, they parse with forms, call services or selectors, and render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pappus.core import selectors as core_selectors
+from pappus.core.models import Membership
+from pappus.core.permissions import Action, require, role_allows
+from pappus.core.views import actor_of, member_required
+from pappus.strategy import charts, document, forms, metrics, selectors, services
+from pappus.strategy.models import Campaign, Kpi, Program, StrategyDocument, StrategyTemplate
+
+
+def _apply(form: Form, error: ValidationError) -> None:
+    """Show a service's error next to the field it names (owner_id → owner), else above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            name = field.removesuffix("_id").removesuffix("_ids")
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _try(form: Form, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except ValidationError as error:
+        _apply(form, error)
+        return None
+
+
+def _can_edit(membership: Membership) -> bool:
+    return role_allows(membership.role, Action.STRATEGY_EDIT)
+
+
+def _today(membership: Membership) -> Any:
+    return timezone.localdate()
+
+
+# --- overview: plan versus actual and the weekly review --------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_VIEW)
+def overview(request: HttpRequest, membership: Membership) -> HttpResponse:
+    workspace = membership.workspace
+    today = _today(membership)
+    rows = selectors.plan_versus_actual(workspace, as_of=today)
+    form = forms.ReviewForm(request.POST or None)
+    if request.method == "POST":
+        require(membership, Action.STRATEGY_EDIT)
+        if form.is_valid():
+            review = _try(
+                form,
+                lambda: services.weekly_review_record(
+                    actor=actor_of(request),
+                    membership=membership,
+                    decision=form.cleaned_data["decision"],
+                    findings=selectors.review_findings(rows),
+                    week_of=today,
+                ),
+            )
+            if review is not None:
+                messages.success(request, _("The decision for this week has been recorded."))
+                return redirect("strategy:overview")
+    context = {
+        "page_title": _("Strategy"),
+        "rows": rows,
+        "week_starting": metrics.week_starting(today),
+        "reviews": selectors.reviews(workspace)[:10],
+        "form": form,
+        "can_edit": _can_edit(membership),
+        "programs": selectors.programs(workspace),
+    }
+    return render(request, "strategy/overview.html", context, status=400 if form.errors else 200)
+
+
+# --- brand and competitors -------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_VIEW)
+def brand(request: HttpRequest, membership: Membership) -> HttpResponse:
+    workspace = membership.workspace
+    profile = selectors.brand_profile(workspace)
+    initial = {name: getattr(profile, name) for name in services.BRAND_FIELDS}
+    posted = request.POST if request.method == "POST" else None
+    brand_form = forms.BrandForm(posted if posted and "brand" in posted else None, initial=initial)
+    competitor_form = forms.CompetitorForm(posted if posted and "competitor" in posted else None)
+    if posted is not None:
+        require(membership, Action.STRATEGY_EDIT)
+        if (
+            brand_form.is_bound
+            and brand_form.is_valid()
+            and _try(
+                brand_form,
+                lambda: services.brand_profile_update(
+                    actor=actor_of(request), membership=membership, **brand_form.cleaned_data
+                ),
+            )
+        ):
+            messages.success(request, _("The brand profile has been saved."))
+            return redirect("strategy:brand")
+        if (
+            competitor_form.is_bound
+            and competitor_form.is_valid()
+            and _try(
+                competitor_form,
+                lambda: services.competitor_create(
+                    actor=actor_of(request), membership=membership, **competitor_form.cleaned_data
+                ),
+            )
+        ):
+            messages.success(request, _("Competitor added."))
+            return redirect("strategy:brand")
+    context = {
+        "page_title": _("Brand"),
+        "profile": profile,
+        "brand_form": brand_form,
+        "competitor_form": competitor_form,
+        "competitors": selectors.competitors(workspace),
+        "can_edit": _can_edit(membership),
+    }
+    failed = brand_form.errors or competitor_form.errors
+    return render(request, "strategy/brand.html", context, status=400 if failed else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_VIEW)
+def audiences(request: HttpRequest, membership: Membership) -> HttpResponse:
+    workspace = membership.workspace
+    form = forms.AudienceForm(request.POST or None)
+    if request.method == "POST":
+        require(membership, Action.STRATEGY_EDIT)
+        if form.is_valid() and _try(
+            form,
+            lambda: services.audience_create(actor=actor_of(request), membership=membership, **form.cleaned_data),
+        ):
+            messages.success(request, _("Audience added."))
+            return redirect("strategy:audiences")
+    context = {
+        "page_title": _("Audiences"),
+        "audiences": selectors.audiences(workspace),
+        "form": form,
+        "can_edit": _can_edit(membership),
+    }
+    return render(request, "strategy/audiences.html", context, status=400 if form.errors else 200)
+
+
+# --- programs --------------------------------------------------------------------------------
+
+
+def _program_values(form: Form) -> dict[str, Any]:
+    values = dict(form.cleaned_data)
+    values.pop("reason", None)
+    owner = values.pop("owner", None)
+    return {**values, "owner": owner}
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_VIEW)
+def programs(request: HttpRequest, membership: Membership) -> HttpResponse:
+    workspace = membership.workspace
+    people = selectors.people(workspace)
+    posted = request.POST if request.method == "POST" else None
+    form = forms.ProgramForm(posted if posted and "program" in posted else None, initial={"status": "draft"})
+    form.set_people(people, "owner")
+    templates = selectors.templates_for(membership)
+    start_form = forms.TemplateStartForm(posted if posted and "template" in posted else None, templates=templates)
+    if posted is not None:
+        require(membership, Action.STRATEGY_EDIT)
+        if form.is_bound and form.is_valid():
+            program = _try(
+                form,
+                lambda: services.program_create(
+                    actor=actor_of(request), membership=membership, **_program_values(form)
+                ),
+            )
+            if program is not None:
+                messages.success(request, _("Program %(name)s created.") % {"name": program.name})
+                return redirect("strategy:program", program_id=program.pk)
+        if start_form.is_bound and start_form.is_valid():
+            program = _try(
+                start_form,
+                lambda: services.program_start_from_template(
+                    actor=actor_of(request), membership=membership, **start_form.cleaned_data
+                ),
+            )
+            if program is not None:
+                messages.success(request, _("Program %(name)s created from the template.") % {"name": program.name})
+                return redirect("strategy:program", program_id=program.pk)
+    context = {
+        "page_title": _("Programs"),
+        "programs": selectors.programs(workspace),
+        "form": form,
+        "start_form": start_form,
+        "has_templates": templates.exists(),
+        "can_edit": _can_edit(membership),
+    }
+    failed = form.errors or start_form.errors
+    return render(request, "strategy/programs.html", context, status=400 if failed else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_VIEW)
+def templates(request: HttpRequest, membership: Membership) -> HttpResponse:
+    workspace = membership.workspace
+    if request.method == "POST":
+        require(membership, Action.STRATEGY_EDIT)
+        if "ensure" in request.POST:
+            created = services.template_ensure_builtins(actor=actor_of(request), membership=membership)
+            messages.success(request, _("%(count)d templates added.") % {"count": len(created)})
+            return redirect("strategy:templates")
+        template = get_object_or_404(StrategyTemplate.objects.for_workspace(workspace), pk=request.POST.get("id"))
+        share = forms.TemplateShareForm(request.POST, regions=core_selectors.regions_of(workspace))
+        if share.is_valid():
+            services.template_share(
+                actor=actor_of(request),
+                membership=membership,
+                template=template,
+                regions=list(share.cleaned_data["regions"]),
+            )
+            messages.success(request, _("Sharing of %(name)s saved.") % {"name": template.name})
+        return redirect("strategy:templates")
+    regions = core_selectors.regions_of(workspace).exclude(parent__isnull=True)
+    rows = [
+        {
+            "template": template,
+            "form": forms.TemplateShareForm(
+                initial={"regions": list(template.shared_with.all())}, regions=regions, prefix=f"t{template.pk}"
+            ),
+        }
+        for template in selectors.templates_for(membership)
+    ]
+    context = {"page_title": _("Templates"), "rows": rows, "can_edit": _can_edit(membership)}
+    return render(request, "strategy/templates.html", context)
+
+
+def _people_forms(membership: Membership, posted: Any, prefix: str) -> dict[str, Form]:
+    people = selectors.people(membership.workspace)
+    risk_form = forms.RiskForm(posted if posted and f"{prefix}risk" in posted else None)
+    risk_form.set_people(people, "owner")
+    raci_form = forms.RaciForm(posted if posted and f"{prefix}raci" in posted else None)
+    raci_form.set_people(people, "responsible", "accountable", "consulted", "informed")
+    return {"risk_form": risk_form, "raci_form": raci_form}
+
+
+def _risk_and_raci(request: HttpRequest, membership: Membership, found: dict[str, Form], **attached: Any) -> bool:
+    """Handle the risk and RACI forms of a program or campaign page; True when one was saved."""
+    risk_form, raci_form = found["risk_form"], found["raci_form"]
+    if risk_form.is_bound and risk_form.is_valid():
+        values = dict(risk_form.cleaned_data)
+        if _try(
+            risk_form,
+            lambda: services.risk_create(actor=actor_of(request), membership=membership, **values, **attached),
+        ):
+            messages.success(request, _("Risk added."))
+            return True
+    if raci_form.is_bound and raci_form.is_valid():
+        data = raci_form.cleaned_data
+        if _try(
+            raci_form,
+            lambda: services.raci_assign(
+                actor=actor_of(request),
+                membership=membership,
+                task=data["task"],
+                responsible=list(data["responsible"]),
+                accountable=data["accountable"],
+                consulted=list(data["consulted"]),
+                informed=list(data["informed"]),
+                **attached,
+            ),
+        ):
+            messages.success(request, _("Responsibility assigned."))
+            return True
+    return False
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_VIEW)
+def program_detail(request: HttpRequest, membership: Membership, program_id: int) -> HttpResponse:
+    workspace = membership.workspace
+    program = get_object_or_404(selectors.programs(workspace), pk=program_id)
+    people = selectors.people(workspace)
+    posted = request.POST if request.method == "POST" else None
+    initial = {
+        "name": program.name,
+        "goals": program.goals,
+        "starts_on": program.starts_on,
+        "ends_on": program.ends_on,
+        "owner": program.owner_id,
+        "status": program.status,
+        "budget_planned": program.budget_planned,
+    }
+    revise_form = forms.ProgramRevisionForm(posted if posted and "revise" in posted else None, initial=initial)
+    revise_form.set_people(people, "owner")
+    campaign_form = forms.CampaignForm(posted if posted and "campaign" in posted else None)
+    campaign_form.set_people(people, "owner")
+    extra = _people_forms(membership, posted, "")
+    if posted is not None:
+        require(membership, Action.STRATEGY_EDIT)
+        if revise_form.is_bound and revise_form.is_valid():
+            values = _program_values(revise_form)
+            owner = values.pop("owner")
+            if _try(
+                revise_form,
+                lambda: services.program_revise(
+                    actor=actor_of(request),
+                    membership=membership,
+                    program=program,
+                    reason=revise_form.cleaned_data["reason"],
+                    owner_id=owner.pk if owner else None,
+                    **values,
+                ),
+            ):
+                messages.success(request, _("The program has been revised."))
+                return redirect("strategy:program", program_id=program.pk)
+        if campaign_form.is_bound and campaign_form.is_valid():
+            values = dict(campaign_form.cleaned_data)
+            owner = values.pop("owner")
+            campaign = _try(
+                campaign_form,
+                lambda: services.campaign_create(
+                    actor=actor_of(request),
+                    membership=membership,
+                    program=program,
+                    owner_id=owner.pk if owner else None,
+                    **values,
+                ),
+            )
+            if campaign is not None:
+                messages.success(request, _("Campaign %(name)s created.") % {"name": campaign.name})
+                return redirect("strategy:campaign", campaign_id=campaign.pk)
+        if _risk_and_raci(request, membership, extra, program=program):
+            return redirect("strategy:program", program_id=program.pk)
+    today = _today(membership)
+    kpi_rows = selectors.evaluate(
+        list(selectors.kpis(workspace).filter(program=program)),
+        as_of=today,
+        program_spend=selectors.spend_by_program(workspace),
+    )
+    context = {
+        "page_title": program.name,
+        "program": program,
+        "revisions": selectors.program_revisions(program),
+        "campaigns": selectors.campaigns(workspace, program),
+        "kpi_rows": kpi_rows,
+        "risks": selectors.risks(workspace).filter(program=program),
+        "raci": selectors.raci(workspace).filter(program=program),
+        "revise_form": revise_form,
+        "campaign_form": campaign_form,
+        "can_edit": _can_edit(membership),
+        **extra,
+    }
+    failed = any(form.errors for form in (revise_form, campaign_form, *extra.values()))
+    return render(request, "strategy/program.html", context, status=400 if failed else 200)
+
+
+# --- campaigns -------------------------------------------------------------------------------
+
+
+def _campaign_context(membership: Membership, campaign: Campaign) -> dict[str, Any]:
+    workspace = membership.workspace
+    today = _today(membership)
+    rows = selectors.evaluate(list(selectors.kpis(workspace).filter(campaign=campaign)), as_of=today)
+    labels = document.chart_labels()
+    kpi_blocks = [
+        {
+            "row": row,
+            "form": forms.MeasurementForm(initial={"measured_on": today}, prefix=f"kpi{row.kpi.pk}"),
+            "spec_id": f"kpi-spec-{row.kpi.pk}",
+            "spec": charts.kpi_chart(
+                plan=selectors.plan_of(row.kpi),
+                points=selectors.points_of(row.kpi),
+                forecast=row.evaluation.forecast,
+                labels=labels,
+            ),
+        }
+        for row in rows
+    ]
+    steps = selectors.funnel_of([row.kpi for row in rows])
+    budget_labels = {
+        "planned": _("Planned"),
+        "committed": _("Committed"),
+        "spent": _("Spent"),
+        "amount": workspace.currency,
+    }
+    budget_row = (
+        campaign.name,
+        float(campaign.budget_planned),
+        float(campaign.budget_committed),
+        float(campaign.budget_spent),
+    )
+    return {
+        "campaign": campaign,
+        "kpi_blocks": kpi_blocks,
+        "funnel_rows": [
+            {
+                "label": document.stage_labels()[step.stage],
+                "value": step.value,
+                "conversion": f"{step.conversion * 100:.1f} %" if step.conversion is not None else "",
+            }
+            for step in steps
+        ],
+        "has_funnel": any(step.value is not None for step in steps),
+        "funnel_spec": charts.funnel_chart(steps, stage_labels=document.stage_labels()),
+        "budget_spec": charts.budget_chart([budget_row], labels=budget_labels),
+        "budget_used": metrics.ratio(float(campaign.budget_spent), float(campaign.budget_planned)),
+        "can_edit": _can_edit(membership),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_VIEW)
+def campaign_detail(request: HttpRequest, membership: Membership, campaign_id: int) -> HttpResponse:
+    workspace = membership.workspace
+    campaign = get_object_or_404(selectors.campaigns(workspace), pk=campaign_id)
+    posted = request.POST if request.method == "POST" else None
+    kpi_form = forms.KpiForm(
+        posted if posted and "kpi" in posted else None,
+        initial={"starts_on": campaign.starts_on, "deadline": campaign.ends_on, "baseline": 0},
+    )
+    budget_form = forms.BudgetForm(
+        posted if posted and "budget" in posted else None,
+        initial={
+            "status": campaign.status,
+            "budget_planned": campaign.budget_planned,
+            "budget_committed": campaign.budget_committed,
+            "budget_spent": campaign.budget_spent,
+        },
+    )
+    extra = _people_forms(membership, posted, "")
+    if posted is not None:
+        require(membership, Action.STRATEGY_EDIT)
+        if (
+            kpi_form.is_bound
+            and kpi_form.is_valid()
+            and _try(
+                kpi_form,
+                lambda: services.kpi_create(
+                    actor=actor_of(request), membership=membership, campaign=campaign, **kpi_form.cleaned_data
+                ),
+            )
+        ):
+            messages.success(request, _("KPI added."))
+            return redirect("strategy:campaign", campaign_id=campaign.pk)
+        if (
+            budget_form.is_bound
+            and budget_form.is_valid()
+            and _try(
+                budget_form,
+                lambda: services.campaign_update(
+                    actor=actor_of(request), membership=membership, campaign=campaign, **budget_form.cleaned_data
+                ),
+            )
+        ):
+            messages.success(request, _("The budget has been saved."))
+            return redirect("strategy:campaign", campaign_id=campaign.pk)
+        if _risk_and_raci(request, membership, extra, campaign=campaign):
+            return redirect("strategy:campaign", campaign_id=campaign.pk)
+    context = {
+        "page_title": campaign.name,
+        **_campaign_context(membership, campaign),
+        "kpi_form": kpi_form,
+        "budget_form": budget_form,
+        "risks": selectors.risks(workspace).filter(campaign=campaign),
+        "raci": selectors.raci(workspace).filter(campaign=campaign),
+        **extra,
+    }
+    failed = any(form.errors for form in (kpi_form, budget_form, *extra.values()))
+    return render(request, "strategy/campaign.html", context, status=400 if failed else 200)
+
+
+@require_POST
+@member_required(Action.STRATEGY_EDIT)
+def kpi_record(request: HttpRequest, membership: Membership, kpi_id: int) -> HttpResponse:
+    """Record a KPI's value; with htmx only the KPI table is sent back."""
+    kpi = get_object_or_404(Kpi.objects.for_workspace(membership.workspace).select_related("campaign"), pk=kpi_id)
+    form = forms.MeasurementForm(request.POST, prefix=f"kpi{kpi.pk}")
+    error = ""
+    if form.is_valid():
+        try:
+            services.kpi_record_value(actor=actor_of(request), membership=membership, kpi=kpi, **form.cleaned_data)
+        except ValidationError as failure:
+            error = " ".join(failure.messages)
+    else:
+        error = " ".join(
+            f"{form.fields[name].label}: {' '.join(str(item) for item in errors)}"
+            for name, errors in form.errors.items()
+        )
+    if kpi.campaign is None:
+        if error:
+            messages.error(request, error)
+        return redirect("strategy:program", program_id=kpi.program_id)
+    if not request.htmx:  # type: ignore[attr-defined]
+        if error:
+            messages.error(request, error)
+        return redirect("strategy:campaign", campaign_id=kpi.campaign.pk)
+    context = {**_campaign_context(membership, kpi.campaign), "record_error": error, "error_kpi": kpi.pk}
+    return render(request, "strategy/campaign.html#kpi-table", context, status=400 if error else 200)
+
+
+# --- the strategy document -------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_VIEW)
+def documents(request: HttpRequest, membership: Membership) -> HttpResponse:
+    if request.method == "POST":
+        require(membership, Action.STRATEGY_EDIT)
+        generated = services.document_generate(actor=actor_of(request), membership=membership)
+        messages.success(
+            request, _("Version %(version)d of the strategy document is ready.") % {"version": generated.version}
+        )
+        return redirect("strategy:documents")
+    context = {
+        "page_title": _("Strategy document"),
+        "documents": selectors.documents(membership.workspace),
+        "can_edit": _can_edit(membership),
+    }
+    return render(request, "strategy/documents.html", context)
+
+
+def _document(membership: Membership, version: int) -> StrategyDocument:
+    return get_object_or_404(StrategyDocument.objects.for_workspace(membership.workspace), version=version)
+
+
+@require_GET
+@member_required(Action.STRATEGY_VIEW)
+def document_pdf(request: HttpRequest, membership: Membership, version: int) -> HttpResponse:
+    generated = _document(membership, version)
+    response = HttpResponse(bytes(generated.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="strategy-{membership.workspace.slug}-v{version}.pdf"'
+    return response
+
+
+@require_GET
+@member_required(Action.STRATEGY_VIEW)
+def document_markdown(request: HttpRequest, membership: Membership, version: int) -> HttpResponse:
+    generated = _document(membership, version)
+    response = HttpResponse(generated.markdown, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="strategy-{membership.workspace.slug}-v{version}.md"'
+    return response
+
+
+def program_url(program: Program) -> str:
+    return reverse("strategy:program", kwargs={"program_id": program.pk})
