@@ -68,6 +68,7 @@ api = PappusApi(
 
 api.add_router("/", core_router)
 api.add_router("/", "pappus.strategy.api.router")
+api.add_router("/", "pappus.listening.api.router")
 
 
 def _error(request: HttpRequest, status: int, detail: Any) -> HttpResponse:

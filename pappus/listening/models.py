@@ -206,6 +206,10 @@ class Mention(models.Model):
     sentiment_score = models.FloatField(_("sentiment score"), null=True, blank=True)
     intent = models.CharField(_("intent"), max_length=40, blank=True)
     toxicity = models.FloatField(_("toxicity"), null=True, blank=True)
+    # Likes + shares + comments, kept for the "most engaged" order.
+    engagement = models.PositiveBigIntegerField(_("engagement"), default=0)
+    # The indexed form of title and text (pappus.listening.fulltext): FTS5 on SQLite, GIN on PostgreSQL.
+    search_text = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("stored"), default=timezone.now)
 
     objects = WorkspaceManager()
@@ -227,6 +231,7 @@ class Mention(models.Model):
             models.Index(fields=("workspace", "network", "-published_at"), name="listening_mention_network"),
             models.Index(fields=("workspace", "author_handle"), name="listening_mention_author"),
             models.Index(fields=("workspace", "content_hash"), name="listening_mention_content"),
+            models.Index(fields=("workspace", "-engagement", "-id"), name="listening_mention_engagement"),
         )
 
     def __str__(self) -> str:

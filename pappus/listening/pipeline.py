@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from pappus.listening import fulltext
 from pappus.listening.query import CompiledQuery, QueryIndex, QuerySyntaxError, compile_query, prepare, tokenize_text
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class NormalizedMention:
     intent: str = ""
     toxicity: float | None = None
     topic_ids: list[int] = field(default_factory=list)
+    search_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +356,8 @@ def build_topic_index(topics: Iterable[tuple[int, str]]) -> QueryIndex[int]:
 
 
 def match_topics(batch: Batch, index: QueryIndex[int], sources: Sequence[str] = ()) -> Batch:
-    """Set ``topic_ids`` of each mention to the topics whose query it matches."""
+    """Set ``topic_ids`` of each mention to the topics whose query it matches, and its
+    ``search_text`` (the full-text index form) from the same tokens."""
     for mention in batch.mentions:
         document = prepare(
             f"{mention.title}\n{mention.text}",
@@ -364,6 +367,7 @@ def match_topics(batch: Batch, index: QueryIndex[int], sources: Sequence[str] = 
             country=mention.country,
         )
         mention.topic_ids = index.match(document)
+        mention.search_text = fulltext.search_text(document.tokens)
     return batch
 
 

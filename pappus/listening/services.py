@@ -329,6 +329,8 @@ def _store(source: Source, run: IngestRun, batch: Batch) -> None:
             sentiment_score=mention.sentiment_score,
             intent=mention.intent,
             toxicity=mention.toxicity,
+            engagement=mention.like_count + mention.share_count + mention.comment_count,
+            search_text=mention.search_text,
         )
         for mention in batch.mentions
     ]

@@ -1,0 +1,192 @@
+"""Searching mentions: full text, filters, facets and order, behind one selector for both databases.
+
+:func:`search_mentions` returns a queryset (scoped to the workspace) for the page, the count and
+the CSV export; :func:`search_facets` counts the values of each filter among the mentions that
+match every *other* filter, so a person sees what choosing another value would give.
+The full-text part is described in :mod:`pappus.listening.fulltext`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from django.db import connection
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+
+from pappus.core.models import Workspace
+from pappus.listening import fulltext
+from pappus.listening.models import Mention, MentionTopic, Sentiment, Source, Topic
+
+type Sort = Literal["newest", "oldest", "engagement"]
+SORTS: Final[dict[str, tuple[str, ...]]] = {
+    "newest": ("-published_at", "-id"),
+    "oldest": ("published_at", "id"),
+    "engagement": ("-engagement", "-id"),
+}
+FACETS: Final = ("topic", "sentiment", "language", "source", "country", "author")
+FACET_SIZE: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class MentionSearch:
+    """What a person asked for: words and filters (empty means any), and an order."""
+
+    text: str = ""
+    topic_ids: Sequence[int] = ()
+    sentiments: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    source_ids: Sequence[int] = ()
+    countries: Sequence[str] = ()
+    authors: Sequence[str] = ()
+    since: datetime.datetime | None = None
+    until: datetime.datetime | None = None
+    sort: Sort = "newest"
+
+    def without(self, facet: str) -> MentionSearch:
+        """The same search with one facet's filter dropped."""
+        names = {
+            "topic": "topic_ids",
+            "sentiment": "sentiments",
+            "language": "languages",
+            "source": "source_ids",
+            "country": "countries",
+            "author": "authors",
+        }
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values[names[facet]] = ()
+        return MentionSearch(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """Up to :data:`FACET_SIZE` values per facet, most frequent first."""
+
+    values: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+
+def _fulltext_sqlite(mentions: QuerySet[Mention], terms: list[fulltext.Term]) -> QuerySet[Mention]:
+    match = "SELECT rowid FROM listening_mention_fts WHERE listening_mention_fts MATCH %s"
+    required: list[str] = []
+    for term in terms:
+        options = [term, *term.alternatives]
+        phrases = [fulltext.fts_phrase(option) for option in options]
+        if all(phrase is not None for phrase in phrases):
+            expression = " OR ".join(phrase for phrase in phrases if phrase)
+            if term.negated:
+                mentions = mentions.exclude(pk__in=RawSQL(match, [expression]))  # noqa: S611 - bound parameter
+            else:
+                required.append(f"({expression})")
+            continue
+        condition = Q()
+        for option in options:
+            body = fulltext.like_pattern(option).strip("%")
+            condition |= Q(search_text__contains=body)
+        mentions = mentions.exclude(condition) if term.negated else mentions.filter(condition)
+    if required:
+        mentions = mentions.filter(pk__in=RawSQL(match, [" AND ".join(required)]))  # noqa: S611 - bound
+    return mentions
+
+
+class _MatchesTsquery(Func):
+    """``to_tsvector('simple', search_text) @@ to_tsquery('simple', query)``: the expression of the GIN index."""
+
+    template = "(to_tsvector('simple'::regconfig, %(expressions)s))"
+    arg_joiner = ") @@ to_tsquery('simple'::regconfig, "
+    output_field = BooleanField()
+
+
+def _fulltext_postgresql(mentions: QuerySet[Mention], terms: list[fulltext.Term]) -> QuerySet[Mention]:
+    condition = _MatchesTsquery(F("search_text"), Value(fulltext.to_tsquery(terms)))
+    return mentions.alias(matches_text=condition).filter(matches_text=True)
+
+
+def _filtered(workspace: Workspace | int, search: MentionSearch) -> QuerySet[Mention]:
+    mentions: QuerySet[Mention] = Mention.objects.for_workspace(workspace)
+    terms = fulltext.parse_search(search.text)
+    if terms:
+        if connection.vendor == "postgresql":
+            mentions = _fulltext_postgresql(mentions, terms)
+        else:
+            mentions = _fulltext_sqlite(mentions, terms)
+    if search.topic_ids:
+        matched = MentionTopic.objects.for_workspace(workspace).filter(topic_id__in=search.topic_ids)
+        mentions = mentions.filter(pk__in=matched.values("mention_id"))
+    if search.sentiments:
+        mentions = mentions.filter(sentiment__in=search.sentiments)
+    if search.languages:
+        mentions = mentions.filter(language__in=search.languages)
+    if search.source_ids:
+        mentions = mentions.filter(source_id__in=search.source_ids)
+    if search.countries:
+        mentions = mentions.filter(country__in=[country.upper() for country in search.countries])
+    if search.authors:
+        mentions = mentions.filter(author_handle__in=[author.removeprefix("@") for author in search.authors])
+    if search.since is not None:
+        mentions = mentions.filter(published_at__gte=search.since)
+    if search.until is not None:
+        mentions = mentions.filter(published_at__lt=search.until)
+    return mentions
+
+
+def search_mentions(workspace: Workspace | int, search: MentionSearch) -> QuerySet[Mention]:
+    """The mentions of ``workspace`` that match ``search``, in its order, with their source."""
+    return _filtered(workspace, search).select_related("source").order_by(*SORTS.get(search.sort, SORTS["newest"]))
+
+
+def search_facets(workspace: Workspace | int, search: MentionSearch, size: int = FACET_SIZE) -> Facets:
+    """For each facet, the most frequent values among mentions matching every other filter."""
+    facets: dict[str, list[FacetValue]] = {}
+    for facet in FACETS:
+        base = _filtered(workspace, search.without(facet)).order_by()
+        if facet == "topic":
+            rows = list(
+                MentionTopic.objects.for_workspace(workspace)
+                .filter(mention__in=base.values("pk"))
+                .values_list("topic_id")
+                .annotate(count=Count("id"))
+                .order_by("-count", "topic_id")[:size]
+            )
+            names = dict(
+                Topic.objects.for_workspace(workspace).filter(pk__in=[row[0] for row in rows]).values_list("pk", "name")
+            )
+            facets[facet] = [FacetValue(str(pk), names.get(pk, str(pk)), count) for pk, count in rows]
+            continue
+        column = {
+            "sentiment": "sentiment",
+            "language": "language",
+            "source": "source_id",
+            "country": "country",
+            "author": "author_handle",
+        }[facet]
+        rows = list(
+            base.exclude(**{column: ""} if column != "source_id" else {})
+            .values_list(column)
+            .annotate(count=Count("id"))
+            .order_by("-count", column)[:size]
+        )
+        if facet == "source":
+            labels = dict(
+                Source.objects.for_workspace(workspace)
+                .filter(pk__in=[row[0] for row in rows])
+                .values_list("pk", "name")
+            )
+            facets[facet] = [FacetValue(str(pk), labels.get(pk, str(pk)), count) for pk, count in rows]
+        elif facet == "sentiment":
+            sentiment_names = {str(value): str(label) for value, label in Sentiment.choices}
+            facets[facet] = [
+                FacetValue(str(value), sentiment_names.get(str(value), str(value)), count) for value, count in rows
+            ]
+        else:
+            facets[facet] = [FacetValue(str(value), str(value), count) for value, count in rows]
+    return Facets(facets)
