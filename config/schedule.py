@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+from pappus.connectors import tasks as connector_tasks
 from pappus.core import health
 from pappus.core.jobs import periodic_job
 from pappus.listening import tasks as listening_tasks
@@ -32,3 +33,9 @@ def poll_due_sources() -> None:
 def dispatch_due_posts() -> None:
     """Start senders for the variants due now; they claim with row locks, so each is sent once."""
     publishing_tasks.dispatch_due()
+
+
+@periodic_job(name="connectors.check_tokens", cron="23 * * * *", time_limit=60)
+def check_connector_tokens() -> None:
+    """Check every connected account's token hourly, so an expiry shows on the health page before it bites."""
+    connector_tasks.check_all_accounts()

@@ -7,6 +7,7 @@ from config.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("connectors/", include("pappus.connectors.urls")),
     path("", include("pappus.listening.urls")),
     path("strategy/", include("pappus.strategy.urls")),
     path("", include("pappus.core.urls")),

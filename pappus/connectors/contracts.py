@@ -7,11 +7,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from pappus.connectors.errors import ContentRejectedError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Capability(StrEnum):
@@ -150,10 +153,10 @@ class ConnectField:
     """One value the connect form asks for: a credential (secret, encrypted) or an option (plain)."""
 
     name: str
-    label: str
+    label: StrOrPromise
     secret: bool = False
     required: bool = True
-    help_text: str = ""
+    help_text: StrOrPromise = ""
 
 
 _URL = re.compile(r"https?://\S+")

@@ -31,6 +31,7 @@ ENTRIES: list[NavigationEntry] = [
     NavigationEntry(_("Home"), "core:home", Action.WORKSPACE_VIEW),
     NavigationEntry(_("Team"), "core:members", Action.MEMBERS_VIEW),
     NavigationEntry(_("Regions"), "core:regions", Action.WORKSPACE_VIEW),
+    NavigationEntry(_("Connected accounts"), "connectors:health", Action.CONNECTORS_VIEW),
     NavigationEntry(_("Mentions"), "listening:mentions", Action.LISTENING_VIEW),
     NavigationEntry(_("Topics"), "listening:topics", Action.LISTENING_VIEW),
     NavigationEntry(_("Sources"), "listening:sources", Action.LISTENING_VIEW),

@@ -56,7 +56,7 @@ class MastodonConnector(HttpConnector):
     connect_fields: ClassVar[tuple[ConnectField, ...]] = (
         ConnectField(
             "access_token",
-            str(_("Access token")),
+            _("Access token"),
             secret=True,
             help_text=str(
                 _(

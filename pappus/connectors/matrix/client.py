@@ -63,14 +63,14 @@ class MatrixConnector(HttpConnector):
     connect_fields: ClassVar[tuple[ConnectField, ...]] = (
         ConnectField(
             "access_token",
-            str(_("Access token")),
+            _("Access token"),
             secret=True,
-            help_text=str(_("In Element: Settings → Help & About → Access token (a dedicated user is better).")),
+            help_text=_("In Element: Settings → Help & About → Access token (a dedicated user is better)."),
         ),
         ConnectField(
             "rooms",
-            str(_("Rooms")),
-            help_text=str(_("Room ids such as !abc:example.org, separated by commas; the first is the default.")),
+            _("Rooms"),
+            help_text=_("Room ids such as !abc:example.org, separated by commas; the first is the default."),
         ),
     )
     default_base_url: ClassVar[str] = "https://matrix-client.matrix.org"

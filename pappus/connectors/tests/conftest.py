@@ -9,11 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from conftest import service_unavailable
 from pappus.connectors.tests.replay import ReplayServer
 
 PEERS = Path(os.environ.get("PAPPUS_PEERS_DIR", Path(__file__).resolve().parents[3].parent / "shared" / "peers"))
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test() -> Iterator[None]:
+    """A page rendered in another language leaves it active in the thread; messages here are asserted in English."""
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from pappus.connectors import views
+
+app_name = "connectors"
+
+urlpatterns = [
+    path("", views.health, name="health"),
+    path("connect/", views.connect_choose, name="connect_choose"),
+    path("connect/<slug:network>/", views.connect, name="connect"),
+    path("<int:account_id>/reconnect/", views.reconnect, name="reconnect"),
+    path("<int:account_id>/disconnect/", views.disconnect, name="disconnect"),
+    path("<int:account_id>/check/", views.check, name="check"),
+]
