@@ -367,3 +367,51 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return self.delivery_id
+
+
+class MentionRollup(models.Model):
+    """Mentions counted per hour by topic, sentiment, source, language, region.
+
+    Kept up to date by the store stage (an upsert adding each batch's counts) and rebuilt by
+    ``pappus reprocess``. ``topic_id`` 0 counts every mention (matched or not); ``region_id`` 0
+    means no region; ``sentiment`` "" means not analysed. Ids are plain numbers so that the
+    unique key has no NULLs (which both databases would treat as distinct).
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField(_("hour"))
+    topic_id = models.BigIntegerField(_("topic"), default=0)
+    sentiment = models.CharField(_("sentiment"), max_length=10, blank=True, default="")
+    source_id = models.BigIntegerField(_("source"))
+    language = models.CharField(_("language"), max_length=16, blank=True, default="")
+    region_id = models.BigIntegerField(_("region"), default=0)
+    count = models.PositiveBigIntegerField(_("mentions"), default=0)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("hourly rollup")
+        verbose_name_plural = _("hourly rollups")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("workspace", "topic_id", "hour", "sentiment", "source_id", "language", "region_id"),
+                name="listening_rollup_key",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}:00 topic {self.topic_id}: {self.count}"
+
+
+class ReprocessCheckpoint(models.Model):
+    """How far ``pappus reprocess`` got (the last mention id done), so a stopped run resumes there."""
+
+    key = models.CharField(max_length=100, unique=True)
+    last_mention_id = models.BigIntegerField(default=0)
+    processed = models.PositiveBigIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.last_mention_id}"

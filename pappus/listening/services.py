@@ -24,7 +24,7 @@ from pappus.core.audit import Actor
 from pappus.core.jobs import enqueue_on_commit
 from pappus.core.models import Membership, Region
 from pappus.core.permissions import Action, require
-from pappus.listening import imports, pipeline, webhooks
+from pappus.listening import imports, pipeline, rollups, webhooks
 from pappus.listening.imports import ImportFileError, MappingError, import_preview
 from pappus.listening.models import (
     DeliveryStatus,
@@ -349,6 +349,10 @@ def _store(source: Source, run: IngestRun, batch: Batch) -> None:
         for topic_id in mention.topic_ids
     ]
     MentionTopic.objects.bulk_create(matches, batch_size=BATCH_SIZE)
+    rollups.rollups_add(
+        source.workspace_id,
+        rollups.count_keys(zip(rows, (mention.topic_ids for mention in batch.mentions), strict=True)),
+    )
     RejectedItem.objects.bulk_create(
         [
             RejectedItem(
@@ -871,3 +875,79 @@ def source_webhook_rotate_secret(*, actor: Actor, membership: Membership, source
     source.save(update_fields=["config", "updated_at"])
     audit.record(actor, "listening.source.rotate_secret", workspace=membership.workspace, target=source)
     return secret
+
+
+# --- reprocessing ----------------------------------------------------------------------------
+
+REPROCESSED_FIELDS: Final = (
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "intent",
+    "toxicity",
+    "enrichment_status",
+    "enrichment_model",
+    "search_text",
+)
+
+
+def reprocess_batch(
+    *,
+    workspace_id: int,
+    after_id: int,
+    batch_size: int,
+    index: QueryIndex[int],
+    analyze: Analyzer | Literal["auto"] | None = "auto",
+) -> tuple[int, int]:
+    """Enrich and match the next ``batch_size`` stored mentions after ``after_id`` again.
+
+    Sentiment, language and the rest are replaced, and so are the topic matches; the checkpoint
+    (``last id``) is returned with the number done, for the caller to save in the same transaction.
+    """
+    rows = list(
+        Mention.objects.for_workspace(workspace_id)
+        .filter(pk__gt=after_id)
+        .select_related("source")
+        .order_by("pk")[:batch_size]
+    )
+    if not rows:
+        return 0, after_id
+    by_kind: dict[str, list[tuple[Mention, NormalizedMention]]] = {}
+    for row in rows:
+        mention = NormalizedMention(
+            network=row.network,
+            external_id=row.external_id,
+            text=row.text,
+            title=row.title,
+            language=row.language,
+            author_handle=row.author_handle,
+            country=row.country,
+        )
+        by_kind.setdefault(row.source.kind, []).append((row, mention))
+    now = timezone.now()
+    matches: list[MentionTopic] = []
+    for kind, pairs in by_kind.items():
+        batch = Batch(received=len(pairs), mentions=[mention for _, mention in pairs])
+        pipeline.match_topics(pipeline.enrich(batch, analyze), index, (kind,))
+        for row, mention in pairs:
+            for name in REPROCESSED_FIELDS:
+                setattr(row, name, getattr(mention, name))
+            matches.extend(
+                MentionTopic(
+                    workspace_id=workspace_id,
+                    mention=row,
+                    topic_id=topic_id,
+                    published_at=row.published_at,
+                    matched_at=now,
+                )
+                for topic_id in mention.topic_ids
+            )
+    Mention.objects.bulk_update(rows, REPROCESSED_FIELDS, batch_size=BATCH_SIZE)
+    MentionTopic.objects.for_workspace(workspace_id).filter(mention__in=rows).delete()
+    MentionTopic.objects.bulk_create(matches, batch_size=BATCH_SIZE)
+    return len(rows), rows[-1].pk
+
+
+def reprocess_index(workspace_id: int) -> QueryIndex[int]:
+    """The active topics of a workspace, compiled once for a whole reprocessing run."""
+    return _active_topic_index(workspace_id)

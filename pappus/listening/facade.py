@@ -1,0 +1,95 @@
+"""What other apps (crisis, analytics) may ask listening: counts over time, from the hourly rollups.
+
+Frozen dataclasses only; no model leaves this module. Every call is scoped to one workspace.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db.models import Sum
+
+from pappus.listening.models import MentionRollup, Topic
+from pappus.listening.rollups import ALL_MENTIONS, hour_of
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """Mentions in the hour starting at ``start`` (UTC)."""
+
+    start: datetime.datetime
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MentionSeries:
+    """An hourly (or daily) series, every bucket present (zero when nothing was said)."""
+
+    workspace_id: int
+    topic_id: int | None
+    bucket: Literal["hour", "day"]
+    points: tuple[SeriesPoint, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(point.count for point in self.points)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicInfo:
+    id: int
+    name: str
+    kind: str
+    is_active: bool
+
+
+def topics(workspace_id: int) -> tuple[TopicInfo, ...]:
+    """The workspace's topics, to choose a series from."""
+    return tuple(
+        TopicInfo(row.pk, row.name, row.kind, row.is_active)
+        for row in Topic.objects.for_workspace(workspace_id).order_by("name")
+    )
+
+
+def mention_series(
+    workspace_id: int,
+    *,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    topic_id: int | None = None,
+    sentiments: Sequence[str] = (),
+    source_ids: Sequence[int] = (),
+    languages: Sequence[str] = (),
+    region_ids: Sequence[int] = (),
+    bucket: Literal["hour", "day"] = "hour",
+) -> MentionSeries:
+    """Mentions per hour (or day) from ``since`` to ``until`` (UTC), optionally of one topic and
+    some sentiments, sources, languages or regions; read from the rollups, never from mentions."""
+    start, end = hour_of(since), hour_of(until)
+    rows = MentionRollup.objects.for_workspace(workspace_id).filter(
+        topic_id=ALL_MENTIONS if topic_id is None else topic_id, hour__gte=start, hour__lt=end
+    )
+    if sentiments:
+        rows = rows.filter(sentiment__in=sentiments)
+    if source_ids:
+        rows = rows.filter(source_id__in=source_ids)
+    if languages:
+        rows = rows.filter(language__in=languages)
+    if region_ids:
+        rows = rows.filter(region_id__in=region_ids)
+    counts: dict[datetime.datetime, int] = {}
+    for hour, number in rows.values_list("hour").annotate(number=Sum("count")).values_list("hour", "number"):
+        key = hour.astimezone(datetime.UTC)
+        if bucket == "day":
+            key = key.replace(hour=0)
+        counts[key] = counts.get(key, 0) + int(number)
+    step = datetime.timedelta(days=1) if bucket == "day" else datetime.timedelta(hours=1)
+    cursor = start.replace(hour=0) if bucket == "day" else start
+    points = []
+    while cursor < end:
+        points.append(SeriesPoint(cursor, counts.get(cursor, 0)))
+        cursor += step
+    return MentionSeries(workspace_id, topic_id, bucket, tuple(points))
