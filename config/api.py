@@ -67,6 +67,7 @@ api = PappusApi(
 )
 
 api.add_router("/", core_router)
+api.add_router("/", "pappus.publishing.api.router")
 api.add_router("/", "pappus.connectors.api.router")
 api.add_router("/", "pappus.strategy.api.router")
 api.add_router("/", "pappus.listening.api.router")

@@ -10,5 +10,6 @@ urlpatterns = [
     path("connectors/", include("pappus.connectors.urls")),
     path("", include("pappus.listening.urls")),
     path("strategy/", include("pappus.strategy.urls")),
+    path("publishing/", include("pappus.publishing.urls")),
     path("", include("pappus.core.urls")),
 ]

@@ -91,16 +91,17 @@ def _delivery(variant: Variant, token: uuid.UUID) -> Delivery:
     )
 
 
-def claim_due(*, limit: int = BATCH_SIZE, now: datetime.datetime | None = None) -> list[Delivery]:
-    """Claim up to ``limit`` due variants for this worker (``scheduled`` → ``sending`` under a lease)."""
+def claim_due(
+    *, limit: int = BATCH_SIZE, now: datetime.datetime | None = None, post_id: int | None = None
+) -> list[Delivery]:
+    """Claim up to ``limit`` due variants (of one post when given) for this worker, under a lease."""
     now = now or timezone.now()
     token = uuid.uuid4()
     with transaction.atomic():
-        due = _locked(
-            Variant.objects.filter(status=VariantStatus.SCHEDULED, next_attempt_at__lte=now).order_by(
-                "next_attempt_at", "id"
-            )
-        )
+        candidates = Variant.objects.filter(status=VariantStatus.SCHEDULED, next_attempt_at__lte=now)
+        if post_id is not None:
+            candidates = candidates.filter(post_id=post_id)
+        due = _locked(candidates.order_by("next_attempt_at", "id"))
         rows = list(due[:limit])
         if not rows:
             return []

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
+from pappus.connectors.models import AccountStatus, ConnectedAccount
 from pappus.core.models import Workspace
 from pappus.publishing.models import (
     ApprovalStep,
@@ -101,3 +102,12 @@ def approval_steps_of(workspace: Workspace | int) -> QuerySet[ApprovalStep]:
 
 def unread_notifications(workspace: Workspace | int, user_id: int) -> QuerySet[Notification]:
     return Notification.objects.for_workspace(workspace).filter(user_id=user_id, read_at__isnull=True)
+
+
+def publishable_accounts(workspace: Workspace | int) -> QuerySet[ConnectedAccount]:
+    """Connected accounts a variant may target (not disconnected); drafting needs no connectors.view."""
+    return (
+        ConnectedAccount.objects.for_workspace(workspace)
+        .exclude(status=AccountStatus.DISCONNECTED)
+        .order_by("network", "handle", "pk")
+    )

@@ -367,6 +367,13 @@ def variant_add(
     require(membership, Action.CONTENT_DRAFT)
     post = _post_for_update(membership, post)
     _check_editable(post)
+    if account_id is not None:
+        from pappus.publishing.selectors import publishable_accounts
+
+        account = publishable_accounts(membership.workspace_id).filter(pk=account_id).first()
+        if account is None:
+            raise ValidationError({"account_id": _("No connected account with this id in the workspace.")})
+        network, account_label = account.network, account_label or account.handle
     if network not in limits.networks():
         raise ValidationError({"network": _("Unknown network: %(network)s.") % {"network": network}})
     variant = Variant(

@@ -30,7 +30,6 @@ def make_post(membership: Membership, *, networks: tuple[str, ...] = ("mastodon"
             membership=membership,
             post=post,
             network=network,
-            account_id=index,
             account_label=f"@brand{index}",
         )
     return post

@@ -185,9 +185,7 @@ def test_limit_errors_name_the_variant_and_the_limit(workspace):
     manager = make_member(workspace, role=Role.CONTENT_MANAGER)
     post = services.post_create(actor=ACTOR, membership=manager, title="Long", text="x" * 501)
     with pytest.raises(ValidationError) as raised:
-        services.variant_add(
-            actor=ACTOR, membership=manager, post=post, network="mastodon", account_id=1, account_label="@nordlys"
-        )
+        services.variant_add(actor=ACTOR, membership=manager, post=post, network="mastodon", account_label="@nordlys")
     assert raised.value.messages == [
         "Mastodon @nordlys: the text is 501 characters long; the limit is 500.",
     ]
@@ -239,3 +237,16 @@ def test_review_link_opens_the_post_until_it_expires(workspace, monkeypatch):
     monkeypatch.setattr(time, "time", lambda: now + 8 * 86400)  # default: links last 7 days
     with pytest.raises(signing.SignatureExpired):
         services.review_link_post(token)
+
+
+def test_the_demo_plan_has_every_state_in_four_languages_and_loads_twice(db):
+    from pappus.core.demo import demo_plan, load_demo
+
+    plan = demo_plan()
+    load_demo(plan, password="demo-password-123")
+    nordlys = Post.objects.filter(workspace__slug="nordlys-coffee")
+    assert set(nordlys.values_list("status", flat=True)) == set(PostStatus.values)
+    assert set(nordlys.values_list("language", flat=True)) == {"en", "nb", "ru", "zh-hans"}
+    count = Post.objects.count()
+    load_demo(plan, password="demo-password-123")
+    assert Post.objects.count() == count

@@ -1,0 +1,359 @@
+"""The publishing REST API: posts, their variants and the workflow actions (thin over the services)."""
+
+import datetime
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+from pydantic import AfterValidator
+
+from pappus.core import selectors as core_selectors
+from pappus.core.api import (
+    AwareDateTime,
+    ObjectId,
+    Pagination,
+    PositiveId,
+    Text,
+    actor_of,
+    error_responses,
+    member_of,
+)
+from pappus.core.permissions import Action
+from pappus.publishing import selectors, services
+from pappus.publishing.models import ContentType, Post, PostStatus, Variant, VariantStatus
+
+router = Router(tags=["publishing"])
+
+ContentTypeCode = Literal["educational", "promo", "ugc", "contest", "influencer", "event"]
+PostStatusCode = Literal["draft", "in_review", "approved", "scheduled", "published", "failed"]
+
+
+def _required_moment(value: datetime.datetime) -> datetime.datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    try:
+        return value.astimezone(datetime.UTC)
+    except OverflowError as error:
+        raise ValueError("is out of range") from error
+
+
+Moment = Annotated[datetime.datetime, AfterValidator(_required_moment)]
+
+
+class VariantOut(Schema):
+    id: int
+    post_id: int
+    network: str
+    account_id: int | None
+    account_label: str
+    text: str
+    link: str
+    first_comment: str
+    hashtags: list[str]
+    media: list[dict[str, Any]]
+    status: VariantStatus
+    idempotency_key: str
+    attempts: int
+    next_attempt_at: datetime.datetime | None = Field(description="When it is due, or retried after a passing error.")
+    last_error: str = Field(description="The network's reason for the last failure.")
+    last_error_code: str
+    remote_id: str
+    remote_url: str
+    published_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_idempotency_key(variant: Variant) -> str:
+        return str(variant.idempotency_key)
+
+
+class PostOut(Schema):
+    id: int
+    title: str
+    text: str
+    language: str
+    region_id: int | None
+    author_id: int | None
+    pillar: str
+    content_type: ContentType
+    campaign_id: int | None = Field(description="A campaign of the strategy app (a plain id for now).")
+    status: PostStatus
+    planned_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    variants: list[VariantOut]
+
+    @staticmethod
+    def resolve_variants(post: Post) -> list[Variant]:
+        return list(post.variants.all())
+
+
+class PostIn(Schema):
+    title: Text = Field(min_length=1, max_length=200)
+    text: Text = Field("", max_length=20_000)
+    language: Literal["", "en", "ru", "nb", "zh-hans"] = ""
+    region_id: PositiveId | None = None
+    pillar: Text = Field("", max_length=100)
+    content_type: ContentTypeCode = "educational"
+    campaign_id: PositiveId | None = None
+    planned_at: AwareDateTime = None
+
+
+class PostPatch(Schema):
+    """Only the fields sent are changed; a post in review or approved goes back to draft when its text changes."""
+
+    title: Text | None = Field(None, min_length=1, max_length=200)
+    text: Text | None = Field(None, max_length=20_000)
+    language: Literal["", "en", "ru", "nb", "zh-hans"] | None = None
+    region_id: PositiveId | None = None
+    pillar: Text | None = Field(None, max_length=100)
+    content_type: ContentTypeCode | None = None
+    campaign_id: PositiveId | None = None
+    planned_at: AwareDateTime = None
+
+
+class MediaIn(Schema):
+    name: Text = Field(min_length=1, max_length=200)
+    mime_type: Text = Field(max_length=100)
+    size: int = Field(0, ge=0, le=10**12)
+
+
+class VariantIn(Schema):
+    network: Text = Field(min_length=1, max_length=20, description="mastodon, bluesky, matrix, …")
+    account_id: PositiveId | None = Field(None, description="A connected account of the workspace.")
+    account_label: Text = Field("", max_length=300)
+    text: Text | None = Field(None, max_length=70_000, description="The master text when omitted.")
+    link: Text = Field("", max_length=2000)
+    first_comment: Text = Field("", max_length=5000)
+    hashtags: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=30)
+    media: list[MediaIn] = Field(default_factory=list, max_length=20)
+
+
+class VariantPatch(Schema):
+    account_label: Text | None = Field(None, max_length=300)
+    text: Text | None = Field(None, max_length=70_000)
+    link: Text | None = Field(None, max_length=2000)
+    first_comment: Text | None = Field(None, max_length=5000)
+    hashtags: list[Annotated[str, Field(max_length=100)]] | None = Field(None, max_length=30)
+    media: list[MediaIn] | None = Field(None, max_length=20)
+
+
+class NoteIn(Schema):
+    note: Text = Field("", max_length=5000)
+
+
+class ScheduleIn(Schema):
+    planned_at: AwareDateTime = Field(None, description="When it goes out; the post's planned time when omitted.")
+
+
+class RescheduleIn(Schema):
+    planned_at: Moment
+
+
+class CommentIn(Schema):
+    text: Text = Field(min_length=1, max_length=5000)
+
+
+class CommentOut(Schema):
+    id: int
+    author_id: int | None
+    external_name: str
+    text: str
+    created_at: datetime.datetime
+
+
+class PostFilterIn(Schema):
+    status: PostStatusCode | None = None
+    network: Text = Field("", max_length=20)
+    region: PositiveId | None = None
+    author: PositiveId | None = None
+    pillar: Text = Field("", max_length=100)
+    content_type: ContentTypeCode | None = None
+    campaign: PositiveId | None = None
+    since: AwareDateTime = Field(None, description="Planned from this moment on (inclusive).")
+    until: AwareDateTime = Field(None, description="Planned before this moment (exclusive).")
+
+
+def _region(membership: Any, region_id: int | None) -> Any:
+    if region_id is None:
+        return None
+    region = core_selectors.regions_of(membership.workspace).filter(pk=region_id).first()
+    if region is None:
+        raise ValidationError({"region_id": _("No region with this id in the workspace.")})
+    return region
+
+
+def _post(membership: Any, post_id: int) -> Post:
+    return selectors.post_detail(membership.workspace, post_id)
+
+
+@router.get("/posts", response={200: list[PostOut], **error_responses()}, summary="The content plan")
+@paginate(Pagination)
+def post_list(request: HttpRequest, filters: Query[PostFilterIn]) -> QuerySet[Post]:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    return selectors.posts_filtered(
+        membership.workspace,
+        selectors.PostFilters(
+            status=filters.status or "",
+            network=filters.network,
+            region_id=filters.region,
+            author_id=filters.author,
+            pillar=filters.pillar,
+            content_type=filters.content_type or "",
+            campaign_id=filters.campaign,
+            since=filters.since,
+            until=filters.until,
+        ),
+    )
+
+
+@router.get("/posts/{post_id}", response={200: PostOut, **error_responses(404)}, summary="One post")
+def post_detail(request: HttpRequest, post_id: ObjectId) -> Post:
+    return _post(member_of(request, Action.CONTENT_VIEW), post_id)
+
+
+@router.post("/posts", response={201: PostOut, **error_responses(400)}, summary="Draft a post")
+def post_create(request: HttpRequest, payload: PostIn) -> Status[Post]:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    values = payload.model_dump()
+    region = _region(membership, values.pop("region_id"))
+    post = services.post_create(actor=actor_of(request, membership), membership=membership, region=region, **values)
+    return Status(201, _post(membership, post.pk))
+
+
+@router.patch("/posts/{post_id}", response={200: PostOut, **error_responses(400, 404)}, summary="Change a post")
+def post_update(request: HttpRequest, post_id: ObjectId, payload: PostPatch) -> Post:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    values = payload.model_dump(exclude_unset=True)
+    if "region_id" in values:
+        values["region"] = _region(membership, values.pop("region_id"))
+    for name in ("title", "text", "language", "pillar", "content_type"):
+        if name in values and values[name] is None:
+            values.pop(name)
+    services.post_update(actor=actor_of(request, membership), membership=membership, post=post_id, **values)
+    return _post(membership, post_id)
+
+
+@router.delete("/posts/{post_id}", response={204: None, **error_responses(404)}, summary="Delete a post")
+def post_delete(request: HttpRequest, post_id: ObjectId) -> Status[None]:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    services.post_delete(actor=actor_of(request, membership), membership=membership, post=post_id)
+    return Status(204, None)
+
+
+@router.post("/posts/{post_id}/submit", response={200: PostOut, **error_responses(404)}, summary="Send for review")
+def post_submit(request: HttpRequest, post_id: ObjectId) -> Post:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    services.post_submit(actor=actor_of(request, membership), membership=membership, post=post_id)
+    return _post(membership, post_id)
+
+
+@router.post(
+    "/posts/{post_id}/approve", response={200: PostOut, **error_responses(404)}, summary="Pass the current step"
+)
+def post_approve(request: HttpRequest, post_id: ObjectId, payload: NoteIn) -> Post:
+    membership = member_of(request, Action.CONTENT_APPROVE)
+    services.post_approve(actor=actor_of(request, membership), membership=membership, post=post_id, note=payload.note)
+    return _post(membership, post_id)
+
+
+@router.post(
+    "/posts/{post_id}/request-changes", response={200: PostOut, **error_responses(404)}, summary="Back to draft"
+)
+def post_request_changes(request: HttpRequest, post_id: ObjectId, payload: NoteIn) -> Post:
+    membership = member_of(request, Action.CONTENT_APPROVE)
+    services.post_request_changes(
+        actor=actor_of(request, membership), membership=membership, post=post_id, note=payload.note
+    )
+    return _post(membership, post_id)
+
+
+@router.post("/posts/{post_id}/schedule", response={200: PostOut, **error_responses(404)}, summary="Schedule")
+def post_schedule(request: HttpRequest, post_id: ObjectId, payload: ScheduleIn) -> Post:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    services.post_schedule(
+        actor=actor_of(request, membership), membership=membership, post=post_id, planned_at=payload.planned_at
+    )
+    return _post(membership, post_id)
+
+
+@router.post(
+    "/posts/{post_id}/unschedule", response={200: PostOut, **error_responses(404)}, summary="Take off the schedule"
+)
+def post_unschedule(request: HttpRequest, post_id: ObjectId) -> Post:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    services.post_unschedule(actor=actor_of(request, membership), membership=membership, post=post_id)
+    return _post(membership, post_id)
+
+
+@router.post(
+    "/posts/{post_id}/reschedule", response={200: PostOut, **error_responses(404)}, summary="Move to another time"
+)
+def post_reschedule(request: HttpRequest, post_id: ObjectId, payload: RescheduleIn) -> Post:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    services.post_reschedule(
+        actor=actor_of(request, membership), membership=membership, post=post_id, planned_at=payload.planned_at
+    )
+    return _post(membership, post_id)
+
+
+@router.post(
+    "/posts/{post_id}/retry", response={200: PostOut, **error_responses(404)}, summary="Send failed variants again"
+)
+def post_retry(request: HttpRequest, post_id: ObjectId) -> Post:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    services.post_retry_failed(actor=actor_of(request, membership), membership=membership, post=post_id)
+    return _post(membership, post_id)
+
+
+@router.get("/posts/{post_id}/comments", response={200: list[CommentOut], **error_responses(404)}, summary="Comments")
+def comment_list(request: HttpRequest, post_id: ObjectId) -> list[Any]:
+    return list(_post(member_of(request, Action.CONTENT_VIEW), post_id).comments.all())
+
+
+@router.post(
+    "/posts/{post_id}/comments", response={201: CommentOut, **error_responses(404)}, summary="Comment on a post"
+)
+def comment_create(request: HttpRequest, post_id: ObjectId, payload: CommentIn) -> Status[Any]:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    comment = services.comment_add(
+        actor=actor_of(request, membership), membership=membership, post=post_id, text=payload.text
+    )
+    return Status(201, comment)
+
+
+@router.post(
+    "/posts/{post_id}/variants", response={201: VariantOut, **error_responses(404)}, summary="Add a network variant"
+)
+def variant_create(request: HttpRequest, post_id: ObjectId, payload: VariantIn) -> Status[Variant]:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    values = payload.model_dump()
+    variant = services.variant_add(actor=actor_of(request, membership), membership=membership, post=post_id, **values)
+    return Status(201, variant)
+
+
+@router.get("/variants/{variant_id}", response={200: VariantOut, **error_responses(404)}, summary="One variant")
+def variant_detail(request: HttpRequest, variant_id: ObjectId) -> Variant:
+    return selectors.variants_of(member_of(request, Action.CONTENT_VIEW).workspace).get(pk=variant_id)
+
+
+@router.patch(
+    "/variants/{variant_id}", response={200: VariantOut, **error_responses(400, 404)}, summary="Change a variant"
+)
+def variant_update(request: HttpRequest, variant_id: ObjectId, payload: VariantPatch) -> Variant:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    values = {name: value for name, value in payload.model_dump(exclude_unset=True).items() if value is not None}
+    return services.variant_update(
+        actor=actor_of(request, membership), membership=membership, variant=variant_id, **values
+    )
+
+
+@router.delete("/variants/{variant_id}", response={204: None, **error_responses(404)}, summary="Remove a variant")
+def variant_delete(request: HttpRequest, variant_id: ObjectId) -> Status[None]:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    services.variant_remove(actor=actor_of(request, membership), membership=membership, variant=variant_id)
+    return Status(204, None)

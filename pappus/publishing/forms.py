@@ -1,0 +1,88 @@
+"""Forms of the publishing pages: they parse; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from pappus.core.models import LANGUAGE_CHOICES, Region, User
+from pappus.publishing import limits
+from pappus.publishing.models import ContentType, PostStatus
+
+
+class PostForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    text = forms.CharField(label=_("Master text"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none(), required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *LANGUAGE_CHOICES], required=False)
+    pillar = forms.CharField(label=_("Content pillar"), max_length=100, required=False)
+    content_type = forms.ChoiceField(label=_("Content type"), choices=ContentType.choices)
+    planned_at = forms.DateTimeField(
+        label=_("Planned time"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    campaign_id = forms.IntegerField(label=_("Campaign"), min_value=1, required=False)
+
+    def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if regions is not None:
+            self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+
+
+class VariantForm(forms.Form):
+    account = forms.ChoiceField(label=_("Account"), required=False)
+    network = forms.ChoiceField(label=_("Network"), required=False)
+    account_label = forms.CharField(label=_("Account name"), max_length=300, required=False)
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    link = forms.URLField(label=_("Link"), max_length=2000, required=False, assume_scheme="https")
+    hashtags = forms.CharField(
+        label=_("Hashtags"), max_length=1000, required=False, help_text=_("Separated by spaces.")
+    )
+    first_comment = forms.CharField(label=_("First comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, accounts: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [  # type: ignore[attr-defined]
+            ("", _("No connected account yet")),
+            *[(str(account.pk), f"{account.get_network_display()} {account.handle}") for account in accounts],
+        ]
+        self.fields["network"].choices = [(name, name.capitalize()) for name in limits.networks()]  # type: ignore[attr-defined]
+
+    def hashtag_list(self) -> list[str]:
+        return [tag for tag in self.cleaned_data.get("hashtags", "").replace(",", " ").split() if tag]
+
+
+class PlanFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    network = forms.ChoiceField(label=_("Network"), required=False)
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none(), required=False)
+    author = forms.ModelChoiceField(label=_("Author"), queryset=User.objects.none(), required=False)
+    pillar = forms.ChoiceField(label=_("Content pillar"), required=False)
+    content_type = forms.ChoiceField(label=_("Content type"), required=False)
+
+    def __init__(self, *args: Any, regions: Any, authors: Any, pillars: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        self.fields["status"].choices = everything + list(PostStatus.choices)  # type: ignore[attr-defined]
+        self.fields["network"].choices = everything + [(n, n.capitalize()) for n in limits.networks()]  # type: ignore[attr-defined]
+        self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+        self.fields["author"].queryset = authors  # type: ignore[attr-defined]
+        self.fields["pillar"].choices = everything + [(p, p) for p in pillars]  # type: ignore[attr-defined]
+        self.fields["content_type"].choices = everything + list(ContentType.choices)  # type: ignore[attr-defined]
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class ReviewCommentForm(CommentForm):
+    name = forms.CharField(label=_("Your name"), max_length=200)
+
+
+class RescheduleForm(forms.Form):
+    planned_at = forms.DateTimeField(label=_("Planned time"))

@@ -1,0 +1,419 @@
+"""The publishing pages: content plan, calendar, post editor, failed posts, the external review page."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pappus.core import selectors as core_selectors
+from pappus.core.models import Membership
+from pappus.core.permissions import Action, role_allows
+from pappus.core.views import actor_of, member_required
+from pappus.publishing import limits, selectors, services
+from pappus.publishing.forms import (
+    CommentForm,
+    NoteForm,
+    PlanFilterForm,
+    PostForm,
+    RescheduleForm,
+    ReviewCommentForm,
+    VariantForm,
+)
+from pappus.publishing.models import Post, PostStatus, Variant
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _post_or_404(membership: Membership, post_id: int) -> Post:
+    try:
+        return selectors.post_detail(membership.workspace, post_id)
+    except Post.DoesNotExist as error:
+        raise Http404 from error
+
+
+def _variant_or_404(membership: Membership, variant_id: int) -> Variant:
+    try:
+        return selectors.variants_of(membership.workspace).get(pk=variant_id)
+    except Variant.DoesNotExist as error:
+        raise Http404 from error
+
+
+def _regions(membership: Membership) -> Any:
+    return core_selectors.regions_of(membership.workspace)
+
+
+# --- the content plan --------------------------------------------------------------------------
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def plan(request: HttpRequest, membership: Membership) -> HttpResponse:
+    workspace = membership.workspace
+    authors = core_selectors.audit_actors(workspace)
+    form = PlanFilterForm(
+        request.GET or None, regions=_regions(membership), authors=authors, pillars=selectors.pillars_of(workspace)
+    )
+    filters = selectors.PostFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.PostFilters(
+            status=data["status"],
+            network=data["network"],
+            region_id=data["region"].pk if data["region"] else None,
+            author_id=data["author"].pk if data["author"] else None,
+            pillar=data["pillar"],
+            content_type=data["content_type"],
+        )
+    posts = list(selectors.posts_filtered(workspace, filters)[:500])
+    context = {"page_title": _("Content plan"), "form": form, "posts": posts}
+    template = "publishing/plan.html#plan-table" if request.htmx else "publishing/plan.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def month(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """A month of the plan, weeks from Monday, in the workspace's time zone; posts can be dragged to another day."""
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate()
+    try:
+        year, number = (int(part) for part in request.GET.get("month", "").split("-"))
+        first = datetime.date(year, number, 1)
+    except ValueError:
+        first = today.replace(day=1)
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    start = datetime.datetime.combine(weeks[0][0], datetime.time(), tzinfo=zone)
+    end = datetime.datetime.combine(weeks[-1][-1] + datetime.timedelta(days=1), datetime.time(), tzinfo=zone)
+    posts = selectors.posts_filtered(membership.workspace, selectors.PostFilters(since=start, until=end))
+    by_day: dict[datetime.date, list[Post]] = defaultdict(list)
+    for post in posts:
+        if post.planned_at is not None:
+            by_day[timezone.localtime(post.planned_at, zone).date()].append(post)
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    context = {
+        "page_title": _("Calendar"),
+        "first": first,
+        "today": today,
+        "weeks": [[(day, by_day.get(day, [])) for day in week] for week in weeks],
+        "previous": f"{previous:%Y-%m}",
+        "following": f"{following:%Y-%m}",
+        "weekdays": [calendar.day_abbr[index] for index in range(7)],
+        "can_draft": role_allows(membership.role, Action.CONTENT_DRAFT),
+    }
+    return render(request, "publishing/calendar.html", context)
+
+
+@require_POST
+@member_required(Action.CONTENT_DRAFT)
+def reschedule(request: HttpRequest, membership: Membership, post_id: int) -> HttpResponse:
+    """The calendar's drop: a new day (the time of day is kept) or a full new time; answers JSON."""
+    post = _post_or_404(membership, post_id)
+    day = request.POST.get("day", "")
+    try:
+        if day:
+            date = datetime.date.fromisoformat(day)
+            current = timezone.localtime(post.planned_at) if post.planned_at else None
+            clock = current.time() if current else datetime.time(9, 0)
+            planned_at = datetime.datetime.combine(date, clock, tzinfo=timezone.get_current_timezone())
+        else:
+            form = RescheduleForm(request.POST)
+            if not form.is_valid():
+                return JsonResponse({"detail": _("Give a day or a time.")}, status=400)
+            planned_at = form.cleaned_data["planned_at"]
+        services.post_reschedule(actor=actor_of(request), membership=membership, post=post, planned_at=planned_at)
+    except ValueError:
+        return JsonResponse({"detail": _("Give a day or a time.")}, status=400)
+    except ValidationError as error:
+        return JsonResponse({"detail": _errors(error)}, status=400)
+    except PermissionDenied:
+        return JsonResponse({"detail": _("Only members who may publish can move a scheduled post.")}, status=403)
+    return JsonResponse({"planned_at": planned_at.isoformat()})
+
+
+# --- the editor --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.CONTENT_DRAFT)
+def post_new(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = PostForm(request.POST or None, regions=_regions(membership))
+    if request.method == "POST" and form.is_valid():
+        try:
+            post = services.post_create(actor=actor_of(request), membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The post is drafted. Now add a variant for each network."))
+            return redirect("publishing:post", post_id=post.pk)
+    return render(
+        request,
+        "publishing/post_new.html",
+        {"page_title": _("New post"), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _post_context(request: HttpRequest, membership: Membership, post: Post, **extra: Any) -> dict[str, Any]:
+    accounts = list(selectors.publishable_accounts(membership.workspace_id))
+    initial = {
+        "title": post.title,
+        "text": post.text,
+        "region": post.region_id,
+        "language": post.language,
+        "pillar": post.pillar,
+        "content_type": post.content_type,
+        "planned_at": timezone.localtime(post.planned_at) if post.planned_at else None,
+        "campaign_id": post.campaign_id,
+    }
+    variants = list(post.variants.all())
+    chain = services.approval_chain(post)
+    context = {
+        "page_title": post.title,
+        "post": post,
+        "variants": [(variant, services.variant_check(variant)) for variant in variants],
+        "chain": chain,
+        "current_step": chain[min(post.approval_position, len(chain) - 1)]
+        if post.status == PostStatus.IN_REVIEW
+        else None,
+        "edit_form": PostForm(initial=initial, regions=_regions(membership)),
+        "variant_form": VariantForm(accounts=accounts, initial={"text": post.text}),
+        "note_form": NoteForm(),
+        "comment_form": CommentForm(),
+        "can_draft": role_allows(membership.role, Action.CONTENT_DRAFT),
+        "can_approve": role_allows(membership.role, Action.CONTENT_APPROVE),
+        "can_publish": services.can_publish(membership),
+        "editable": post.status in services.EDITABLE_STATUSES,
+    }
+    return {**context, **extra}
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def post_detail(request: HttpRequest, membership: Membership, post_id: int) -> HttpResponse:
+    post = _post_or_404(membership, post_id)
+    return render(request, "publishing/post.html", _post_context(request, membership, post))
+
+
+@require_POST
+@member_required(Action.CONTENT_DRAFT)
+def post_edit(request: HttpRequest, membership: Membership, post_id: int) -> HttpResponse:
+    post = _post_or_404(membership, post_id)
+    form = PostForm(request.POST, regions=_regions(membership))
+    if form.is_valid():
+        try:
+            services.post_update(actor=actor_of(request), membership=membership, post=post, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, _("The post has been saved."))
+        return redirect("publishing:post", post_id=post.pk)
+    context = _post_context(request, membership, post, edit_form=form)
+    return render(request, "publishing/post.html", context, status=400)
+
+
+def _variant_values(form: VariantForm) -> dict[str, Any]:
+    data = form.cleaned_data
+    return {
+        "text": data["text"],
+        "link": data["link"],
+        "first_comment": data["first_comment"],
+        "hashtags": form.hashtag_list(),
+    }
+
+
+@require_POST
+@member_required(Action.CONTENT_DRAFT)
+def variant_add(request: HttpRequest, membership: Membership, post_id: int) -> HttpResponse:
+    post = _post_or_404(membership, post_id)
+    accounts = list(selectors.publishable_accounts(membership.workspace_id))
+    form = VariantForm(request.POST, accounts=accounts)
+    if form.is_valid():
+        account = form.cleaned_data["account"]
+        try:
+            services.variant_add(
+                actor=actor_of(request),
+                membership=membership,
+                post=post,
+                network=form.cleaned_data["network"] or "mastodon",
+                account_id=int(account) if account else None,
+                account_label=form.cleaned_data["account_label"],
+                **_variant_values(form),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The variant has been added."))
+            return redirect("publishing:post", post_id=post.pk)
+    context = _post_context(request, membership, post, variant_form=form)
+    return render(request, "publishing/post.html", context, status=400)
+
+
+@require_POST
+@member_required(Action.CONTENT_DRAFT)
+def variant_remove(request: HttpRequest, membership: Membership, variant_id: int) -> HttpResponse:
+    variant = _variant_or_404(membership, variant_id)
+    try:
+        services.variant_remove(actor=actor_of(request), membership=membership, variant=variant)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    return redirect("publishing:post", post_id=variant.post_id)
+
+
+@require_POST
+@member_required(Action.CONTENT_DRAFT)
+def variant_check(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Live validation while typing (htmx): length against the network's limit and every problem."""
+    network = request.POST.get("network", "")
+    account = request.POST.get("account", "")
+    if account.isdigit():
+        found = selectors.publishable_accounts(membership.workspace_id).filter(pk=int(account)).first()
+        if found is not None:
+            network = found.network
+    if network not in limits.networks():
+        network = "mastodon"
+    hashtags = tuple(request.POST.get("hashtags", "").replace(",", " ").split())
+    check = limits.check_variant(
+        limits.VariantDraft(
+            label=network.capitalize(),
+            network=network,
+            text=request.POST.get("text", ""),
+            link=request.POST.get("link", ""),
+            hashtags=hashtags,
+        )
+    )
+    return render(request, "publishing/_limit_check.html", {"check": check})
+
+
+ACTIONS = {
+    "submit": (services.post_submit, _("Sent for review.")),
+    "approve": (services.post_approve, _("Approved.")),
+    "request_changes": (services.post_request_changes, _("Sent back to the author.")),
+    "schedule": (services.post_schedule, _("Scheduled.")),
+    "unschedule": (services.post_unschedule, _("Taken off the schedule.")),
+    "retry": (services.post_retry_failed, _("The failed variants will be sent again now.")),
+}
+
+
+@require_POST
+@member_required(Action.CONTENT_VIEW)
+def post_action(request: HttpRequest, membership: Membership, post_id: int, action: str) -> HttpResponse:
+    """One workflow step; the service checks the role and the state (a refusal is shown, not raised)."""
+    if action not in ACTIONS:
+        raise Http404
+    post = _post_or_404(membership, post_id)
+    service, done = ACTIONS[action]
+    arguments: dict[str, Any] = {}
+    if action in {"approve", "request_changes"}:
+        arguments["note"] = request.POST.get("note", "")
+    try:
+        service(actor=actor_of(request), membership=membership, post=post, **arguments)  # type: ignore[operator]
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    except PermissionDenied as error:
+        reason = str(error)
+        messages.error(request, _("Your role does not allow this.") if reason.startswith("not allowed") else reason)
+    else:
+        messages.success(request, str(done))
+    return redirect("publishing:post", post_id=post.pk)
+
+
+@require_POST
+@member_required(Action.CONTENT_VIEW)
+def comment_add(request: HttpRequest, membership: Membership, post_id: int) -> HttpResponse:
+    post = _post_or_404(membership, post_id)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment_add(
+                actor=actor_of(request), membership=membership, post=post, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+    return redirect(f"{reverse('publishing:post', kwargs={'post_id': post.pk})}#comments")
+
+
+@require_POST
+@member_required(Action.CONTENT_DRAFT)
+def review_link(request: HttpRequest, membership: Membership, post_id: int) -> HttpResponse:
+    token = services.review_link_token(actor=actor_of(request), membership=membership, post=post_id)
+    url = request.build_absolute_uri(reverse("publishing:review", kwargs={"token": token}))
+    days = services.settings_for(membership.workspace_id).review_link_days
+    messages.success(request, _("Review link, valid for %(days)s days: %(url)s") % {"days": days, "url": url})
+    return redirect("publishing:post", post_id=post_id)
+
+
+# --- failed posts ------------------------------------------------------------------------------
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def failed(request: HttpRequest, membership: Membership) -> HttpResponse:
+    posts = list(selectors.failed_posts(membership.workspace)[:200])
+    context = {"page_title": _("Failed posts"), "posts": posts, "can_publish": services.can_publish(membership)}
+    return render(request, "publishing/failed.html", context)
+
+
+@require_POST
+@member_required(Action.CONTENT_VIEW)
+def variant_resolve(request: HttpRequest, membership: Membership, variant_id: int) -> HttpResponse:
+    variant: Variant = _variant_or_404(membership, variant_id)
+    try:
+        services.variant_resolve_unknown(
+            actor=actor_of(request),
+            membership=membership,
+            variant=variant,
+            published=request.POST.get("outcome") == "published",
+            remote_url=request.POST.get("remote_url", "")[:2000],
+        )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    except PermissionDenied:
+        messages.error(request, _("Your role does not allow this."))
+    else:
+        messages.success(request, _("Thank you: the variant's outcome is recorded."))
+    return redirect("publishing:failed")
+
+
+# --- the external reviewer's page (no sign-in: the signed link is the key) ---------------------
+
+
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        post = services.review_link_post(token)
+    except signing.SignatureExpired:
+        return render(request, "publishing/review_expired.html", {"page_title": _("Review link expired")}, status=410)
+    except (signing.BadSignature, Post.DoesNotExist) as error:
+        raise Http404 from error
+    form = ReviewCommentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_link_comment(token=token, name=form.cleaned_data["name"], text=form.cleaned_data["text"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Thank you: your comment has been passed on to the team."))
+            return redirect("publishing:review", token=token)
+    context = {
+        "page_title": post.title,
+        "post": post,
+        "variants": list(post.variants.all()),
+        "comments": list(post.comments.select_related("author")),
+        "form": form,
+    }
+    return render(request, "publishing/review.html", context, status=400 if form.errors else 200)
