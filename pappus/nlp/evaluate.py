@@ -24,7 +24,12 @@ def macro_f1(truth: Sequence[int] | Sequence[str], predicted: Sequence[Any] | np
 
 
 def _sentiment(models: LinearModels, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
-    return models.heads["sentiment"].probabilities(models.featurize(texts))
+    """Sentiment as `analyze` gives it: the language identifier picks the head."""
+    from pappus.nlp.facade import sentiment_probabilities
+    from pappus.nlp.langid import detect_languages
+
+    languages = [guess.language for guess in detect_languages(texts)]
+    return sentiment_probabilities(models, models.featurize(texts), languages)
 
 
 def own_set(name: str) -> list[dict[str, str]]:

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 from pappus.nlp.contracts import Analysis, Intent, Sentiment
 from pappus.nlp.features import count_matrix, weight
 from pappus.nlp.langid import detect_languages
-from pappus.nlp.models import load_models, prepare
+from pappus.nlp.models import LinearModels, load_models, prepare, sentiment_head_name
 
 # Outside English the toxicity model has no training data; a listed insult or slur then counts
 # as toxic by itself, and its score is lifted to at least this.
@@ -32,7 +33,7 @@ def analyze(texts: Sequence[str]) -> list[Analysis]:
     languages = detect_languages(texts)
     normalized, cues = prepare(texts)
     features = weight(count_matrix(normalized, models.spec, cues), models.idf)
-    sentiment = models.heads["sentiment"].probabilities(features)
+    sentiment = sentiment_probabilities(models, features, [guess.language for guess in languages])
     intent = _with_cues(models.heads["intent"].probabilities(features), models.heads["intent"].labels, cues)
     toxicity = models.heads["toxicity"].probabilities(features)[:, 1]
     sentiment_labels = [Sentiment(label) for label in models.heads["sentiment"].labels]
@@ -61,6 +62,20 @@ def analyze(texts: Sequence[str]) -> list[Analysis]:
             )
         )
     return analyses
+
+
+def sentiment_probabilities(
+    models: LinearModels, features: sparse.csr_matrix, languages: Sequence[str]
+) -> npt.NDArray[np.float32]:
+    """The general head for every text, replaced by a language's own head where it has one."""
+    probabilities = models.heads["sentiment"].probabilities(features)
+    for name in {sentiment_head_name(language) for language in languages} - {"sentiment"}:
+        head = models.heads.get(name)
+        if head is None:
+            continue
+        rows = [row for row, language in enumerate(languages) if sentiment_head_name(language) == name]
+        probabilities[rows] = head.probabilities(features[rows])
+    return probabilities
 
 
 def _with_cues(

@@ -18,6 +18,12 @@ from pappus.nlp.lexicons import cue_tokens
 MODEL_DIRECTORY = Path(__file__).resolve().parent / "models"
 MODEL_FILE_NAME = "linear-v1.npz"
 TASKS = ("sentiment", "intent", "toxicity")
+# Sentiment heads for one language, used when the language identifier says that language.
+LANGUAGE_SENTIMENT_HEADS = ("no",)
+
+
+def sentiment_head_name(language: str) -> str:
+    return f"sentiment_{language}" if language in LANGUAGE_SENTIMENT_HEADS else "sentiment"
 
 
 def model_path() -> Path:
@@ -82,7 +88,8 @@ class LinearModels:
                     weights=archive[f"{task}_weights"].astype(np.float32),
                     bias=archive[f"{task}_bias"].astype(np.float32),
                 )
-                for task in TASKS
+                for task in (*TASKS, *(f"sentiment_{language}" for language in LANGUAGE_SENTIMENT_HEADS))
+                if f"{task}_weights" in archive
             }
             return cls(
                 spec=spec,
