@@ -39,8 +39,12 @@ def test_each_generation_is_a_new_version_with_the_program_names_in_markdown_and
             value=value,
         )
 
-    first = services.document_generate(actor=actor(member), membership=member, as_of=START + datetime.timedelta(days=15))
-    second = services.document_generate(actor=actor(member), membership=member, as_of=START + datetime.timedelta(days=15))
+    first = services.document_generate(
+        actor=actor(member), membership=member, as_of=START + datetime.timedelta(days=15)
+    )
+    second = services.document_generate(
+        actor=actor(member), membership=member, as_of=START + datetime.timedelta(days=15)
+    )
 
     assert (first.version, second.version) == (1, 2)
     assert first.generated_by == member.user
@@ -69,3 +73,5 @@ def test_a_chinese_workspace_gets_its_document_in_chinese_with_cjk_text_in_the_p
     assert "冬季暖心计划" in text
     assert "成为温暖咖啡话题的首选品牌。" in text
     assert "北极光咖啡" in text
+    assert "社交媒体战略" in text  # the title, in the workspace's language
+    assert document.markdown.startswith("# 北极光咖啡 的社交媒体战略")

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.utils import translation
 
 from pappus.core import audit
 from pappus.core.models import AuditEvent
@@ -200,8 +199,8 @@ def test_templates_are_copied_in_the_workspace_language_and_start_a_whole_progra
     )
 
     assert (len(created), again) == (4, [])
-    with translation.override("ru"):
-        assert launch.name == str(TemplateKind.PRODUCT_LAUNCH.label)
+    assert launch.name == "Запуск продукта"
+    assert launch.content["campaign"]["name"] == "Кампания запуска"
     assert program.ends_on == START + datetime.timedelta(days=90)
     campaign = selectors.campaigns(workspace).get()
     assert campaign.program == program
