@@ -1,4 +1,3 @@
-import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -8,9 +7,19 @@ class Command(BaseCommand):
     help = "Train the language models from ../shared/data (seeded) and write the model file."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("arguments", nargs=argparse.REMAINDER, help="passed on, e.g. --seed 13 --output PATH")
+        parser.add_argument("--seed", type=int, default=13)
+        parser.add_argument("--output", default=None, help="model file (default: the shipped one)")
+        parser.add_argument("--sample", type=int, default=None, help="at most N texts per source")
+        parser.add_argument("--no-eval", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from pappus.nlp.commands import train_main
 
-        train_main(options["arguments"])
+        arguments = ["--seed", str(options["seed"])]
+        if options["output"]:
+            arguments += ["--output", options["output"]]
+        if options["sample"] is not None:
+            arguments += ["--sample", str(options["sample"])]
+        if options["no_eval"]:
+            arguments.append("--no-eval")
+        train_main(arguments)
