@@ -208,3 +208,16 @@ def test_an_external_reviewer_reads_and_comments_without_signing_in(client, work
     response = client.post(url, {"name": "Ola (agency partner)", "text": "Love it"}, follow=True)
     assert "Love it" in _text(response)
     assert client.get(reverse("publishing:review", args=[token + "x"])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "count"),
+    [("ru", "Контент-план", "2 поста"), ("nb", "Innholdsplan", "2 innlegg"), ("zh-hans", "内容计划", "2 条帖子")],
+)
+def test_the_plan_speaks_the_members_language(client, workspace, language, title, count):
+    manager = make_member(workspace, role=Role.CONTENT_MANAGER, language=language)
+    make_post(manager)
+    make_post(manager)
+    page = _text(_signed_in(client, manager).get(reverse("publishing:plan")))
+    assert title in page
+    assert count in page
