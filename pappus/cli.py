@@ -308,6 +308,12 @@ def command_nlp(args: argparse.Namespace) -> int:
     return handlers[args.action](args.arguments)
 
 
+def command_crisis(args: argparse.Namespace) -> int:
+    from pappus.crisis import commands
+
+    return commands.main(args.action, args.arguments)
+
+
 # -- the parser and the error boundary -------------------------------------------------------
 
 
@@ -368,6 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
     nlp = add("nlp", command_nlp, "train or evaluate the language models (pappus nlp train|eval --help)")
     nlp.add_argument("action", choices=("train", "eval"), help="train: from ../shared/data, seeded; eval: F1 and speed")
     nlp.add_argument("arguments", nargs=argparse.REMAINDER, help="passed to the action")
+
+    crisis = add("crisis", command_crisis, "score a time series CSV for anomalies (pappus crisis score --help)")
+    crisis.add_argument("action", choices=("score",), help="score INPUT.csv OUTPUT.csv: timestamp,anomaly_score,alert")
+    crisis.add_argument("arguments", nargs=argparse.REMAINDER, help="passed to the action")
 
     manage = add("manage", command_manage, "run a Django management command (pappus manage help)")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
