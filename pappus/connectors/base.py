@@ -56,6 +56,11 @@ class Connector(Protocol):
     capabilities: ClassVar[frozenset[Capability]]
     connect_fields: ClassVar[tuple[ConnectField, ...]]
     default_base_url: ClassVar[str]
+    # The network's documented limits on one post, known without building a connector (None: no publishing).
+    default_limits: ClassVar[PublishLimits | None]
+    # How long the network honours an idempotency key: a request sent again with the same key within
+    # this many seconds gives back the first result instead of a second post. 0: it has no such key.
+    idempotency_window_seconds: ClassVar[int]
 
     @property
     def rate_limit(self) -> RateLimitBudget | None: ...
@@ -124,6 +129,8 @@ class HttpConnector:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     connect_fields: ClassVar[tuple[ConnectField, ...]] = ()
     default_base_url: ClassVar[str] = ""
+    default_limits: ClassVar[PublishLimits | None] = None
+    idempotency_window_seconds: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -158,7 +165,14 @@ class HttpConnector:
         return self._rate_limit
 
     def limits(self) -> PublishLimits:
-        raise self._unsupported(Capability.PUBLISH)
+        """The limits of one post on this account (a server may publish its own); the declared defaults here."""
+        if self.default_limits is None or Capability.PUBLISH not in self.capabilities:
+            raise self._unsupported(Capability.PUBLISH)
+        return self.default_limits
+
+    @property
+    def honours_idempotency_keys(self) -> bool:
+        return self.idempotency_window_seconds > 0
 
     def account_info(self) -> AccountInfo:
         raise NotImplementedError
@@ -204,10 +218,17 @@ class HttpConnector:
     def check_limits(self, request: PublishRequest) -> None:
         self.limits().check(request, network=self.network)
 
-    def request(self, method: str, path: str, **arguments: Any) -> httpx.Response:
-        """Send one request; a transport failure or an error status raises a ConnectorError."""
+    def request(self, method: str, path: str, *, repeatable: bool | None = None, **arguments: Any) -> httpx.Response:
+        """Send one request; a transport failure or an error status raises a ConnectorError.
+
+        ``repeatable`` says whether sending the request twice is harmless (see :meth:`is_repeatable`);
+        a caller that knows better than the method and headers (an upload that is never posted by
+        itself) says so.
+        """
+        if repeatable is None:
+            repeatable = self.is_repeatable(method, arguments.get("headers") or {})
         try:
-            response = self._transmit(method, path, arguments)
+            response = self._transmit(method, path, arguments, repeatable=repeatable)
         except httpx.TimeoutException as error:
             raise TemporaryFailureError(
                 f"{self.label} did not answer in time ({type(error).__name__})", network=self.network
@@ -227,11 +248,22 @@ class HttpConnector:
         )
         raise failure
 
-    def _transmit(self, method: str, path: str, arguments: dict[str, Any]) -> httpx.Response:
-        """One request; retried once when a kept-alive connection turns out closed by the server
-        (some servers close idle connections without saying so), if repeating it is harmless."""
-        headers = arguments.get("headers") or {}
-        repeatable = method in IDEMPOTENT_METHODS or any(name.lower() == "idempotency-key" for name in headers)
+    def is_repeatable(self, method: str, headers: Mapping[str, str]) -> bool:
+        """Whether sending this request a second time cannot do anything twice.
+
+        Idempotent methods are; a POST is only when it carries an idempotency key **and** the network
+        honours such keys (``idempotency_window_seconds``). A key the server ignores protects nothing:
+        the first request may have been carried out before the connection broke, and a repeat would
+        post a second time.
+        """
+        if method.upper() in IDEMPOTENT_METHODS:
+            return True
+        carries_key = any(name.lower() == "idempotency-key" for name in headers)
+        return carries_key and self.honours_idempotency_keys
+
+    def _transmit(self, method: str, path: str, arguments: dict[str, Any], *, repeatable: bool) -> httpx.Response:
+        """One request; retried once when the connection broke before an answer came (a server
+        that closes kept-alive connections without saying so does this), only if ``repeatable``."""
         try:
             return self._client.request(method, path, **arguments)
         except (httpx.RemoteProtocolError, httpx.ReadError):

@@ -213,3 +213,44 @@ class PublishLimits:
         found = self.problems(request)
         if found:
             raise ContentRejectedError(" ".join(found), network=network, checked_locally=True)
+
+
+# --- what the facade gives other apps (pappus.connectors.facade) ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkProfile:
+    """What a network's connector declares, known without any account or network call."""
+
+    network: str
+    label: str
+    capabilities: frozenset[Capability]
+    default_limits: PublishLimits | None
+    idempotency_window_seconds: int  # 0: the network has no idempotency key; a re-send may post twice
+
+
+@dataclass(frozen=True, slots=True)
+class TargetAccount:
+    """A connected account a workspace may target (publish to, reply from, read), without its credentials.
+
+    ``limits`` are the network's declared defaults; a server may publish its own, which the
+    connector checks again when it sends.
+    """
+
+    id: int
+    workspace_id: int
+    network: str
+    network_label: str
+    handle: str
+    display_name: str
+    status: str  # pappus.connectors.models.AccountStatus: active, expired, failing
+    region_id: int | None
+    capabilities: frozenset[Capability]
+    limits: PublishLimits | None
+    idempotency_window_seconds: int
+    last_error: str = ""
+
+    @property
+    def can_publish(self) -> bool:
+        """Working now and able to publish (an expired or failing account needs a person first)."""
+        return self.status == "active" and Capability.PUBLISH in self.capabilities

@@ -49,6 +49,12 @@ class NotFoundError(ConnectorError):
     code = "not_found"
 
 
+class AccountMissingError(NotFoundError):
+    """The connected account does not exist in this workspace (removed, or another workspace's id)."""
+
+    code = "account_missing"
+
+
 class ContentRejectedError(ConnectorError):
     """The content was refused, by the network (its reason in ``reason``) or by the limits checked before sending."""
 
@@ -85,6 +91,7 @@ ERROR_CODES = (
     AuthExpiredError.code,
     RateLimitedError.code,
     NotFoundError.code,
+    AccountMissingError.code,
     ContentRejectedError.code,
     TemporaryFailureError.code,
     NotSupportedError.code,

@@ -27,6 +27,14 @@ def account_get(membership: Membership, account_id: int) -> ConnectedAccount:
     return accounts_of(membership).get(pk=account_id)
 
 
+def workspace_accounts(workspace_id: int, *, include_disconnected: bool = False) -> QuerySet[ConnectedAccount]:
+    """A workspace's accounts for other apps' background work (the caller has checked its own permissions)."""
+    accounts = ConnectedAccount.objects.for_workspace(workspace_id)
+    if not include_disconnected:
+        accounts = accounts.exclude(status=AccountStatus.DISCONNECTED)
+    return accounts.order_by("network", "handle", "pk")
+
+
 def account_ids_to_check() -> list[int]:
     """Accounts the scheduled token check visits: all that are not disconnected."""
     return list(

@@ -67,6 +67,10 @@ class MastodonConnector(HttpConnector):
         ),
     )
     default_base_url: ClassVar[str] = "https://mastodon.social"
+    default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
+    # "Idempotency-Key ... stored for up to 1 hour" (docs.joinmastodon.org, POST /api/v1/statuses).
+    # Servers that only speak Mastodon's API may ignore the key (snac 2.75 does): see docs/connectors.md.
+    idempotency_window_seconds: ClassVar[int] = 3600
 
     def __init__(self, **arguments: Any) -> None:
         super().__init__(**arguments)
@@ -137,8 +141,8 @@ class MastodonConnector(HttpConnector):
                 "/api/v2/media",
                 files={"file": (media.filename, media.content, media.mime_type)},
                 data={"description": media.description} if media.description else None,
-                # Mastodon ignores it here; it marks the upload as safe to repeat (an extra upload is never posted).
-                headers={"Idempotency-Key": uuid.uuid4().hex},
+                # Safe to send again: an upload is never posted by itself (an extra one stays unattached).
+                repeatable=True,
             )
             attachment = self.read_json(response)
             if response.status_code == 202:

@@ -74,6 +74,10 @@ class MatrixConnector(HttpConnector):
         ),
     )
     default_base_url: ClassVar[str] = "https://matrix-client.matrix.org"
+    default_limits: ClassVar[PublishLimits | None] = LIMITS
+    # A send is a PUT under a transaction id (the idempotency key) that the homeserver remembers per
+    # device; the spec sets no duration, Synapse keeps them at least 30 minutes (HttpTransactionCache).
+    idempotency_window_seconds: ClassVar[int] = 1800
 
     def __init__(self, **arguments: Any) -> None:
         super().__init__(**arguments)
@@ -134,9 +138,6 @@ class MatrixConnector(HttpConnector):
 
     # --- publishing -----------------------------------------------------------------------------
 
-    def limits(self) -> PublishLimits:
-        return LIMITS
-
     def _room(self, request: PublishRequest) -> str:
         room = request.target or (self.rooms[0] if self.rooms else "")
         if not room:
@@ -156,6 +157,7 @@ class MatrixConnector(HttpConnector):
             params={"filename": filename},
             content=content,
             headers={"Content-Type": mime_type},
+            repeatable=True,  # an upload is never shown by itself: sending it twice is harmless
         )
         return str(answer["content_uri"])
 

@@ -21,6 +21,9 @@ class Answer:
     body: Any = None  # JSON-encoded unless bytes or str
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Read the request, then close the connection without a word: what a server that drops a
+    # kept-alive connection looks like to the client (it cannot tell whether the request was done).
+    close_without_answer: bool = False
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, bytes):
@@ -100,6 +103,9 @@ class ReplayServer:
                 answer = replay._next(self.command, parts.path)
                 if answer.delay:
                     threading.Event().wait(answer.delay)
+                if answer.close_without_answer:
+                    self.close_connection = True
+                    return
                 payload, content_type = answer.encoded()
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.headers.get("Content-Type", content_type))

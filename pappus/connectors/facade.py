@@ -1,0 +1,148 @@
+"""What other apps may call on connectors: accounts a workspace may target, a connector for one of
+them, and what each network's connector declares. Returns frozen dataclasses (``contracts.py``).
+
+Credentials are decrypted here, inside connectors, and only handed to the connector that speaks
+for the account; no other app reads ``AccountCredentials`` or ``ConnectedAccount`` rows.
+Permissions are the caller's: these functions serve background jobs as well as pages, so they
+check only that the account belongs to the workspace asked about (tenancy fails closed).
+"""
+
+from __future__ import annotations
+
+from pappus.connectors import registry, selectors, services
+from pappus.connectors.base import Connector
+from pappus.connectors.contracts import (
+    Capability,
+    NetworkProfile,
+    PublishLimits,
+    TargetAccount,
+)
+from pappus.connectors.errors import AccountMissingError, ConnectorError
+from pappus.connectors.models import ConnectedAccount
+
+__all__ = [
+    "AccountMissingError",
+    "NetworkProfile",
+    "TargetAccount",
+    "connector_for_account",
+    "default_limits",
+    "idempotency_window_seconds",
+    "network_profile",
+    "network_profiles",
+    "record_failure",
+    "record_success",
+    "target_account",
+    "target_accounts",
+]
+
+
+# --- networks ------------------------------------------------------------------------------------
+
+
+def network_profile(network: str) -> NetworkProfile:
+    """What ``network``'s connector declares; LookupError when Pappus has no connector for it."""
+    connector_class = registry.connector_class(network)
+    return NetworkProfile(
+        network=connector_class.network,
+        label=connector_class.label,
+        capabilities=connector_class.capabilities,
+        default_limits=connector_class.default_limits,
+        idempotency_window_seconds=connector_class.idempotency_window_seconds,
+    )
+
+
+def network_profiles() -> list[NetworkProfile]:
+    return [network_profile(network) for network in registry.networks()]
+
+
+def default_limits(network: str) -> PublishLimits | None:
+    """The network's declared limits on one post, without building a connector; None when it has no
+    connector or does not publish."""
+    try:
+        return network_profile(network).default_limits
+    except LookupError:
+        return None
+
+
+def idempotency_window_seconds(network: str) -> int:
+    """How long the network honours an idempotency key; 0 when it does not (or has no connector).
+
+    Within the window a variant whose first send got no answer may be sent again with the same key;
+    outside it (or at 0) a re-send may post twice, so a person must look first.
+    """
+    try:
+        return network_profile(network).idempotency_window_seconds
+    except LookupError:
+        return 0
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def _target(account: ConnectedAccount) -> TargetAccount:
+    try:
+        profile: NetworkProfile | None = network_profile(account.network)
+    except LookupError:
+        profile = None
+    return TargetAccount(
+        id=account.pk,
+        workspace_id=account.workspace_id,
+        network=account.network,
+        network_label=profile.label if profile else account.get_network_display(),
+        handle=account.handle,
+        display_name=account.display_name,
+        status=account.status,
+        region_id=account.region_id,
+        capabilities=profile.capabilities if profile else frozenset(),
+        limits=profile.default_limits if profile else None,
+        idempotency_window_seconds=profile.idempotency_window_seconds if profile else 0,
+        last_error=account.last_error,
+    )
+
+
+def target_accounts(
+    workspace_id: int, *, capability: Capability | None = None, network: str | None = None
+) -> list[TargetAccount]:
+    """The workspace's accounts that are not disconnected, by network and handle.
+
+    Expired and failing accounts are included (a plan may target them; ``can_publish`` says whether
+    sending would work now), optionally only those whose connector has ``capability``.
+    """
+    accounts = selectors.workspace_accounts(workspace_id)
+    if network is not None:
+        accounts = accounts.filter(network=network)
+    targets = [_target(account) for account in accounts]
+    if capability is not None:
+        targets = [target for target in targets if capability in target.capabilities]
+    return targets
+
+
+def _account(workspace_id: int, account_id: int) -> ConnectedAccount:
+    account = selectors.workspace_accounts(workspace_id, include_disconnected=True).filter(pk=account_id).first()
+    if account is None:
+        raise AccountMissingError(f"The connected account {account_id} does not exist in this workspace.")
+    return account
+
+
+def target_account(workspace_id: int, account_id: int) -> TargetAccount:
+    """One account of the workspace (AccountMissingError for any other workspace's id)."""
+    return _target(_account(workspace_id, account_id))
+
+
+def connector_for_account(workspace_id: int, account_id: int) -> Connector:
+    """A connector speaking for the account, its credentials decrypted here; close it (or use ``with``).
+
+    Raises AccountMissingError (not in this workspace), AuthExpiredError (disconnected, or stored
+    credentials no key opens). Both are terminal ConnectorErrors.
+    """
+    return services.connector_for(_account(workspace_id, account_id))
+
+
+def record_success(workspace_id: int, account_id: int, connector: Connector | None = None) -> None:
+    """After a call that worked: the account is healthy, with the rate-limit budget the network reported."""
+    services.account_record_success(_account(workspace_id, account_id), connector)
+
+
+def record_failure(workspace_id: int, account_id: int, error: ConnectorError) -> None:
+    """After a call that failed: the health page shows the error with the network's reason."""
+    services.account_record_failure(_account(workspace_id, account_id), error)
