@@ -13,6 +13,7 @@ import datetime
 from pappus.connectors import tasks as connector_tasks
 from pappus.core import health
 from pappus.core.jobs import periodic_job
+from pappus.inbox import tasks as inbox_tasks
 from pappus.listening import tasks as listening_tasks
 from pappus.publishing import tasks as publishing_tasks
 
@@ -39,3 +40,9 @@ def dispatch_due_posts() -> None:
 def check_connector_tokens() -> None:
     """Check every connected account's token hourly, so an expiry shows on the health page before it bites."""
     connector_tasks.check_all_accounts()
+
+
+@periodic_job(name="inbox.sla_clocks", cron="* * * * *", time_limit=60, priority=5)
+def check_inbox_sla_clocks() -> None:
+    """Warn about conversations near their due time and escalate the overdue, every minute."""
+    inbox_tasks.sla_sweep()

@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "pappus.connectors",
     "pappus.publishing",
     "pappus.nlp",
+    "pappus.inbox",
 ]
 
 MIDDLEWARE = [

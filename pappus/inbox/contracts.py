@@ -1,0 +1,44 @@
+"""What other apps hand the inbox, and what it gives back: frozen dataclasses, no models."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class MentionInteraction:
+    """A mention from listening that addresses the brand directly (a question, a tag, a reply to us)
+    and so should become a conversation. ``external_id`` is unique per ``network`` in the workspace."""
+
+    network: str
+    external_id: str
+    text: str
+    author_handle: str
+    author_name: str = ""
+    url: str = ""
+    published_at: datetime.datetime | None = None
+    parent_external_id: str = ""
+    region_id: int | None = None
+    customer_tier: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """Accounting of one ingest call: received = stored + duplicates."""
+
+    received: int
+    stored: int
+    duplicates: int
+    conversations_created: int
+    conversation_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    """Open work of a workspace, for dashboards and analytics."""
+
+    open: int
+    pending: int
+    unassigned: int
+    overdue: int

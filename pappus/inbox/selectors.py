@@ -1,0 +1,175 @@
+"""Every read of the inbox that views, the API and the bench need: scoped to a workspace, role-checked,
+related rows fetched up front so that a page of the queue costs a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.expressions import OrderBy
+from django.utils import timezone
+
+from pappus.connectors.models import Network
+from pappus.core.models import Membership, User
+from pappus.core.permissions import Action, require, role_allows
+from pappus.inbox.models import (
+    Conversation,
+    ConversationStatus,
+    ConversationTag,
+    InternalNote,
+    Message,
+    SavedReply,
+    Team,
+)
+from pappus.inbox.services import close_reasons, interface_language
+
+STATUS_ACTIVE = "active"  # open or waiting for the customer
+STATUS_ALL = "all"
+STATUS_FILTERS = (STATUS_ACTIVE, *ConversationStatus.values, STATUS_ALL)
+NOBODY = "none"
+ME = "me"
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The queue's filters; empty values filter nothing. ``team``/``assignee`` take an id, "none",
+    and for the assignee also "me"."""
+
+    status: str = STATUS_ACTIVE
+    team: str = ""
+    assignee: str = ""
+    intent: str = ""
+    network: str = ""
+    language: str = ""
+    priority: int | None = None
+    tag: str = ""
+    overdue: bool = False
+
+
+def queue_order() -> tuple[OrderBy | str, ...]:
+    # Priority first, then the clock that runs out first (none last on every database), then age.
+    return ("priority", F("next_due_at").asc(nulls_last=True), "id")
+
+
+def conversations_queue(
+    membership: Membership, filters: QueueFilters | None = None, *, now: datetime.datetime | None = None
+) -> QuerySet[Conversation]:
+    """The queue, sorted by priority and then due time, with team, assignee and tags fetched."""
+    require(membership, Action.INBOX_VIEW)
+    filters = filters or QueueFilters()
+    rows = Conversation.objects.for_workspace(membership.workspace_id)
+    if filters.status == STATUS_ACTIVE:
+        rows = rows.filter(status__in=(ConversationStatus.OPEN, ConversationStatus.PENDING))
+    elif filters.status in ConversationStatus.values:
+        rows = rows.filter(status=filters.status)
+    if filters.team == NOBODY:
+        rows = rows.filter(team__isnull=True)
+    elif filters.team.isdigit():
+        rows = rows.filter(team_id=int(filters.team))
+    if filters.assignee == NOBODY:
+        rows = rows.filter(assignee__isnull=True)
+    elif filters.assignee == ME:
+        rows = rows.filter(assignee_id=membership.user_id)
+    elif filters.assignee.isdigit():
+        rows = rows.filter(assignee_id=int(filters.assignee))
+    if filters.intent:
+        rows = rows.filter(intent=filters.intent)
+    if filters.network:
+        rows = rows.filter(network=filters.network)
+    if filters.language:
+        rows = rows.filter(language=filters.language)
+    if filters.priority is not None:
+        rows = rows.filter(priority=filters.priority)
+    if filters.tag:
+        rows = rows.filter(
+            pk__in=ConversationTag.objects.filter(workspace_id=membership.workspace_id, name=filters.tag).values(
+                "conversation_id"
+            )
+        )
+    if filters.overdue:
+        rows = rows.filter(next_due_at__lte=now or timezone.now())
+    return (
+        rows.select_related("team", "assignee")
+        .prefetch_related(Prefetch("tags", queryset=ConversationTag.objects.order_by("name")))
+        .order_by(*queue_order())
+    )
+
+
+def conversation_get(membership: Membership, conversation_id: int) -> Conversation:
+    """One conversation of the member's workspace (DoesNotExist for another workspace's id)."""
+    require(membership, Action.INBOX_VIEW)
+    return (
+        Conversation.objects.for_workspace(membership.workspace_id)
+        .select_related("team", "assignee", "account", "region")
+        .prefetch_related(
+            Prefetch("messages", queryset=Message.objects.select_related("author_user").order_by("sent_at", "id")),
+            Prefetch("notes", queryset=InternalNote.objects.select_related("author").order_by("created_at", "id")),
+            Prefetch("tags", queryset=ConversationTag.objects.order_by("name")),
+        )
+        .get(pk=conversation_id)
+    )
+
+
+def customer_history(membership: Membership, conversation: Conversation, *, limit: int = 20) -> list[Conversation]:
+    """The same customer's other conversations, on every network, newest first."""
+    require(membership, Action.INBOX_VIEW)
+    return list(
+        Conversation.objects.for_workspace(membership.workspace_id)
+        .filter(customer_key=conversation.customer_key)
+        .exclude(pk=conversation.pk)
+        .order_by("-last_message_at", "-id")[:limit]
+    )
+
+
+def saved_replies_for(membership: Membership, conversation: Conversation | None = None) -> list[SavedReply]:
+    """Saved replies offered here: the hub's shared ones everywhere, a region's own in that region;
+    those in the conversation's language first."""
+    require(membership, Action.INBOX_VIEW)
+    rows = SavedReply.objects.for_workspace(membership.workspace_id).select_related("region")
+    if conversation is not None and conversation.region_id is not None and not _is_hub(conversation):
+        rows = rows.filter(Q(region__isnull=True, shared_with_regions=True) | Q(region_id=conversation.region_id))
+    elif conversation is not None:
+        rows = rows.filter(region__isnull=True)
+    replies = list(rows.order_by("title", "language"))
+    language = interface_language(conversation.language) if conversation is not None else ""
+    return sorted(replies, key=lambda reply: (reply.language != language, reply.title, reply.language))
+
+
+def _is_hub(conversation: Conversation) -> bool:
+    region = conversation.region
+    return region is not None and region.parent_id is None
+
+
+def saved_replies_of(membership: Membership, *, language: str = "") -> QuerySet[SavedReply]:
+    require(membership, Action.INBOX_VIEW)
+    rows = SavedReply.objects.for_workspace(membership.workspace_id)
+    if language:
+        rows = rows.filter(language=language)
+    return rows.order_by("title", "language", "id")
+
+
+def teams_of(membership: Membership) -> QuerySet[Team]:
+    require(membership, Action.INBOX_VIEW)
+    return Team.objects.for_workspace(membership.workspace_id).order_by("name")
+
+
+def agents_of(membership: Membership) -> list[User]:
+    """People of the workspace who may answer conversations (the assignee choices)."""
+    require(membership, Action.INBOX_VIEW)
+    members = Membership.objects.for_workspace(membership.workspace_id).filter(is_active=True).select_related("user")
+    return sorted(
+        (member.user for member in members if role_allows(member.role, Action.INBOX_REPLY)),
+        key=lambda user: (user.get_full_name().lower(), user.pk),
+    )
+
+
+def networks_of(membership: Membership) -> list[str]:
+    """Networks to filter by: every network Pappus connects to (a distinct scan of a large inbox is too slow)."""
+    require(membership, Action.INBOX_VIEW)
+    return sorted(Network.values)
+
+
+def reasons_of(membership: Membership) -> list[str]:
+    require(membership, Action.INBOX_VIEW)
+    return close_reasons(membership.workspace_id)
