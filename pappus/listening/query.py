@@ -64,6 +64,7 @@ __all__ = [
 FIELDS: Final = ("lang", "source", "author", "country")
 WILDCARDS: Final = frozenset("*?")
 MINIMUM_WILDCARD_PREFIX: Final = 2
+LONG_PREFIX: Final = 4  # wildcards with this many letters before the * are indexed by all of them
 MAXIMUM_QUERY_LENGTH: Final = 4000
 MAXIMUM_NEAR_DISTANCE: Final = 100
 
@@ -668,6 +669,7 @@ def prepare(
             by_prefix.setdefault(token[:MINIMUM_WILDCARD_PREFIX], []).append(token)
     keys: set[str] = set(by_stem)
     keys.update("p:" + prefix for prefix in by_prefix)
+    keys.update("q:" + token[:LONG_PREFIX] for token in by_token if len(token) >= LONG_PREFIX)
     if not text.isascii() and _CJK_CHARACTER.search(text):
         previous_cjk = ""
         for token in tokens:
@@ -722,6 +724,8 @@ class _Element:
     @property
     def anchor(self) -> str:
         if self.mode == "wildcard":
+            if len(self.value) >= LONG_PREFIX:  # a finer key: far fewer documents share four letters than two
+                return "q:" + self.value[:LONG_PREFIX]
             return "p:" + self.value[:MINIMUM_WILDCARD_PREFIX]
         return russian_stem(self.value) if self.mode == "exact" else self.value
 

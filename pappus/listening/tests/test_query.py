@@ -298,7 +298,8 @@ def test_anchors_name_required_terms() -> None:
     assert anchors("coffee AND (latte OR mocha) NOT tea") == {"coffee"}
     assert anchors("latte OR mocha") == {"latte", "mocha"}
     assert anchors("магазинов") == {"магазин"}
-    assert anchors("coffee* lang:en") == {"p:co"}
+    assert anchors("coffee* lang:en") == {"q:coff"}  # four letters before the * narrow the candidates
+    assert anchors("cof* lang:en") == {"p:co"}
     assert anchors("咖啡") == {"b:咖啡"}
     assert anchors("lang:ru") == {"f:lang:ru"}
     assert anchors("coffee OR NOT tea AND juice") == {"coffee", "juice"}

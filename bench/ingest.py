@@ -1,0 +1,472 @@
+"""Benchmark of listening ingestion: a synthetic multilingual stream through the whole pipeline.
+
+    python bench/ingest.py [--quick] [--mentions N] [--topics 1000] [--database-url URL] [--analyzer auto|none]
+
+N mentions (default 1,000,000; ``--quick`` 20,000) in English, Russian, Norwegian, Chinese,
+German, Spanish and French, with reposts (near-duplicates), exact duplicates (~2 %) and
+rejects (~1 %: empty or oversized), are generated lazily and go through normalize → dedupe →
+enrich → match 1,000 topic queries → store (mentions, topic matches, search text, hourly
+rollups) in one process, 500 at a time, as ``services.ingest_items`` does for every source.
+Then the same rows are written again with a raw ``bulk_create`` (no stages) into another
+source, and the ratio of the two rates is reported.
+
+The database is PostgreSQL by default: ``--database-url`` or ``PAPPUS_BENCH_DATABASE_URL``
+(default ``postgres://postgres@127.0.0.1:5432/pappus_bench_listening``); it is dropped and
+created again for each run. ``--analyzer none`` measures the pipeline with the enrichment
+placeholder instead of ``pappus.nlp``. Prints mentions_per_s, raw_insert_per_s, ratio,
+peak_rss_mb, stored, duplicates, rejected; the last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pappus_bench_listening"
+
+WORDS = {
+    "en": [
+        "coffee",
+        "shop",
+        "service",
+        "delivery",
+        "great",
+        "awful",
+        "slow",
+        "fast",
+        "price",
+        "quality",
+        "app",
+        "update",
+        "love",
+        "hate",
+        "new",
+        "store",
+        "team",
+        "support",
+        "order",
+        "refund",
+        "battery",
+        "phone",
+        "screen",
+        "launch",
+        "event",
+        "city",
+        "review",
+        "friend",
+        "morning",
+    ],
+    "ru": [
+        "кофе",
+        "магазин",
+        "доставка",
+        "сервис",
+        "отличный",
+        "ужасный",
+        "медленно",
+        "быстро",
+        "цена",
+        "качество",
+        "приложение",
+        "обновление",
+        "люблю",
+        "новый",
+        "команда",
+        "поддержка",
+        "заказ",
+        "возврат",
+        "телефон",
+        "экран",
+        "запуск",
+        "город",
+        "отзыв",
+        "утро",
+    ],
+    "nb": [
+        "kaffe",
+        "butikk",
+        "levering",
+        "tjeneste",
+        "flott",
+        "elendig",
+        "treg",
+        "rask",
+        "pris",
+        "kvalitet",
+        "app",
+        "oppdatering",
+        "elsker",
+        "ny",
+        "lag",
+        "støtte",
+        "bestilling",
+        "refusjon",
+        "telefon",
+        "skjerm",
+        "lansering",
+        "byen",
+        "anmeldelse",
+        "morgen",
+        "blåbær",
+        "smørbrød",
+    ],
+    "de": [
+        "kaffee",
+        "laden",
+        "lieferung",
+        "service",
+        "großartig",
+        "schrecklich",
+        "langsam",
+        "schnell",
+        "preis",
+        "qualität",
+        "app",
+        "update",
+        "liebe",
+        "neu",
+        "team",
+        "hilfe",
+        "bestellung",
+        "rückerstattung",
+        "telefon",
+        "bildschirm",
+        "start",
+        "stadt",
+        "bewertung",
+        "morgen",
+    ],
+    "es": [
+        "café",
+        "tienda",
+        "entrega",
+        "servicio",
+        "genial",
+        "horrible",
+        "lento",
+        "rápido",
+        "precio",
+        "calidad",
+        "aplicación",
+        "actualización",
+        "amo",
+        "nuevo",
+        "equipo",
+        "soporte",
+        "pedido",
+        "reembolso",
+        "teléfono",
+        "pantalla",
+        "lanzamiento",
+        "ciudad",
+        "reseña",
+        "mañana",
+    ],
+    "fr": [
+        "café",
+        "boutique",
+        "livraison",
+        "service",
+        "génial",
+        "horrible",
+        "lent",
+        "rapide",
+        "prix",
+        "qualité",
+        "application",
+        "mise",
+        "jour",
+        "adore",
+        "nouveau",
+        "équipe",
+        "support",
+        "commande",
+        "remboursement",
+        "téléphone",
+        "écran",
+        "lancement",
+        "ville",
+        "avis",
+        "matin",
+    ],
+}
+CHINESE = [
+    "咖啡",
+    "商店",
+    "服务",
+    "配送",
+    "很好",
+    "太慢",
+    "价格",
+    "质量",
+    "应用",
+    "更新",
+    "喜欢",
+    "新的",
+    "团队",
+    "支持",
+    "订单",
+    "退款",
+    "手机",
+    "屏幕",
+    "发布",
+    "城市",
+    "评价",
+    "早上",
+]
+CHINESE_BRANDS = ["蒲公英", "北欧咖啡", "蓝峡湾", "云朵"]
+LANGUAGES = ["en", "en", "en", "ru", "nb", "zh", "de", "es", "fr"]
+COUNTRIES = {"en": "US", "ru": "RU", "nb": "NO", "zh": "CN", "de": "DE", "es": "ES", "fr": "FR"}
+
+
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ra",
+    "ve",
+    "to",
+    "su",
+    "ne",
+    "pa",
+    "ri",
+    "zo",
+    "lu",
+    "fa",
+    "de",
+    "mo",
+    "ki",
+    "sa",
+    "no",
+    "be",
+    "ta",
+]
+
+
+def brand_name(number: int) -> str:
+    """A made-up brand name, one per topic (``kalomi``, ``raveto``...)."""
+    first, rest = divmod(number, len(SYLLABLES) ** 2)
+    second, third = divmod(rest, len(SYLLABLES))
+    return SYLLABLES[first % len(SYLLABLES)] + SYLLABLES[second] + SYLLABLES[third]
+
+
+def topic_queries(count: int, seed: int = 7) -> list[str]:
+    """``count`` topic queries as brands write them: one brand each, with products, competitors,
+    campaigns, exclusions, NEAR, phrases, wildcards and field filters; a few in Chinese."""
+    generator = random.Random(seed)
+    queries = []
+    for number in range(count):
+        brand = brand_name(number)
+        language = LANGUAGES[number % len(LANGUAGES)]
+        if language == "zh":
+            queries.append(f"({generator.choice(CHINESE_BRANDS)}{number % 10} OR {brand}) {generator.choice(CHINESE)}")
+            continue
+        first, second = generator.sample(WORDS[language], 2)
+        shape = number % 5
+        if shape == 0:
+            queries.append(f"{brand} AND ({first} OR {second})")
+        elif shape == 1:
+            queries.append(f'"{brand} {first}" OR ({brand} NEAR/3 {second})')
+        elif shape == 2:
+            queries.append(f"{brand}* NOT {second} lang:{language}")
+        elif shape == 3:
+            queries.append(f"({brand} OR {brand_name(number + 1)}) country:{COUNTRIES[language]}")
+        else:
+            queries.append(f"{brand} -{first}")
+    return queries
+
+
+def stream(count: int, seed: int = 11) -> Iterator[dict[str, Any]]:
+    """The synthetic stream, generated lazily (memory does not grow with ``count``)."""
+    generator = random.Random(seed)
+    recent: list[str] = []
+    base = 1_767_225_600  # 2026-01-01T00:00:00Z
+    for number in range(count):
+        roll = generator.random()
+        if roll < 0.02 and recent:  # an exact duplicate (the same id again)
+            yield {"external_id": generator.choice(recent), "text": "sent twice"}
+            continue
+        if roll < 0.03:  # a reject: empty, or oversized
+            yield {"external_id": f"r{number}", "text": "" if roll < 0.025 else "x" * 100_001}
+            continue
+        language = generator.choice(LANGUAGES)
+        if language == "zh":
+            brand = f"{generator.choice(CHINESE_BRANDS)}{generator.randrange(10)}"
+            text = brand + "".join(generator.choices(CHINESE, k=generator.randint(4, 14)))
+        else:
+            words = generator.choices(WORDS[language], k=generator.randint(6, 30))
+            if generator.random() < 0.8:  # most mentions name one of the brands listened for
+                words.insert(generator.randrange(len(words)), brand_name(generator.randrange(1000)).capitalize())
+            text = " ".join(words)
+        if roll > 0.95:
+            text = f"RT @{brand_name(generator.randrange(1000))}: {text}"
+        external_id = f"m{number}"
+        if len(recent) < 5000:
+            recent.append(external_id)
+        else:
+            recent[number % 5000] = external_id
+        yield {
+            "external_id": external_id,
+            "text": text,
+            "language": language,
+            "country": COUNTRIES[language],
+            "author_handle": f"user{generator.randrange(50_000)}",
+            "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + number * 2)),
+            "like_count": generator.randrange(200),
+            "share_count": generator.randrange(40),
+            "comment_count": generator.randrange(20),
+            "url": f"https://example.org/{language}/{number}",
+        }
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="20,000 mentions")
+    parser.add_argument("--mentions", type=int, help="how many mentions (default 1,000,000; 20,000 with --quick)")
+    parser.add_argument("--topics", type=int, default=1000, help="topic queries (default 1,000)")
+    parser.add_argument("--database-url", default=os.environ.get("PAPPUS_BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--analyzer", choices=["auto", "none"], default="auto", help="pappus.nlp, or the placeholder")
+    parser.add_argument("--keep", action="store_true", help="do not drop the database first (PostgreSQL)")
+    options = parser.parse_args()
+    count = options.mentions or (20_000 if options.quick else 1_000_000)
+
+    url = options.database_url
+    if url.startswith("postgres") and not options.keep:
+        _recreate_database(url)
+    os.environ["PAPPUS_DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("PAPPUS_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+    if "PAPPUS_ENCRYPTION_KEY" not in os.environ:
+        from cryptography.fernet import Fernet
+
+        os.environ["PAPPUS_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    from pappus.core.audit import Actor
+    from pappus.core.models import Membership, User
+    from pappus.core.permissions import Role
+    from pappus.core.services import workspace_create
+    from pappus.listening import pipeline, services
+    from pappus.listening.models import Mention, RunStatus, Source, Topic
+    from pappus.listening.pipeline import map_normalized
+
+    owner = User.objects.create_user(f"bench{time.time_ns()}@example.com", "bench-password")
+    workspace = workspace_create(actor=Actor.system("bench"), owner=owner, name=f"Bench {time.time_ns()}")
+    membership = Membership.objects.get(workspace=workspace, user=owner)
+    if membership.role != Role.OWNER:
+        raise SystemExit("the bench workspace has no owner")
+    source = services.source_create(actor=Actor.system("bench"), membership=membership, name="Stream", kind="webhook")
+    Topic.objects.bulk_create(
+        Topic(workspace=workspace, name=f"Topic {number}", query=query)
+        for number, query in enumerate(topic_queries(options.topics))
+    )
+    analyze: Any = "auto" if options.analyzer == "auto" else None
+    analyzer_name = "placeholder"
+    if analyze == "auto":
+        found = pipeline._nlp_analyze()
+        analyzer_name = f"{found.__module__}.{found.__name__}" if found else "placeholder (pappus.nlp has no analyze)"
+        if found is not None:
+            found(["warm up the models"])  # loading the models is not ingestion
+    print(f"database: {connection.vendor} {url.rsplit('@', 1)[-1]}; mentions: {count:,}; topics: {options.topics:,}")
+    print(f"analyzer: {analyzer_name}")
+
+    run = services.ingest_run_start(source)
+    started = time.perf_counter()
+    services.ingest_items(source=source, run=run, items=stream(count), mapper=map_normalized, analyze=analyze)
+    seconds = time.perf_counter() - started
+    run = services.ingest_run_finish(run, status=RunStatus.SUCCEEDED)
+    rate = count / seconds
+    print(f"pipeline: {seconds:.1f} s, {rate:,.0f} mentions/s; stored {run.stored:,}, duplicates {run.duplicates:,}, "
+          f"rejected {run.rejected:,}; balanced: {run.is_balanced}")  # fmt: skip
+
+    raw_source = Source.objects.create(workspace=workspace, name="Raw", kind="webhook")
+    started = time.perf_counter()
+    batch: list[Mention] = []
+    raw_rows = 0
+    for item in stream(count):
+        if not item.get("text") or len(item["text"]) > 100_000 or item.get("text") == "sent twice":
+            continue
+        batch.append(
+            Mention(
+                workspace=workspace,
+                source=raw_source,
+                network="webhook",
+                external_id=item["external_id"],
+                text=item["text"],
+                language=item["language"],
+                country=item["country"],
+                author_handle=item["author_handle"],
+                published_at=pipeline.parse_timestamp(item["published_at"]),
+                like_count=item["like_count"],
+                share_count=item["share_count"],
+                comment_count=item["comment_count"],
+                url=item["url"],
+                raw=item,
+            )
+        )
+        if len(batch) == services.BATCH_SIZE:
+            Mention.objects.bulk_create(batch)
+            raw_rows += len(batch)
+            batch = []
+    Mention.objects.bulk_create(batch)
+    raw_rows += len(batch)
+    raw_seconds = time.perf_counter() - started
+    raw_rate = raw_rows / raw_seconds
+    print(f"raw bulk insert of the same rows: {raw_seconds:.1f} s, {raw_rate:,.0f} rows/s")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # fresh statistics for bench/search.py, as autovacuum would give
+            cursor.execute("ANALYZE")
+    result = {
+        "database": connection.vendor,
+        "mentions": count,
+        "topics": options.topics,
+        "analyzer": analyzer_name,
+        "seconds": round(seconds, 1),
+        "mentions_per_s": round(rate),
+        "raw_insert_per_s": round(raw_rate),
+        "ratio": round(rate / raw_rate, 3),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "stored": run.stored,
+        "duplicates": run.duplicates,
+        "rejected": run.rejected,
+        "balanced": run.is_balanced,
+        "workspace_id": workspace.pk,
+    }
+    print(f"peak RSS: {result['peak_rss_mb']} MB")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
