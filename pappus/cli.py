@@ -314,6 +314,13 @@ def command_crisis(args: argparse.Namespace) -> int:
     return commands.main(args.action, args.arguments)
 
 
+def command_reprocess(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["pappus", "reprocess", *args.arguments])
+    return 0
+
+
 # -- the parser and the error boundary -------------------------------------------------------
 
 
@@ -379,6 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     crisis.add_argument("action", choices=("score",), help="score INPUT.csv OUTPUT.csv: timestamp,anomaly_score,alert")
     crisis.add_argument("arguments", nargs=argparse.REMAINDER, help="passed to the action")
 
+    reprocess = commands.add_parser(
+        "reprocess", add_help=False, help="re-run enrichment and topic matching over stored mentions (resumable)"
+    )
+    reprocess.set_defaults(handler=command_reprocess, pass_through=True)
+    reprocess.add_argument("arguments", nargs=argparse.REMAINDER)
+
     manage = add("manage", command_manage, "run a Django management command (pappus manage help)")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser
@@ -398,7 +411,13 @@ def _error(message: str) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status. Known failures become one line on standard error."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(argv)
+    if getattr(args, "pass_through", False):
+        # Everything after the command's name belongs to the command, options included.
+        args.arguments = argv[argv.index(args.command) + 1 :]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if getattr(args, "handler", None) is None:
         parser.print_help(sys.stderr)
         return 2
