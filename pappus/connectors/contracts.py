@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import regex  # type: ignore[import-untyped]  # \X: Unicode extended grapheme clusters (UAX #29)
 from django.utils.translation import gettext as _
 
 from pappus.connectors.errors import ContentRejectedError
@@ -160,6 +161,12 @@ class ConnectField:
 
 
 _URL = re.compile(r"https?://\S+")
+_GRAPHEME = regex.compile(r"\X")
+
+
+def grapheme_count(text: str) -> int:
+    """User-perceived characters (extended grapheme clusters), as Bluesky counts its 300."""
+    return len(_GRAPHEME.findall(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +179,15 @@ class PublishLimits:
     max_media_bytes: int | None = None
     # Networks that count every link as a fixed number of characters (Mastodon: 23).
     url_length: int | None = None
+    # Networks that count what a reader sees as one character (Bluesky: "👍🏽" or "é" as e + accent is 1).
+    count_graphemes: bool = False
 
     def length(self, text: str) -> int:
-        if self.url_length is None:
-            return len(text)
-        return len(_URL.sub("x" * self.url_length, text))
+        if self.url_length is not None:
+            text = _URL.sub("x" * self.url_length, text)
+        if self.count_graphemes:
+            return grapheme_count(text)
+        return len(text)
 
     def problems(self, request: PublishRequest) -> list[str]:
         """Every reason the request would be refused, for a person to read; empty when it fits."""

@@ -10,6 +10,7 @@ from pappus.connectors.base import Connector, HttpConnector
 
 # The network packages; each registers its connector class when imported.
 CONNECTOR_MODULES = (
+    "pappus.connectors.bluesky.client",
     "pappus.connectors.mastodon.client",
     "pappus.connectors.matrix.client",
 )

@@ -68,3 +68,13 @@ def mastodon_peer() -> dict[str, str]:
 def matrix_peer() -> dict[str, str]:
     """Synapse (matrix.sh): MATRIX_* values."""
     return start_peer("matrix", timeout=300)
+
+
+@pytest.fixture(scope="session")
+def bluesky_peer() -> dict[str, str]:
+    """A local AT Protocol network (bluesky.sh: PLC, PDS, AppView): BLUESKY_* values.
+
+    A running network is reused (~0.1 s); a stopped one restarts in ~8 s; the first install
+    downloads from npm (~2 min), hence the long timeout. Each start is a new network (new DIDs).
+    """
+    return start_peer("bluesky", timeout=400)
