@@ -16,6 +16,8 @@ from pappus.core.tests.factories import make_workspace
 
 BIN = Path(sys.executable).parent
 SECRET = "cli-test-secret-key-0123456789-0123456789"
+# A valid Fernet key: with PostgreSQL the credentials key is required too.
+ENCRYPTION_KEY = "Y2xpLXRlc3QtZW5jcnlwdGlvbi1rZXktMDEyMzQ1Njc="
 
 
 def _free_port() -> int:
@@ -97,6 +99,7 @@ def test_an_unreachable_postgresql_is_one_line(tmp_path, command):
         data_dir=tmp_path,
         PAPPUS_DATABASE_URL=f"postgres://pappus:s3cret@127.0.0.1:{port}/pappus",
         PAPPUS_SECRET_KEY=SECRET,
+        PAPPUS_ENCRYPTION_KEY=ENCRYPTION_KEY,
     )
     assert result.returncode == 1
     expected = f"cannot reach the database at postgres://pappus:***@127.0.0.1:{port}/pappus: connection refused"

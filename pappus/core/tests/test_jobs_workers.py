@@ -38,6 +38,7 @@ def _environment(settings, redis_url: str, data_dir: Path) -> dict[str, str]:
         "PAPPUS_DATABASE_URL": _postgres_url(settings),
         "PAPPUS_REDIS_URL": redis_url,
         "PAPPUS_SECRET_KEY": "worker-test-secret-key-0123456789-0123456789",
+        "PAPPUS_ENCRYPTION_KEY": "d29ya2VyLXRlc3QtZW5jcnlwdGlvbi1rZXktMDEyMzQ=",
         "PAPPUS_DATA_DIR": str(data_dir),
         "PAPPUS_WORKER_THREADS": "4",
         # A queue of its own, so no other test's jobs or flushes meet these workers.
