@@ -13,6 +13,7 @@ import datetime
 from pappus.connectors import tasks as connector_tasks
 from pappus.core import health
 from pappus.core.jobs import periodic_job
+from pappus.crisis import tasks as crisis_tasks
 from pappus.inbox import tasks as inbox_tasks
 from pappus.listening import tasks as listening_tasks
 from pappus.publishing import tasks as publishing_tasks
@@ -40,6 +41,12 @@ def dispatch_due_posts() -> None:
 def check_connector_tokens() -> None:
     """Check every connected account's token hourly, so an expiry shows on the health page before it bites."""
     connector_tasks.check_all_accounts()
+
+
+@periodic_job(name="crisis.evaluate_rules", cron="*/10 * * * *", queue="analytics", time_limit=300, priority=10)
+def evaluate_crisis_rules() -> None:
+    """Score each alert rule's latest complete hours; alerts are raised once per rule and hour."""
+    crisis_tasks.evaluate_rules()
 
 
 @periodic_job(name="inbox.sla_clocks", cron="* * * * *", time_limit=60, priority=5)

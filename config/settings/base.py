@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "pappus.publishing",
     "pappus.nlp",
     "pappus.inbox",
+    "pappus.crisis",
 ]
 
 MIDDLEWARE = [
