@@ -71,7 +71,7 @@ api.add_router("/", "pappus.publishing.api.router")
 api.add_router("/", "pappus.connectors.api.router")
 api.add_router("/", "pappus.strategy.api.router")
 api.add_router("/", "pappus.listening.api.router")
-api.add_router("/", "pappus.crisis.api.router")
+api.add_router("/", "pappus.inbox.api.router")
 
 
 def _error(request: HttpRequest, status: int, detail: Any) -> HttpResponse:

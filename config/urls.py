@@ -11,6 +11,6 @@ urlpatterns = [
     path("", include("pappus.listening.urls")),
     path("strategy/", include("pappus.strategy.urls")),
     path("publishing/", include("pappus.publishing.urls")),
-    path("crisis/", include("pappus.crisis.urls")),
+    path("inbox/", include("pappus.inbox.urls")),
     path("", include("pappus.core.urls")),
 ]

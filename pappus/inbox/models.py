@@ -130,7 +130,7 @@ class SlaPolicy(models.Model):
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="sla_policy")
     first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"), default=60)
     resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"), default=8 * 60)
-    warning_percent = models.PositiveSmallIntegerField(_("warn at (% of the time)"), default=80)
+    warning_percent = models.PositiveSmallIntegerField(_("warn at (percent of the time)"), default=80)
     escalation_team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("escalate to team")
     )

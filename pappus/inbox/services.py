@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from pappus import nlp
 from pappus.connectors import services as connector_services
@@ -74,14 +75,15 @@ INTENT_PRIORITY: dict[str, int] = {
     Intent.SPAM: Priority.LOWEST,
 }
 # Offered when a workspace has configured none of its own.
+# Stored in English (so reports group them whatever language the closer used); shown translated.
 DEFAULT_CLOSE_REASONS: tuple[str, ...] = (
-    "Answered",
-    "Sale made",
-    "Problem solved",
-    "Passed to another department",
-    "Customer stopped answering",
-    "Spam or abuse",
-    "No answer needed",
+    gettext_noop("Answered"),
+    gettext_noop("Sale made"),
+    gettext_noop("Problem solved"),
+    gettext_noop("Passed to another department"),
+    gettext_noop("Customer stopped answering"),
+    gettext_noop("Spam or abuse"),
+    gettext_noop("No answer needed"),
 )
 # A viewing or typing marker older than this is ignored (the page refreshes it every 10 s).
 PRESENCE_SECONDS = 25
@@ -874,7 +876,7 @@ def conversation_tag(
 def close_reasons(workspace_id: int) -> list[str]:
     """The outcome reasons offered when closing: the workspace's own, else the defaults."""
     own = list(CloseReason.objects.for_workspace(workspace_id).filter(is_active=True).values_list("name", flat=True))
-    return own or [_(reason) for reason in DEFAULT_CLOSE_REASONS]
+    return own or list(DEFAULT_CLOSE_REASONS)
 
 
 def conversation_close(
@@ -1265,7 +1267,7 @@ def sla_policy_set(
         policy.escalation_team = escalation_team
         policy.escalation_user = escalation_user
         if not 1 <= warning_percent <= 100:
-            raise ValidationError({"warning_percent": _("Warn somewhere between 1 and 100 % of the time.")})
+            raise ValidationError({"warning_percent": _("Warn somewhere between 1 and 100 percent of the time.")})
         if resolution_minutes < first_response_minutes:
             raise ValidationError({"resolution_minutes": _("Resolution cannot be due before the first response.")})
         policy.save()

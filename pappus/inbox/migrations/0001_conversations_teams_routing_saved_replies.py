@@ -112,7 +112,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('first_response_minutes', models.PositiveIntegerField(default=60, verbose_name='first response within (minutes)')),
                 ('resolution_minutes', models.PositiveIntegerField(default=480, verbose_name='resolution within (minutes)')),
-                ('warning_percent', models.PositiveSmallIntegerField(default=80, verbose_name='warn at (% of the time)')),
+                ('warning_percent', models.PositiveSmallIntegerField(default=80, verbose_name='warn at (percent of the time)')),
                 ('escalation_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='escalate to person')),
                 ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.workspace')),
                 ('escalation_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inbox.team', verbose_name='escalate to team')),
