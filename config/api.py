@@ -72,6 +72,7 @@ api.add_router("/", "pappus.connectors.api.router")
 api.add_router("/", "pappus.strategy.api.router")
 api.add_router("/", "pappus.listening.api.router")
 api.add_router("/", "pappus.inbox.api.router")
+api.add_router("/", "pappus.crisis.api.router")
 
 
 def _error(request: HttpRequest, status: int, detail: Any) -> HttpResponse:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("strategy/", include("pappus.strategy.urls")),
     path("publishing/", include("pappus.publishing.urls")),
     path("inbox/", include("pappus.inbox.urls")),
+    path("crisis/", include("pappus.crisis.urls")),
     path("", include("pappus.core.urls")),
 ]

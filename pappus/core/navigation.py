@@ -38,6 +38,7 @@ ENTRIES: list[NavigationEntry] = [
     NavigationEntry(_("Rejected items"), "listening:rejected", Action.LISTENING_VIEW),
     NavigationEntry(_("Inbox"), "inbox:queue", Action.INBOX_VIEW),
     NavigationEntry(_("Content plan"), "publishing:plan", Action.CONTENT_VIEW),
+    NavigationEntry(_("Crisis"), "crisis:alerts", Action.CRISIS_VIEW),
     NavigationEntry(_("Audit log"), "core:audit", Action.AUDIT_VIEW),
     NavigationEntry(_("Settings"), "core:settings", Action.WORKSPACE_MANAGE),
     NavigationEntry(_("API tokens"), "core:api_tokens", Action.API_TOKENS_MANAGE),
