@@ -181,6 +181,8 @@ class PublishLimits:
     url_length: int | None = None
     # Networks that count what a reader sees as one character (Bluesky: "👍🏽" or "é" as e + accent is 1).
     count_graphemes: bool = False
+    # Networks where the text under a file is a caption with a shorter limit (Telegram: 1024).
+    max_caption_characters: int | None = None
 
     def length(self, text: str) -> int:
         if self.url_length is not None:
@@ -200,6 +202,11 @@ class PublishLimits:
             found.append(
                 _("The text is %(length)s characters long; the limit here is %(limit)s.")
                 % {"length": length, "limit": self.max_characters}
+            )
+        if request.media and self.max_caption_characters is not None and length > self.max_caption_characters:
+            found.append(
+                _("With a file attached the text is a caption of %(length)s characters; the limit here is %(limit)s.")
+                % {"length": length, "limit": self.max_caption_characters}
             )
         if len(request.media) > self.max_media:
             found.append(

@@ -10,11 +10,12 @@ from pappus.core.models import Region, Workspace, WorkspaceManager
 
 
 class Network(models.TextChoices):
-    """Networks with a connector. Later slices add Telegram, VK, Reddit, YouTube, X, Facebook and Instagram."""
+    """Networks with a connector. Later slices add VK, Reddit, YouTube, X, Facebook and Instagram."""
 
     MASTODON = "mastodon", "Mastodon"
     MATRIX = "matrix", "Matrix"
     BLUESKY = "bluesky", "Bluesky"
+    TELEGRAM = "telegram", "Telegram"
 
 
 class AccountStatus(models.TextChoices):

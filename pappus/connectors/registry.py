@@ -13,6 +13,7 @@ CONNECTOR_MODULES = (
     "pappus.connectors.bluesky.client",
     "pappus.connectors.mastodon.client",
     "pappus.connectors.matrix.client",
+    "pappus.connectors.telegram.client",
 )
 
 _CLASSES: dict[str, type[HttpConnector]] = {}
