@@ -9,6 +9,8 @@ check only that the account belongs to the workspace asked about (tenancy fails 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from pappus.connectors import registry, selectors, services
 from pappus.connectors.base import Connector
 from pappus.connectors.contracts import (
@@ -120,7 +122,9 @@ def target_accounts(
 def _account(workspace_id: int, account_id: int) -> ConnectedAccount:
     account = selectors.workspace_accounts(workspace_id, include_disconnected=True).filter(pk=account_id).first()
     if account is None:
-        raise AccountMissingError(f"The connected account {account_id} does not exist in this workspace.")
+        raise AccountMissingError(
+            _("The connected account %(id)s does not exist in this workspace.") % {"id": account_id}
+        )
     return account
 
 

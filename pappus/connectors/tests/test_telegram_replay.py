@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from pappus.connectors import services
 from pappus.connectors.contracts import Capability, InboundKind, MediaFile, PublishRequest
@@ -27,7 +28,7 @@ from pappus.connectors.errors import (
     TemporaryFailureError,
 )
 from pappus.connectors.models import AccountStatus
-from pappus.connectors.telegram.client import TelegramConnector
+from pappus.connectors.telegram.client import DEFAULT_LIMITS, TelegramConnector
 from pappus.connectors.tests.images import one_pixel_png
 from pappus.connectors.tests.replay import Answer, Recorded, ReplayServer
 from pappus.core.audit import Actor
@@ -349,3 +350,12 @@ def test_connect_a_bot_through_the_services(replay: ReplayServer, workspace: Any
         AccountStatus.ACTIVE,
         {"chats": "@nordlys_news"},
     )
+
+
+def test_the_caption_limit_speaks_the_users_language() -> None:
+    image = MediaFile(one_pixel_png(), "image/png", "p.png")
+    with translation.override("nb"):
+        problems = DEFAULT_LIMITS.problems(PublishRequest(text="x" * 1025, media=(image,)))
+    assert problems == ["Med en fil vedlagt er teksten en bildetekst på 1025 tegn; grensen her er 1024."]
+    with translation.override("zh-hans"):
+        assert str(TelegramConnector.connect_fields[1].label) == "频道和群组"
