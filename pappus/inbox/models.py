@@ -228,15 +228,26 @@ class Conversation(models.Model):
             ),
         )
         indexes = (
-            # The queue: status, then priority and due time (the default order), per filter that is used alone.
+            # The working queue (open or waiting) in its order, covering the columns it is filtered by, so that the
+            # first page and the count need no table reads (bench/inbox.py, 1M messages: default p95 256 → 34 ms).
+            # The filtered columns trail as keys (not INCLUDE, which SQLite lacks); they do not disturb the order.
+            models.Index(
+                fields=(
+                    "workspace",
+                    "priority",
+                    "next_due_at",
+                    "id",
+                    "team",
+                    "assignee",
+                    "intent",
+                    "network",
+                    "language",
+                ),
+                condition=models.Q(status__in=("open", "pending")),
+                name="inbox_queue_active",
+            ),
+            # One status at a time (closed conversations, mostly), in the same order.
             models.Index(fields=("workspace", "status", "priority", "next_due_at", "id"), name="inbox_queue"),
-            models.Index(
-                fields=("workspace", "status", "team", "priority", "next_due_at", "id"), name="inbox_queue_team"
-            ),
-            models.Index(
-                fields=("workspace", "status", "assignee", "priority", "next_due_at", "id"),
-                name="inbox_queue_assignee",
-            ),
             models.Index(fields=("workspace", "customer_key", "-last_message_at"), name="inbox_customer_history"),
             models.Index(fields=("status", "next_due_at"), name="inbox_sla_clock"),
             models.Index(fields=("status", "next_warning_at"), name="inbox_sla_warning"),
