@@ -60,8 +60,9 @@ def idempotency_window(network: str) -> datetime.timedelta | None:
         seconds = getattr(registry.connector_class(network), "idempotency_window_seconds", None)
     except (ImportError, LookupError):
         seconds = None
-    if isinstance(seconds, int | float) and seconds > 0:
-        return datetime.timedelta(seconds=seconds)
+    if isinstance(seconds, int | float):
+        # A connector's own declaration wins, and 0 means the network keeps no keys at all.
+        return datetime.timedelta(seconds=seconds) if seconds > 0 else None
     return IDEMPOTENCY_WINDOWS.get(network)
 
 

@@ -167,7 +167,7 @@ def test_retrying_a_failed_post_publishes_it(workspace):
 @pytest.mark.django_db
 def test_no_answer_from_a_network_without_idempotency_keys_needs_a_person(workspace):
     author = make_member(workspace, role=Role.CONTENT_MANAGER)
-    post = make_scheduled_post(author, networks=("matrix",))
+    post = make_scheduled_post(author, networks=("telegram",))
     with LocalMastodon(honour_idempotency=True) as server:
         # The connector repeats a request once on a dropped connection; both answers are lost.
         server.state.scripted += [Script(drop_after_create=True), Script(drop_after_create=True)]
@@ -179,7 +179,7 @@ def test_no_answer_from_a_network_without_idempotency_keys_needs_a_person(worksp
     assert "check whether the post is there" in variant.last_error
     assert server.state.created == 1  # it did arrive, and it was not sent again
     services.variant_resolve_unknown(
-        actor=ACTOR, membership=author, variant=variant, published=True, remote_url="https://matrix.example/1"
+        actor=ACTOR, membership=author, variant=variant, published=True, remote_url="https://t.me/nordlys/1"
     )
     assert Post.objects.get(pk=post.pk).status == PostStatus.PUBLISHED
 
@@ -229,7 +229,7 @@ def test_a_crash_between_send_and_record_does_not_post_twice(workspace):
 @pytest.mark.django_db
 def test_a_crash_on_a_network_without_idempotency_keys_is_never_sent_again(workspace):
     author = make_member(workspace, role=Role.CONTENT_MANAGER)
-    post = make_scheduled_post(author, networks=("matrix",))
+    post = make_scheduled_post(author, networks=("telegram",))
     with LocalMastodon(honour_idempotency=False) as server:
         with pytest.raises(WorkerKilled):
             scheduler.run_due(connector_for=_crash_after_send(server.base_url))

@@ -174,7 +174,7 @@ def test_failed_posts_banner_and_page(client, workspace):
 
 def test_unknown_outcome_is_resolved_on_the_failed_page(client, workspace):
     manager = make_member(workspace, role=Role.CONTENT_MANAGER)
-    post = make_scheduled_post(manager, networks=("matrix",))
+    post = make_scheduled_post(manager, networks=("telegram",))
     (variant,) = variants_of(post)
     scheduler.claim_due()
     scheduler.reclaim_expired(now=timezone.now() + scheduler.LEASE + datetime.timedelta(seconds=1))
@@ -182,11 +182,11 @@ def test_unknown_outcome_is_resolved_on_the_failed_page(client, workspace):
     assert variant.status == VariantStatus.UNKNOWN
     response = _signed_in(client, manager).post(
         reverse("publishing:variant_resolve", args=[variant.pk]),
-        {"outcome": "published", "remote_url": "https://matrix.example/e/1"},
+        {"outcome": "published", "remote_url": "https://t.me/nordlys/1"},
     )
     assert response.status_code == 302
     variant.refresh_from_db()
-    assert (variant.status, variant.remote_url) == (VariantStatus.PUBLISHED, "https://matrix.example/e/1")
+    assert (variant.status, variant.remote_url) == (VariantStatus.PUBLISHED, "https://t.me/nordlys/1")
     assert Post.objects.get(pk=post.pk).status == PostStatus.PUBLISHED
 
 
