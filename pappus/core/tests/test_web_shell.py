@@ -29,9 +29,16 @@ def owner_of(workspace: Workspace) -> Membership:
 
 
 def nav_labels(html: str) -> list[str]:
-    nav = re.search(r'<ul class="nav">(.*?)</ul>', html, re.S)
+    """Every page the navigation links to, in its groups' menus too."""
+    nav = re.search(r'<ul class="nav">(.*)</ul>\s*</nav>', html, re.S)
     assert nav is not None, "the page has no navigation"
     return re.findall(r"<a [^>]*>([^<]+)</a>", nav.group(1))
+
+
+def nav_groups(html: str) -> list[str]:
+    nav = re.search(r'<ul class="nav">(.*)</ul>\s*</nav>', html, re.S)
+    assert nav is not None, "the page has no navigation"
+    return re.findall(r"<summary>([^<]+)</summary>", nav.group(1))
 
 
 # --- signing in and out ----------------------------------------------------------------------
@@ -629,3 +636,32 @@ def test_team_page_query_count_does_not_grow_with_members(django_assert_max_num_
     with django_assert_max_num_queries(8):
         html = client.get(reverse("core:members")).content.decode()
     assert html.count("Region 0, Region 1, Region 2") == 25
+
+
+def test_the_top_bar_holds_the_work_areas_and_groups_the_rest():
+    html = signed_in(owner_of(make_workspace())).get(reverse("core:home")).content.decode()
+    assert nav_groups(html) == ["Listening", "Workspace"]
+    labels = nav_labels(html)
+    assert labels.index("Home") < labels.index("Mentions") < labels.index("Team")
+    workspace_menu = re.search(r"<summary>Workspace</summary>(.*?)</details>", html, re.S)
+    assert workspace_menu is not None
+    assert re.findall(r"<a [^>]*>([^<]+)</a>", workspace_menu.group(1)) == [
+        "Team",
+        "Regions",
+        "Connected accounts",
+        "Audit log",
+        "Settings",
+        "API tokens",
+    ]
+
+
+def test_a_group_is_marked_when_one_of_its_pages_is_open():
+    html = signed_in(owner_of(make_workspace())).get(reverse("core:audit")).content.decode()
+    assert '<details class="is-active">\n            <summary>Workspace</summary>' in html
+    assert "<details>\n            <summary>Listening</summary>" in html
+
+
+def test_the_agency_sees_no_listening_menu_and_no_inbox():
+    html = signed_in(make_member(role=Role.AGENCY)).get(reverse("core:home")).content.decode()
+    assert "Listening" not in nav_groups(html)
+    assert "Inbox" not in nav_labels(html)
