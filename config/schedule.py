@@ -53,3 +53,9 @@ def evaluate_crisis_rules() -> None:
 def check_inbox_sla_clocks() -> None:
     """Warn about conversations near their due time and escalate the overdue, every minute."""
     inbox_tasks.sla_sweep()
+
+
+@periodic_job(name="inbox.pull_connectors", cron="*/2 * * * *", queue="ingest", time_limit=120)
+def pull_connector_inboxes() -> None:
+    """Bring comments, mentions and messages from connected accounts into the inbox every two minutes."""
+    inbox_tasks.pull_inbound()

@@ -29,9 +29,11 @@ __all__ = [
     "connector_for_account",
     "default_limits",
     "idempotency_window_seconds",
+    "inbox_cursor",
     "network_profile",
     "network_profiles",
     "record_failure",
+    "record_inbox_read",
     "record_success",
     "target_account",
     "target_accounts",
@@ -150,3 +152,17 @@ def record_success(workspace_id: int, account_id: int, connector: Connector | No
 def record_failure(workspace_id: int, account_id: int, error: ConnectorError) -> None:
     """After a call that failed: the health page shows the error with the network's reason."""
     services.account_record_failure(_account(workspace_id, account_id), error)
+
+
+def inbox_cursor(workspace_id: int, account_id: int) -> str:
+    """Where the account's last stored inbox read stopped ("" before the first): pass it to ``Connector.inbox``."""
+    return _account(workspace_id, account_id).inbox_cursor
+
+
+def record_inbox_read(workspace_id: int, account_id: int, cursor: str, connector: Connector | None = None) -> None:
+    """After an inbox page was read *and its items stored*: keep the new cursor, mark the account synced.
+
+    Call it only once the items are safely stored, so that a crash in between reads them again
+    (the inbox stores them idempotently) instead of skipping them.
+    """
+    services.account_record_inbox_read(_account(workspace_id, account_id), cursor, connector)

@@ -47,6 +47,9 @@ class ConnectedAccount(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
     last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
+    # Where the last inbox read stopped (the network's own token: a notification id, a sync batch,
+    # an update offset); saved only after the items read are stored, so a crash re-reads, never skips.
+    inbox_cursor = models.CharField(_("inbox position"), max_length=500, blank=True)
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_code = models.CharField(_("last error kind"), max_length=40, blank=True)

@@ -253,6 +253,14 @@ def account_record_success(
     account.save(update_fields=fields)
 
 
+def account_record_inbox_read(account: ConnectedAccount, cursor: str, connector: Connector | None = None) -> None:
+    """The inbox read up to ``cursor`` is stored: keep the cursor, then record a synced, healthy call."""
+    with transaction.atomic():
+        account.inbox_cursor = cursor
+        account.save(update_fields=["inbox_cursor"])
+        account_record_success(account, connector, synced=True)
+
+
 def account_record_failure(account: ConnectedAccount, error: ConnectorError) -> None:
     """After a failed call: the error as the person will read it; an expired token marks the account."""
     now = timezone.now()

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from pappus import nlp
+from pappus.connectors import facade as connector_facade
 from pappus.connectors import services as connector_services
 from pappus.connectors.contracts import Capability, InboundItem, InboundKind, PublishRequest
 from pappus.connectors.errors import ConnectorError, NotSupportedError
@@ -199,6 +200,49 @@ def ingest_inbound(account_id: int, items: Sequence[InboundItem]) -> IngestResul
         account=account,
         candidates=candidates,
     )
+
+
+def inbound_pull(*, workspace_id: int, account_id: int) -> IngestResult | None:
+    """Read one account's new inbox items since its stored cursor and store them as conversations.
+
+    The cursor moves only after the items are stored, so a crash in between reads them again
+    (storing is idempotent) instead of losing them. A connector error is recorded on the account
+    for its health page and None is returned; the caller goes on with the next account.
+    """
+    try:
+        with connector_facade.connector_for_account(workspace_id, account_id) as connector:
+            page = connector.inbox(cursor=connector_facade.inbox_cursor(workspace_id, account_id))
+            result = ingest_inbound(account_id, page.items)
+            connector_facade.record_inbox_read(workspace_id, account_id, page.cursor, connector)
+    except connector_facade.AccountMissingError:
+        return None  # removed since the list was read: nothing to record it on
+    except ConnectorError as error:
+        connector_facade.record_failure(workspace_id, account_id, error)
+        logger.warning("inbox.pull_failed account=%s error=%s", account_id, error.code)
+        return None
+    if result.received:
+        logger.info("inbox.pulled account=%s received=%s stored=%s", account_id, result.received, result.stored)
+    return result
+
+
+def inbound_pull_all() -> int:
+    """Pull every connected account that can read an inbox (expired tokens wait for a reconnect).
+
+    One account's failure, even an unexpected one, never stops the others; returns the number of
+    accounts read without error.
+    """
+    pulled = 0
+    for workspace_id in Workspace.objects.order_by("pk").values_list("pk", flat=True):
+        for target in connector_facade.target_accounts(workspace_id, capability=Capability.INBOX):
+            if target.status == "expired":
+                continue
+            try:
+                result = inbound_pull(workspace_id=workspace_id, account_id=target.id)
+            except Exception:  # a bug or a database error on one account must not starve the rest
+                logger.exception("inbox.pull_crashed account=%s", target.id)
+                continue
+            pulled += result is not None
+    return pulled
 
 
 def ingest_mentions(workspace_id: int, items: Sequence[MentionInteraction]) -> IngestResult:

@@ -11,3 +11,9 @@ def sla_sweep() -> None:
     """Warn about conversations close to their due time and escalate the overdue (idempotent)."""
     services.sla_sweep()
     services.presence_prune()
+
+
+@job(name="inbox.pull_inbound", queue="ingest", time_limit=120)
+def pull_inbound() -> None:
+    """Read new inbox items of every connected account with an inbox into conversations (idempotent)."""
+    services.inbound_pull_all()
