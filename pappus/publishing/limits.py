@@ -1,6 +1,6 @@
 """Each network's limits on a post, and the check of a variant against them.
 
-Limits come from the network's connector (``pappus.connectors.registry``) when it is registered;
+Limits come from the network's connector (``pappus.connectors.facade.default_limits``) when it has one;
 for a network without one yet, from the documented defaults below, so a plan can be written for a
 network before its connector exists. Every problem names the variant and the limit it breaks.
 """
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from pappus.connectors import facade as connector_facade
 from pappus.connectors.contracts import PublishLimits
 
 logger = logging.getLogger("pappus.publishing")
@@ -42,22 +42,13 @@ GENERIC_LIMITS = PublishLimits(max_characters=5000, max_media=4, media_types=_IM
 
 @lru_cache(maxsize=32)
 def network_limits(network: str) -> PublishLimits:
-    """The limits of one post on ``network``: the connector's declared defaults when one is registered.
+    """The limits of one post on ``network``: the connector's declared defaults when it has a connector.
 
     No network is contacted here (an instance may configure its own limits, which the connector
-    checks again when it sends): the connector class's ``default_limits``, or its module's
-    ``DEFAULT_LIMITS``, else the documented limits above.
+    checks again when it sends): what the connector declares, else the documented limits above.
     """
-    try:
-        from pappus.connectors import registry
-
-        connector_class = registry.connector_class(network)
-    except (ImportError, LookupError):
-        return DOCUMENTED_LIMITS.get(network, GENERIC_LIMITS)
-    declared = getattr(connector_class, "default_limits", None)
-    if declared is None:
-        declared = getattr(sys.modules.get(connector_class.__module__), "DEFAULT_LIMITS", None)
-    if isinstance(declared, PublishLimits):
+    declared = connector_facade.default_limits(network)
+    if declared is not None:
         return declared
     logger.info("publishing.limits_documented network=%s", network)
     return DOCUMENTED_LIMITS.get(network, GENERIC_LIMITS)
@@ -65,12 +56,7 @@ def network_limits(network: str) -> PublishLimits:
 
 def networks() -> list[str]:
     """Networks a variant may target: those with a connector, then those with documented limits."""
-    try:
-        from pappus.connectors import registry
-
-        registered = registry.networks()
-    except ImportError:
-        registered = []
+    registered = [profile.network for profile in connector_facade.network_profiles()]
     return sorted({*registered, *DOCUMENTED_LIMITS})
 
 

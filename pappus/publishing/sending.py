@@ -1,9 +1,9 @@
 """The seam between the scheduler and the connectors: build a connector for a variant, sort errors.
 
 The scheduler never knows a network's quirks. It asks :func:`connector_for_variant` for a
-connector (``pappus.connectors.services.connector_for`` on the variant's connected account) and
-sorts what comes back with :func:`classify`: published, retry later, failed for good, or unknown.
-Tests and the benchmark pass their own ``ConnectorFactory`` (a connector for a local server).
+connector (``pappus.connectors.facade.connector_for_account`` for the variant's connected account)
+and sorts what comes back with :func:`classify`: published, retry later, failed for good, or
+unknown. Tests and the benchmark pass their own ``ConnectorFactory`` (a connector for a local server).
 """
 
 from __future__ import annotations
@@ -12,17 +12,14 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
+from pappus.connectors import facade as connector_facade
 from pappus.connectors.contracts import PublishRequest, PublishResult
 from pappus.connectors.errors import ConnectorError
 
-# Networks whose API documents an idempotency key, and how long the network remembers one. Within
-# that window a request sent again with the same key returns the first post instead of a second
-# one, so a variant whose worker died mid-send may be sent again safely. Mastodon: "Idempotency-Key
-# ... stored for up to 1 hour" (docs.joinmastodon.org, POST /api/v1/statuses). A connector class
-# may declare ``idempotency_window_seconds`` itself; that wins over this table.
-IDEMPOTENCY_WINDOWS: dict[str, datetime.timedelta] = {"mastodon": datetime.timedelta(hours=1)}
+# A variant whose account is gone: the reason the person reads on the variant.
+ACCOUNT_MISSING_REASON = "The connected account of this variant no longer exists."
 
 
 class PublishingConnector(Protocol):
@@ -53,40 +50,26 @@ ConnectorFactory = Callable[[Delivery], PublishingConnector]
 
 
 def idempotency_window(network: str) -> datetime.timedelta | None:
-    """How long ``network`` honours an idempotency key; None when it does not (re-sending may duplicate)."""
-    try:
-        from pappus.connectors import registry
+    """How long ``network`` honours an idempotency key; None when it does not (re-sending may duplicate).
 
-        seconds = getattr(registry.connector_class(network), "idempotency_window_seconds", None)
-    except (ImportError, LookupError):
-        seconds = None
-    if isinstance(seconds, int | float):
-        # A connector's own declaration wins, and 0 means the network keeps no keys at all.
-        return datetime.timedelta(seconds=seconds) if seconds > 0 else None
-    return IDEMPOTENCY_WINDOWS.get(network)
+    Every connector declares its window (Mastodon: "Idempotency-Key ... stored for up to 1 hour",
+    docs.joinmastodon.org, POST /api/v1/statuses); 0, or a network without a connector, means none.
+    """
+    seconds = connector_facade.idempotency_window_seconds(network)
+    return datetime.timedelta(seconds=seconds) if seconds > 0 else None
 
 
 def connector_for_variant(delivery: Delivery) -> PublishingConnector:
-    """The connector of the variant's connected account, in the variant's workspace only."""
-    from pappus.connectors import services as connector_services
-    from pappus.connectors.models import ConnectedAccount
+    """The connector of the variant's connected account, in the variant's workspace only.
 
-    account = None
-    if delivery.account_id is not None:
-        account = ConnectedAccount.objects.for_workspace(delivery.workspace_id).filter(pk=delivery.account_id).first()
-    if account is None:
-        raise MissingAccountError(delivery.network)
-    connector: Any = connector_services.connector_for(account)
-    return connector  # type: ignore[no-any-return]
-
-
-class MissingAccountError(ConnectorError):
-    """The variant's connected account was removed."""
-
-    code = "account_missing"
-
-    def __init__(self, network: str) -> None:
-        super().__init__("The connected account of this variant no longer exists.", network=network)
+    Raises ``AccountMissingError`` (terminal, code ``account_missing``) when the account is gone.
+    """
+    if delivery.account_id is None:
+        raise connector_facade.AccountMissingError(ACCOUNT_MISSING_REASON, network=delivery.network)
+    try:
+        return connector_facade.connector_for_account(delivery.workspace_id, delivery.account_id)
+    except connector_facade.AccountMissingError:
+        raise connector_facade.AccountMissingError(ACCOUNT_MISSING_REASON, network=delivery.network) from None
 
 
 class Verdict(StrEnum):
