@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pappus.connectors.contracts import TargetAccount
 from pappus.core.models import LANGUAGE_CHOICES, Region, User
 from pappus.publishing import limits
 from pappus.publishing.models import ContentType, PostStatus
@@ -41,11 +43,11 @@ class VariantForm(forms.Form):
     )
     first_comment = forms.CharField(label=_("First comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args: Any, accounts: Any = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, accounts: Iterable[TargetAccount] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["account"].choices = [  # type: ignore[attr-defined]
             ("", _("No connected account yet")),
-            *[(str(account.pk), f"{account.get_network_display()} {account.handle}") for account in accounts],
+            *[(str(account.id), f"{account.network_label} {account.handle}") for account in accounts],
         ]
         self.fields["network"].choices = [(name, name.capitalize()) for name in limits.networks()]  # type: ignore[attr-defined]
 

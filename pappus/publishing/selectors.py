@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from pappus.connectors.models import AccountStatus, ConnectedAccount
+from pappus.connectors import facade as connector_facade
+from pappus.connectors.contracts import Capability, TargetAccount
 from pappus.core.models import Workspace
 from pappus.publishing.models import (
     ApprovalStep,
@@ -104,10 +105,13 @@ def unread_notifications(workspace: Workspace | int, user_id: int) -> QuerySet[N
     return Notification.objects.for_workspace(workspace).filter(user_id=user_id, read_at__isnull=True)
 
 
-def publishable_accounts(workspace: Workspace | int) -> QuerySet[ConnectedAccount]:
-    """Connected accounts a variant may target (not disconnected); drafting needs no connectors.view."""
-    return (
-        ConnectedAccount.objects.for_workspace(workspace)
-        .exclude(status=AccountStatus.DISCONNECTED)
-        .order_by("network", "handle", "pk")
-    )
+def publishable_accounts(workspace: Workspace | int) -> list[TargetAccount]:
+    """Connected accounts a variant may target (not disconnected, the connector publishes), by
+    network and handle; drafting needs no connectors.view."""
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    return connector_facade.target_accounts(workspace_id, capability=Capability.PUBLISH)
+
+
+def publishable_account(workspace: Workspace | int, account_id: int) -> TargetAccount | None:
+    """One of :func:`publishable_accounts`, or None."""
+    return next((account for account in publishable_accounts(workspace) if account.id == account_id), None)

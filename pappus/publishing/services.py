@@ -368,9 +368,9 @@ def variant_add(
     post = _post_for_update(membership, post)
     _check_editable(post)
     if account_id is not None:
-        from pappus.publishing.selectors import publishable_accounts
+        from pappus.publishing.selectors import publishable_account
 
-        account = publishable_accounts(membership.workspace_id).filter(pk=account_id).first()
+        account = publishable_account(membership.workspace_id, account_id)
         if account is None:
             raise ValidationError({"account_id": _("No connected account with this id in the workspace.")})
         network, account_label = account.network, account_label or account.handle

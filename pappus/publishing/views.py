@@ -169,7 +169,7 @@ def post_new(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 
 def _post_context(request: HttpRequest, membership: Membership, post: Post, **extra: Any) -> dict[str, Any]:
-    accounts = list(selectors.publishable_accounts(membership.workspace_id))
+    accounts = selectors.publishable_accounts(membership.workspace_id)
     initial = {
         "title": post.title,
         "text": post.text,
@@ -240,7 +240,7 @@ def _variant_values(form: VariantForm) -> dict[str, Any]:
 @member_required(Action.CONTENT_DRAFT)
 def variant_add(request: HttpRequest, membership: Membership, post_id: int) -> HttpResponse:
     post = _post_or_404(membership, post_id)
-    accounts = list(selectors.publishable_accounts(membership.workspace_id))
+    accounts = selectors.publishable_accounts(membership.workspace_id)
     form = VariantForm(request.POST, accounts=accounts)
     if form.is_valid():
         account = form.cleaned_data["account"]
@@ -281,7 +281,7 @@ def variant_check(request: HttpRequest, membership: Membership) -> HttpResponse:
     network = request.POST.get("network", "")
     account = request.POST.get("account", "")
     if account.isdigit():
-        found = selectors.publishable_accounts(membership.workspace_id).filter(pk=int(account)).first()
+        found = selectors.publishable_account(membership.workspace_id, int(account))
         if found is not None:
             network = found.network
     if network not in limits.networks():

@@ -13,7 +13,7 @@ from django.utils import timezone
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member
 from pappus.publishing import scheduler, services
-from pappus.publishing.models import Post, PostStatus, VariantStatus
+from pappus.publishing.models import Post, PostStatus, Variant, VariantStatus
 from pappus.publishing.tests.factories import ACTOR, make_post, make_scheduled_post, variants_of
 from pappus.publishing.tests.mastodon_server import LocalMastodon, Script, connector_factory
 
@@ -221,3 +221,35 @@ def test_the_plan_speaks_the_members_language(client, workspace, language, title
     page = _text(_signed_in(client, manager).get(reverse("publishing:plan")))
     assert title in page
     assert count in page
+
+
+def test_the_editor_offers_only_this_workspaces_connected_accounts(client, workspace):
+    from pappus.connectors.models import AccountStatus
+    from pappus.connectors.tests.factories import make_account
+    from pappus.core.tests.factories import make_workspace
+
+    manager = make_member(workspace, role=Role.CONTENT_MANAGER)
+    post = make_post(manager)
+    account = make_account(workspace, base_url="http://127.0.0.1:9", handle="@nordlys@example.social")
+    make_account(
+        workspace,
+        base_url="http://127.0.0.1:9",
+        handle="@gone@example.social",
+        remote_id="2",
+        status=AccountStatus.DISCONNECTED,
+    )
+    make_account(make_workspace(), base_url="http://127.0.0.1:9", handle="@other@example.social")
+    _signed_in(client, manager)
+
+    page = _text(client.get(reverse("publishing:post", args=[post.pk])))
+
+    assert f'<option value="{account.pk}">Mastodon @nordlys@example.social</option>' in page
+    assert "@gone@example.social" not in page
+    assert "@other@example.social" not in page
+    response = client.post(
+        reverse("publishing:variant_add", args=[post.pk]),
+        {"account": str(account.pk), "network": "", "text": "Hello from the editor"},
+    )
+    assert response.status_code == 302
+    added = Variant.objects.get(post=post, account_id=account.pk)
+    assert (added.network, added.account_label) == ("mastodon", "@nordlys@example.social")
