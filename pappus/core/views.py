@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,6 +36,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pappus.core import audit, selectors, services
 from pappus.core.audit import Actor
+from pappus.core.exports import csv_lines
 from pappus.core.forms import (
     AuditFilterForm,
     LanguageForm,
@@ -476,40 +477,25 @@ def audit_log(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(request, template, context)
 
 
-class _Echo:
-    """A file-like object whose ``write`` hands the line back, for streaming CSV rows."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _spreadsheet_safe(value: str) -> str:
-    # A cell that starts like a formula would run in a spreadsheet (CSV injection): quote it.
-    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
-
-
 def _audit_csv_rows(events: Iterator[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(
-        [
-            _("Time (UTC)"),
-            _("Actor"),
-            _("Action"),
-            _("Action code"),
-            _("Object type"),
-            _("Object id"),
-            _("Object"),
-            _("Before"),
-            _("After"),
-            _("Via"),
-            _("IP address"),
-        ]
-    )
-    for event in events:
-        yield writer.writerow(
-            [
-                _spreadsheet_safe(value)
-                for value in (
+    header = [
+        _("Time (UTC)"),
+        _("Actor"),
+        _("Action"),
+        _("Action code"),
+        _("Object type"),
+        _("Object id"),
+        _("Object"),
+        _("Before"),
+        _("After"),
+        _("Via"),
+        _("IP address"),
+    ]
+    yield from csv_lines(
+        itertools.chain(
+            [header],
+            (
+                (
                     event.created_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
                     event.actor_label,
                     audit.action_label(event.action),
@@ -522,8 +508,10 @@ def _audit_csv_rows(events: Iterator[AuditEvent]) -> Iterator[str]:
                     event.via,
                     event.ip_address or "",
                 )
-            ]
+                for event in events
+            ),
         )
+    )
 
 
 @require_GET

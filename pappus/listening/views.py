@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
+import itertools
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pappus.core.exports import csv_lines
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, require, role_allows
 from pappus.core.views import actor_of, member_required
@@ -128,41 +129,28 @@ def mention_list(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(request, template, context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _spreadsheet_safe(value: str) -> str:
-    # A cell that starts like a formula would run in a spreadsheet (CSV injection): quote it.
-    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
-
-
 def _mention_csv_rows(mentions: Iterator[Mention]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(
-        [
-            _("Published (UTC)"),
-            _("Source"),
-            _("Network"),
-            _("Author"),
-            _("Title"),
-            _("Text"),
-            _("Language"),
-            _("Country"),
-            _("Sentiment"),
-            _("Likes"),
-            _("Shares"),
-            _("Comments"),
-            _("Link"),
-            _("Id"),
-        ]
-    )
-    for mention in mentions:
-        yield writer.writerow(
-            [
-                _spreadsheet_safe(str(value))
-                for value in (
+    header = [
+        _("Published (UTC)"),
+        _("Source"),
+        _("Network"),
+        _("Author"),
+        _("Title"),
+        _("Text"),
+        _("Language"),
+        _("Country"),
+        _("Sentiment"),
+        _("Likes"),
+        _("Shares"),
+        _("Comments"),
+        _("Link"),
+        _("Id"),
+    ]
+    yield from csv_lines(
+        itertools.chain(
+            [header],
+            (
+                (
                     mention.published_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
                     if mention.published_at
                     else "",
@@ -180,8 +168,10 @@ def _mention_csv_rows(mentions: Iterator[Mention]) -> Iterator[str]:
                     mention.url,
                     mention.external_id,
                 )
-            ]
+                for mention in mentions
+            ),
         )
+    )
 
 
 @member_required(Action.LISTENING_VIEW)
