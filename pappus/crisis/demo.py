@@ -125,7 +125,7 @@ def contribute(workspace: Workspace, rng: random.Random) -> None:
     actor = Actor(owner.user, via="demo")
     rules = {rule.name: rule for rule in AlertRule.objects.for_workspace(workspace)}
     created = False
-    for name, metric, sensitivity in ((NEGATIVE_RULE, Metric.NEGATIVE_SHARE, 0.6), (VOLUME_RULE, Metric.VOLUME, 0.5)):
+    for name, metric, sensitivity in ((NEGATIVE_RULE, Metric.NEGATIVE_SHARE, 0.8), (VOLUME_RULE, Metric.VOLUME, 0.65)):
         if name not in rules:
             rules[name] = services.rule_create(
                 actor=actor,
