@@ -318,6 +318,9 @@ def contribute(workspace: Workspace, rng: random.Random) -> None:
     )
     if not IngestRun.objects.for_workspace(workspace).filter(source=feed).exists():
         _poll_feed(feed, rng, now)
+    if feed.is_active:
+        # Its address is fictional: paused, so the scheduler never tries to reach it.
+        services.source_update(actor=actor, membership=owner, source=feed, is_active=False)
     export = sources.get(FILE_SOURCE) or services.source_create(
         actor=actor, membership=owner, name=FILE_SOURCE, kind=SourceKind.FILE
     )

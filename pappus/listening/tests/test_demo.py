@@ -68,6 +68,8 @@ def test_the_demo_listens_in_four_languages_through_the_pipeline(media: Path) ->
     assert _counts()["rollup_total"] == mentions.count()
     runs = list(IngestRun.objects.for_workspace(nordlys))
     assert {run.source.kind for run in runs} == {"rss", "file"}
+    # The demo feed's address is fictional, so the source is paused and never polled for real.
+    assert not Source.objects.for_workspace(nordlys).get(kind="rss").is_active
     assert all(run.is_balanced and run.status == "succeeded" for run in runs)
     assert sum(run.duplicates for run in runs) > 0
     assert sum(run.rejected for run in runs) == 2 == RejectedItem.objects.for_workspace(nordlys).count()
