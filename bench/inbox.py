@@ -29,10 +29,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchsetup import configure, recreate_database  # noqa: E402 - after the path setup
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pappus_bench_inbox"
 MESSAGES_PER_CONVERSATION = 5
 PAGE = 50
@@ -59,17 +62,6 @@ TEXTS = {
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def conversation_rows(  # noqa: PLR0917 - a row generator, called twice
@@ -246,7 +238,7 @@ def fill(messages: int) -> dict[str, Any]:
     }
 
 
-def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="50,000 messages")
     parser.add_argument("--messages", type=int, help="how many messages (default 1,000,000; 50,000 with --quick)")
@@ -255,13 +247,7 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
     options = parser.parse_args()
     messages = options.messages or (50_000 if options.quick else 1_000_000)
     recreate_database(options.database_url)
-    os.environ["PAPPUS_DATABASE_URL"] = options.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("PAPPUS_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    if "PAPPUS_ENCRYPTION_KEY" not in os.environ:
-        from cryptography.fernet import Fernet
-
-        os.environ["PAPPUS_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    configure(options.database_url)
     import django
 
     django.setup()

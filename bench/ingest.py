@@ -29,10 +29,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchsetup import configure, recreate_database  # noqa: E402 - after the path setup
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pappus_bench_listening"
 
 WORDS = {
@@ -330,17 +333,6 @@ def stream(count: int, seed: int = 11) -> Iterator[dict[str, Any]]:
         }
 
 
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -358,14 +350,8 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
 
     url = options.database_url
     if url.startswith("postgres") and not options.keep:
-        _recreate_database(url)
-    os.environ["PAPPUS_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("PAPPUS_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    if "PAPPUS_ENCRYPTION_KEY" not in os.environ:
-        from cryptography.fernet import Fernet
-
-        os.environ["PAPPUS_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+        recreate_database(url)
+    configure(url)
     import django
 
     django.setup()

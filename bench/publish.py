@@ -25,10 +25,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchsetup import configure, ensure_database  # noqa: E402 - after the path setup
+
 TARGET_SECONDS = 60.0
 
 
@@ -38,18 +41,6 @@ def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
     return ordered[index]
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> int:
@@ -72,18 +63,10 @@ def _prepare_environment() -> bool:
     redis_url = os.environ.get("PAPPUS_REDIS_URL", "")
     if not database_url.startswith("postgres") or not redis_url:
         return False
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["PAPPUS_QUEUE_NAME"] = "pappus-bench-publish"
     os.environ.pop("PAPPUS_TASKS_IMMEDIATE", None)
-    if not os.environ.get("PAPPUS_SECRET_KEY"):
-        import secrets
-
-        os.environ["PAPPUS_SECRET_KEY"] = secrets.token_urlsafe(50)
-    if not os.environ.get("PAPPUS_ENCRYPTION_KEY"):
-        from cryptography.fernet import Fernet
-
-        os.environ["PAPPUS_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
-    _ensure_database(database_url)
+    configure()  # the worker processes inherit these settings
+    ensure_database(database_url)
     return True
 
 

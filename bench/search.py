@@ -24,6 +24,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from benchsetup import configure  # noqa: E402 - after the path setup
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pappus_bench_listening"
 
 
@@ -38,13 +41,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20, help="runs of each search (default 20)")
     parser.add_argument("--no-facets", action="store_true", help="skip the facets")
     options = parser.parse_args()
-    os.environ["PAPPUS_DATABASE_URL"] = options.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("PAPPUS_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    if "PAPPUS_ENCRYPTION_KEY" not in os.environ:
-        from cryptography.fernet import Fernet
-
-        os.environ["PAPPUS_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    configure(options.database_url)
     import django
 
     django.setup()
