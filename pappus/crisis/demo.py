@@ -23,7 +23,7 @@ from pappus.core.permissions import Role
 from pappus.crisis import services
 from pappus.crisis.models import Alert, AlertRule, EntryKind, Incident, Metric, Playbook, Severity
 from pappus.listening import demo as listening_demo
-from pappus.listening.models import Topic
+from pappus.listening import facade as listening
 
 NEGATIVE_RULE: Final = "Nordlys: negative share"
 VOLUME_RULE: Final = "Nordlys: mention volume"
@@ -119,7 +119,7 @@ def contribute(workspace: Workspace, rng: random.Random) -> None:
     if workspace.slug != listening_demo.WORKSPACE:
         return
     owner = _member(workspace, Role.OWNER)
-    topic = Topic.objects.for_workspace(workspace).filter(name=listening_demo.BRAND_TOPIC).first()
+    topic = next((row for row in listening.topics(workspace.pk) if row.name == listening_demo.BRAND_TOPIC), None)
     if owner is None or topic is None:
         return
     actor = Actor(owner.user, via="demo")
@@ -131,7 +131,7 @@ def contribute(workspace: Workspace, rng: random.Random) -> None:
                 actor=actor,
                 membership=owner,
                 name=name,
-                topic_id=topic.pk,
+                topic_id=topic.id,
                 metric=metric,
                 sensitivity=sensitivity,
                 cooldown_hours=6,
