@@ -10,12 +10,15 @@ from pappus.core.models import Region, Workspace, WorkspaceManager
 
 
 class Network(models.TextChoices):
-    """Networks with a connector. Later slices add VK, Reddit, YouTube, X, Facebook and Instagram."""
+    """Networks with a connector. Later slices add Reddit, YouTube and X."""
 
     MASTODON = "mastodon", "Mastodon"
     MATRIX = "matrix", "Matrix"
     BLUESKY = "bluesky", "Bluesky"
     TELEGRAM = "telegram", "Telegram"
+    VK = "vk", "VK"
+    FACEBOOK = "facebook", "Facebook Pages"
+    INSTAGRAM = "instagram", "Instagram"
 
 
 class AccountStatus(models.TextChoices):
@@ -44,6 +47,10 @@ class ConnectedAccount(models.Model):
     remote_id = models.CharField(_("remote id"), max_length=300)
     profile_url = models.URLField(_("profile address"), max_length=1000, blank=True)
     options = models.JSONField(_("options"), default=dict, blank=True)
+    # How long this account's server honours an idempotency key, when it differs from what the
+    # network's connector declares (a server speaking Mastodon's API that ignores the key: 0).
+    # None: the connector's declaration holds.
+    idempotency_window_override = models.PositiveIntegerField(_("idempotency window (seconds)"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
     last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
