@@ -31,6 +31,22 @@ LISTED_INSULT_SCORE = 0.8
 # Set once by reasoning (a hit should beat a 1:4 model preference), not tuned on the evaluation set.
 INTENT_CUE_WEIGHT = 1.5
 INTENT_CUE_MAXIMUM_HITS = 2
+# Outside English the intent model has no intent data at all, only weak labels from review polarity
+# (so Chinese or Norwegian text leans to complaint / praise whatever it asks). There a cue hit is
+# the only evidence of an intent and should beat a 1:20 model preference: ln 20 ~ 3.
+INTENT_CUE_WEIGHT_WITHOUT_DATA = 3.0
+INTENT_TRAINED_LANGUAGES = frozenset({"en"})
+# There the model's own preference is also discounted: its log-probabilities count half, because
+# its classes in those languages come from review polarity only (a Norwegian "where can I buy it?"
+# scored praise 145 times above purchase intent).
+INTENT_MODEL_WEIGHT_WITHOUT_DATA = 0.5
+# A question that names a purchase, a request or a problem is that intent, not a plain question:
+# question cues count only when none of these hit.
+QUESTION_CUE = "cue:question"
+SPECIFIC_INTENT_CUES = frozenset({"cue:purchase_intent", "cue:service_request", "cue:complaint", "cue:spam"})
+# Praise needs a sentiment that is not negative and a complaint one that is not positive (by the
+# fast sentiment head); otherwise that intent's probability is divided by this.
+INTENT_SENTIMENT_PENALTY = 20.0
 
 
 def analyze(texts: Sequence[str], *, quality: str | None = None) -> list[Analysis]:
@@ -49,10 +65,18 @@ def analyze(texts: Sequence[str], *, quality: str | None = None) -> list[Analysi
     languages = detect_languages(texts)
     normalized, cues = prepare(texts)
     features = weight(count_matrix(normalized, models.spec, cues), models.idf)
-    sentiment = sentiment_probabilities(models, features, [guess.language for guess in languages])
+    fast_sentiment = sentiment_probabilities(models, features, [guess.language for guess in languages])
+    sentiment = fast_sentiment
     if quality == "accurate":
-        sentiment = accurate_sentiment_probabilities(texts, sentiment)
-    intent = _with_cues(models.heads["intent"].probabilities(features), models.heads["intent"].labels, cues)
+        sentiment = accurate_sentiment_probabilities(texts, fast_sentiment)
+    intent = _with_cues(
+        models.heads["intent"].probabilities(features),
+        models.heads["intent"].labels,
+        cues,
+        languages=[guess.language for guess in languages],
+        sentiment=fast_sentiment,
+        sentiment_labels=models.heads["sentiment"].labels,
+    )
     toxicity = models.heads["toxicity"].probabilities(features)[:, 1]
     sentiment_labels = [Sentiment(label) for label in models.heads["sentiment"].labels]
     intent_labels = [Intent(label) for label in models.heads["intent"].labels]
@@ -104,16 +128,39 @@ def accurate_sentiment_probabilities(texts: Sequence[str], fast: npt.NDArray[np.
 
 
 def _with_cues(
-    probabilities: npt.NDArray[np.float32], labels: Sequence[str], cues: Sequence[Sequence[str]]
+    probabilities: npt.NDArray[np.float32],
+    labels: Sequence[str],
+    cues: Sequence[Sequence[str]],
+    *,
+    languages: Sequence[str],
+    sentiment: npt.NDArray[np.float32],
+    sentiment_labels: Sequence[str],
 ) -> npt.NDArray[np.float32]:
+    """The intent model's probabilities with the rules above: cue bonuses, question precedence, sentiment agreement."""
     columns = {f"cue:{label}": column for column, label in enumerate(labels)}
     bonus = np.zeros_like(probabilities)
+    model_weight = np.ones((len(cues), 1), dtype=np.float32)
     for row, tokens in enumerate(cues):
+        trained = languages[row] in INTENT_TRAINED_LANGUAGES
+        cue_weight = INTENT_CUE_WEIGHT if trained else INTENT_CUE_WEIGHT_WITHOUT_DATA
+        model_weight[row, 0] = 1.0 if trained else INTENT_MODEL_WEIGHT_WITHOUT_DATA
+        specific = not SPECIFIC_INTENT_CUES.isdisjoint(tokens)
         for token in tokens:
             column = columns.get(token)
-            if column is not None and bonus[row, column] < INTENT_CUE_WEIGHT * INTENT_CUE_MAXIMUM_HITS:
-                bonus[row, column] += INTENT_CUE_WEIGHT
-    scores = np.log(np.maximum(probabilities, 1e-9)) + bonus
+            if column is None or (specific and token == QUESTION_CUE):
+                continue
+            if bonus[row, column] < cue_weight * INTENT_CUE_MAXIMUM_HITS:
+                bonus[row, column] += cue_weight
+    best_sentiment = [sentiment_labels[int(index)] for index in np.argmax(sentiment, axis=1)]
+    penalty = np.log(INTENT_SENTIMENT_PENALTY)
+    for label, against in (("praise", "negative"), ("complaint", "positive")):
+        if label not in labels:
+            continue
+        column = labels.index(label)
+        for row, found in enumerate(best_sentiment):
+            if found == against and not (label == "complaint" and "cue:complaint" in cues[row]):
+                bonus[row, column] -= penalty
+    scores = model_weight * np.log(np.maximum(probabilities, 1e-9)) + bonus
     scores -= scores.max(axis=1, keepdims=True)
     exponentials = np.exp(scores)
     combined: npt.NDArray[np.float32] = (exponentials / exponentials.sum(axis=1, keepdims=True)).astype(np.float32)

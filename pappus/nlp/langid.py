@@ -68,6 +68,12 @@ FUNCTION_WORDS: dict[str, str] = {
     "tr": "ve bir bu da de için çok ne ile mi değil ama var yok gibi daha ben sen o en olarak kadar sonra şey",
     "ru": "и в не на что я с он как это по но из у за от так все она мы вы да же бы только уже был была если очень",
     "uk": "і в не на що я з він як це по але із у за від так все вона ми ви та же би тільки вже був була якщо дуже",
+    # Hindi written in Latin letters (romanised, "Hinglish"), as in XLM-T's Hindi tweets. Words that
+    # are also common in a Latin-script language here ("main", "se", "to", "jo", "wo", "mein", "kar")
+    # are left out.
+    "hi": "hai hain ka ki ke ko nahi nahin nhi kya aur bhi tha thi yeh ye raha rahe rahi bhai ji kuch koi "
+    "abhi apne apna apni tera teri tere meri mere tum aap hum kaise kyun kyu diya gaya liye wala wali yaar "
+    "accha acha hota hoga bahut bohot sahi sirf mujhe tujhe hamesha pyar dil kiya karo karna kaha kahan",
 }
 
 _LISTED: dict[str, set[str]] = {}

@@ -167,3 +167,35 @@ def test_accurate_path_reads_obvious_sentiment():
     assert [analysis.sentiment for analysis in accurate] == [Sentiment.POSITIVE, Sentiment.NEGATIVE]
     fast = analyze(texts, quality="fast")
     assert [analysis.intent for analysis in accurate] == [analysis.intent for analysis in fast]
+
+
+@pytest.mark.parametrize("text", ["yaar ye movie bahut acchi hai, sab log dekho", "bhai kya scene hai aaj"])
+def test_romanised_hindi_is_hindi(text):
+    assert detect_language(text).language == "hi"
+
+
+def test_english_with_words_that_look_hindi_stays_english():
+    assert detect_language("I want to go to the main street with you and the kids").language == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Written for this test, not taken from evaluation/intent_eval.jsonl.
+        ("你们的店几点关门？", Intent.QUESTION),
+        ("我想买这款耳机，多少钱？", Intent.PURCHASE_INTENT),
+        ("请帮我取消订阅", Intent.SERVICE_REQUEST),
+        ("Hvor mye koster denne jakken? Jeg vil kjøpe den", Intent.PURCHASE_INTENT),
+        ("Хочу купить два билета", Intent.PURCHASE_INTENT),
+        ("Когда откроется новый магазин?", Intent.QUESTION),
+        ("Takk for hjelpen, dere er best!", Intent.PRAISE),
+    ],
+)
+def test_intent_outside_english_follows_the_cues(text, intent):
+    assert analyze([text])[0].intent == intent
+
+
+def test_praise_is_not_given_to_a_negative_message():
+    analysis = analyze(["Worst support ever, thanks for nothing"])[0]
+    assert analysis.sentiment == Sentiment.NEGATIVE
+    assert analysis.intent != Intent.PRAISE
