@@ -6,8 +6,10 @@ from typing import Annotated, Any, Literal
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import AfterValidator
@@ -24,8 +26,8 @@ from pappus.core.api import (
     member_of,
 )
 from pappus.core.permissions import Action
-from pappus.publishing import selectors, services
-from pappus.publishing.models import ContentType, Post, PostStatus, Variant, VariantStatus
+from pappus.publishing import assets, selectors, services
+from pappus.publishing.models import Asset, ContentType, Post, PostStatus, Variant, VariantStatus
 
 router = Router(tags=["publishing"])
 
@@ -357,3 +359,197 @@ def variant_delete(request: HttpRequest, variant_id: ObjectId) -> Status[None]:
     membership = member_of(request, Action.CONTENT_DRAFT)
     services.variant_remove(actor=actor_of(request, membership), membership=membership, variant=variant_id)
     return Status(204, None)
+
+
+# --- the asset library ---------------------------------------------------------------------------
+
+
+class AssetOut(Schema):
+    id: int
+    name: str
+    region_id: int | None = Field(description="The region that owns it; null: the hub.")
+    original_id: int | None = Field(description="The asset this one localizes.")
+    mime_type: str = Field(description="Sniffed from the file's contents, not its name.")
+    size: int = Field(description="Bytes.")
+    sha256: str
+    tags: list[str]
+    language: str
+    usage_rights: str
+    rights_expire_on: datetime.date | None
+    expired: bool = Field(description="The usage rights have expired: it cannot be attached to new posts.")
+    recommended: bool = Field(description="The hub recommends it for the regions.")
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_expired(asset: Asset) -> bool:
+        return asset.is_expired(timezone.localdate())
+
+
+class AssetUploadIn(Schema):
+    name: Text = Field("", max_length=200)
+    region_id: PositiveId | None = None
+    tags: Text = Field("", max_length=1000, description="Separated by spaces or commas.")
+    language: Literal["", "en", "ru", "nb", "zh-hans"] = ""
+    usage_rights: Text = Field("", max_length=5000)
+    rights_expire_on: datetime.date | None = None
+
+
+class AssetPatch(Schema):
+    name: Text | None = Field(None, min_length=1, max_length=200)
+    tags: list[Annotated[str, Field(max_length=50)]] | None = Field(None, max_length=50)
+    language: Literal["", "en", "ru", "nb", "zh-hans"] | None = None
+    usage_rights: Text | None = Field(None, max_length=5000)
+    rights_expire_on: datetime.date | None = Field(None, description="Send null to remove the expiry date.")
+    recommended: bool | None = Field(None, description="Only the hub recommends assets for the regions.")
+
+
+class AssetLocalizeIn(Schema):
+    region_id: PositiveId
+    name: Text = Field("", max_length=200)
+    language: Literal["", "en", "ru", "nb", "zh-hans"] = ""
+
+
+class AssetUsageOut(Schema):
+    post_id: int
+    post_title: str
+    post_status: str
+    variant_label: str
+    published_at: datetime.datetime | None
+    engagement: int | None = Field(description="Likes + shares + replies; null: no metrics yet.")
+
+
+class AssetAttachIn(Schema):
+    asset_id: PositiveId
+
+
+class AssetFilterIn(Schema):
+    tag: Text = Field("", max_length=50)
+    recommended: bool | None = None
+    region: PositiveId | None = None
+
+
+@router.get("/assets", response={200: list[AssetOut], **error_responses()}, summary="The asset library")
+@paginate(Pagination)
+def asset_list(request: HttpRequest, filters: Query[AssetFilterIn]) -> Any:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    found = assets.visible_assets(membership).order_by("-created_at", "-id")
+    if filters.recommended is not None:
+        found = found.filter(recommended=filters.recommended)
+    if filters.region is not None:
+        found = found.filter(region_id=filters.region)
+    if filters.tag:
+        tag = filters.tag.strip().lstrip("#").lower()
+        # Tags are a JSON list: matched in Python so non-Latin tags compare alike on SQLite and PostgreSQL.
+        found = found.filter(pk__in=[pk for pk, tags in found.values_list("pk", "tags") if tag in tags])
+    return found
+
+
+@router.post("/assets", response={201: AssetOut, **error_responses(400, 403)}, summary="Upload an asset")
+def asset_upload(request: HttpRequest, file: File[UploadedFile], details: Form[AssetUploadIn]) -> Status[Asset]:
+    """Multipart: ``file`` and the fields. The type is sniffed from the contents; size limits per type."""
+    membership = member_of(request, Action.ASSETS_MANAGE)
+    region = _region(membership, details.region_id)
+    asset = assets.asset_upload(
+        actor=actor_of(request, membership),
+        membership=membership,
+        upload=file,
+        name=details.name,
+        region=region,
+        tags=details.tags.replace(",", " ").split(),
+        language=details.language,
+        usage_rights=details.usage_rights,
+        rights_expire_on=details.rights_expire_on,
+    )
+    return Status(201, asset)
+
+
+@router.get("/assets/{asset_id}", response={200: AssetOut, **error_responses(404)}, summary="One asset")
+def asset_detail(request: HttpRequest, asset_id: ObjectId) -> Asset:
+    return assets.visible_assets(member_of(request, Action.CONTENT_VIEW)).get(pk=asset_id)
+
+
+@router.patch(
+    "/assets/{asset_id}", response={200: AssetOut, **error_responses(400, 403, 404)}, summary="Change an asset"
+)
+def asset_update(request: HttpRequest, asset_id: ObjectId, payload: AssetPatch) -> Asset:
+    membership = member_of(request, Action.ASSETS_MANAGE)
+    values = payload.model_dump(exclude_unset=True)
+    recommended = values.pop("recommended", None)
+    actor = actor_of(request, membership)
+    asset: Asset = assets.visible_assets(membership).get(pk=asset_id)
+    if values:
+        expiry_sent = "rights_expire_on" in values
+        asset = assets.asset_update(
+            actor=actor,
+            membership=membership,
+            asset=asset,
+            name=values.get("name"),
+            tags=values.get("tags"),
+            language=values.get("language"),
+            usage_rights=values.get("usage_rights"),
+            rights_expire_on=values.get("rights_expire_on"),
+            clear_expiry=expiry_sent and values["rights_expire_on"] is None,
+        )
+    if recommended is not None:
+        asset = assets.asset_recommend(actor=actor, membership=membership, asset=asset, recommended=recommended)
+    return assets.visible_assets(membership).get(pk=asset.pk)
+
+
+@router.post(
+    "/assets/{asset_id}/localize",
+    response={201: AssetOut, **error_responses(400, 403, 404)},
+    summary="A region's localized copy",
+)
+def asset_localize(
+    request: HttpRequest,
+    asset_id: ObjectId,
+    details: Form[AssetLocalizeIn],
+    file: File[UploadedFile | None] = None,
+) -> Status[Asset]:
+    """Multipart; without ``file`` the copy reuses the original's file."""
+    membership = member_of(request, Action.ASSETS_MANAGE)
+    region = _region(membership, details.region_id)
+    copy = assets.asset_localize(
+        actor=actor_of(request, membership),
+        membership=membership,
+        asset=asset_id,
+        region=region,
+        upload=file,
+        name=details.name,
+        language=details.language,
+    )
+    return Status(201, copy)
+
+
+@router.get(
+    "/assets/{asset_id}/usage",
+    response={200: list[AssetUsageOut], **error_responses(404)},
+    summary="Posts that used an asset and how they performed",
+)
+def asset_usage(request: HttpRequest, asset_id: ObjectId) -> list[assets.AssetUsage]:
+    asset = assets.visible_assets(member_of(request, Action.CONTENT_VIEW)).get(pk=asset_id)
+    return assets.usage_of(asset)
+
+
+@router.post(
+    "/variants/{variant_id}/assets",
+    response={201: VariantOut, **error_responses(400, 404)},
+    summary="Attach a library asset",
+)
+def variant_asset_attach(request: HttpRequest, variant_id: ObjectId, payload: AssetAttachIn) -> Status[Variant]:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    assets.asset_attach(
+        actor=actor_of(request, membership), membership=membership, variant=variant_id, asset=payload.asset_id
+    )
+    return Status(201, selectors.variants_of(membership.workspace).get(pk=variant_id))
+
+
+@router.delete(
+    "/variants/{variant_id}/assets/{asset_id}",
+    response={200: VariantOut, **error_responses(404)},
+    summary="Take an asset off a variant",
+)
+def variant_asset_detach(request: HttpRequest, variant_id: ObjectId, asset_id: ObjectId) -> Variant:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    assets.asset_detach(actor=actor_of(request, membership), membership=membership, variant=variant_id, asset=asset_id)
+    return selectors.variants_of(membership.workspace).get(pk=variant_id)

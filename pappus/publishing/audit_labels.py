@@ -32,4 +32,11 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "publishing_settings.update": _("Publishing settings changed"),
     "approval_step.create": _("Approval step added"),
     "approval_step.delete": _("Approval step removed"),
+    "asset.upload": _("Asset uploaded"),
+    "asset.update": _("Asset changed"),
+    "asset.recommend": _("Asset recommended for regions"),
+    "asset.unrecommend": _("Asset no longer recommended for regions"),
+    "asset.localize": _("Asset localized for a region"),
+    "asset.attach": _("Asset attached to a variant"),
+    "asset.detach": _("Asset removed from a variant"),
 }

@@ -88,3 +88,64 @@ class ReviewCommentForm(CommentForm):
 
 class RescheduleForm(forms.Form):
     planned_at = forms.DateTimeField(label=_("Planned time"))
+
+
+class AssetUploadForm(forms.Form):
+    file = forms.FileField(label=_("File"), allow_empty_file=True)
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=Region.objects.none(), required=False, empty_label=_("The hub")
+    )
+    tags = forms.CharField(label=_("Tags"), max_length=1000, required=False, help_text=_("Separated by spaces."))
+    language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *LANGUAGE_CHOICES], required=False)
+    usage_rights = forms.CharField(
+        label=_("Usage rights"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000
+    )
+    rights_expire_on = forms.DateField(
+        label=_("Rights expire on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if regions is not None:
+            self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+
+    def tag_list(self) -> list[str]:
+        return str(self.cleaned_data.get("tags", "")).replace(",", " ").split()
+
+
+class AssetEditForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    tags = forms.CharField(label=_("Tags"), max_length=1000, required=False, help_text=_("Separated by spaces."))
+    language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *LANGUAGE_CHOICES], required=False)
+    usage_rights = forms.CharField(
+        label=_("Usage rights"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000
+    )
+    rights_expire_on = forms.DateField(
+        label=_("Rights expire on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class AssetLocalizeForm(forms.Form):
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
+    file = forms.FileField(
+        label=_("Localized file"), required=False, help_text=_("Leave empty to reuse the original file.")
+    )
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *LANGUAGE_CHOICES], required=False)
+
+    def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if regions is not None:
+            self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+
+
+class AssetFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    tag = forms.CharField(label=_("Tag"), max_length=50, required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("All")), ("image", _("Images")), ("video", _("Videos")), ("application", _("Documents"))],
+    )
+    recommended = forms.BooleanField(label=_("Recommended for regions"), required=False)

@@ -8,6 +8,7 @@ state, driven by the scheduler (see ``pappus.publishing.scheduler`` and docs/pub
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -171,6 +172,12 @@ class Variant(models.Model):
     remote_url = models.URLField(_("address on the network"), max_length=2000, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     first_comment_remote_id = models.CharField(max_length=300, blank=True)
+    # The network's counters of the published post (None: not read yet, or the network does not say).
+    likes = models.PositiveIntegerField(_("likes"), null=True, blank=True)
+    shares = models.PositiveIntegerField(_("shares"), null=True, blank=True)
+    replies = models.PositiveIntegerField(_("replies"), null=True, blank=True)
+    impressions = models.PositiveBigIntegerField(_("impressions"), null=True, blank=True)
+    metrics_at = models.DateTimeField(_("metrics read"), null=True, blank=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
     objects = WorkspaceManager()
@@ -191,6 +198,13 @@ class Variant(models.Model):
     @property
     def label(self) -> str:
         return f"{self.network.capitalize()} {self.account_label}".strip()
+
+    @property
+    def engagement(self) -> int | None:
+        """Likes + shares + replies once the network's counters were read; None before that."""
+        if self.metrics_at is None:
+            return None
+        return (self.likes or 0) + (self.shares or 0) + (self.replies or 0)
 
     def full_text(self) -> str:
         """The text as sent: the variant's text (or the post's) with its hashtags appended."""
@@ -266,3 +280,76 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+def _asset_path(asset: Asset, filename: str) -> str:
+    """Stored names never come from the uploader: workspace, a random name, the sniffed type's extension."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"assets/{asset.workspace_id}/{uuid.uuid4().hex}.{extension}"
+
+
+class Asset(models.Model):
+    """A file of the shared asset library: an image, a video or a PDF, with its tags and usage rights.
+
+    ``region`` empty or the hub: the hub's asset. ``recommended`` (set by the hub) lets every region
+    see and reuse it; a region's localized copy points to the ``original``. An asset whose
+    ``rights_expire_on`` is past cannot be attached to a post any more.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    original = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="localizations")
+    name = models.CharField(_("name"), max_length=200)
+    file = models.FileField(_("file"), upload_to=_asset_path, max_length=500)
+    mime_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    usage_rights = models.TextField(_("usage rights"), blank=True)
+    rights_expire_on = models.DateField(_("rights expire on"), null=True, blank=True)
+    recommended = models.BooleanField(_("recommended for regions"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+        ordering = ("-created_at", "-id")
+        indexes = (
+            models.Index(fields=("workspace", "region"), name="asset_workspace_region"),
+            models.Index(fields=("workspace", "recommended"), name="asset_workspace_recommended"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_expired(self, today: datetime.date) -> bool:
+        return self.rights_expire_on is not None and self.rights_expire_on < today
+
+    @property
+    def kind(self) -> str:
+        return self.mime_type.split("/", 1)[0]
+
+
+class AssetUse(models.Model):
+    """An asset attached to one variant of a post (its media): which posts used which asset."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="uses")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="asset_uses")
+    created_at = models.DateTimeField(_("attached"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = (models.UniqueConstraint(fields=("asset", "variant"), name="asset_use_once_per_variant"),)
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} in {self.variant_id}"

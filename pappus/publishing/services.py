@@ -712,3 +712,28 @@ def review_link_comment(*, token: str, name: str, text: str) -> PostComment:
         raise ValidationError({"name": _("Tell the team who you are.")})
     actor = Actor(user=None, via="review-link")
     return _comment(actor, post, text=text, external_name=name)
+
+
+# --- metrics of published variants ---------------------------------------------------------------
+
+
+@transaction.atomic
+def variant_metrics_record(
+    *,
+    workspace_id: int,
+    variant_id: int,
+    taken_at: datetime.datetime,
+    likes: int | None = None,
+    shares: int | None = None,
+    replies: int | None = None,
+    impressions: int | None = None,
+) -> Variant:
+    """Store the network's latest counters of a published variant (read by a job, not a person;
+    counters are data, not changes, so they are not audited)."""
+    variant = Variant.objects.for_workspace(workspace_id).select_for_update().get(pk=variant_id)
+    if variant.status != VariantStatus.PUBLISHED:
+        raise ValidationError(_("Only a published variant has metrics."))
+    variant.likes, variant.shares, variant.replies, variant.impressions = likes, shares, replies, impressions
+    variant.metrics_at = taken_at
+    variant.save(update_fields=["likes", "shares", "replies", "impressions", "metrics_at", "updated_at"])
+    return variant

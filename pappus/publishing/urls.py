@@ -20,4 +20,12 @@ urlpatterns = [
     path("variants/<int:variant_id>/remove/", views.variant_remove, name="variant_remove"),
     path("variants/<int:variant_id>/resolve/", views.variant_resolve, name="variant_resolve"),
     path("review/<str:token>/", views.review, name="review"),
+    path("assets/", views.asset_library, name="assets"),
+    path("assets/upload/", views.asset_upload, name="asset_upload"),
+    path("assets/<int:asset_id>/", views.asset_detail, name="asset"),
+    path("assets/<int:asset_id>/file/", views.asset_file, name="asset_file"),
+    path("assets/<int:asset_id>/edit/", views.asset_edit, name="asset_edit"),
+    path("assets/<int:asset_id>/recommend/", views.asset_recommend, name="asset_recommend"),
+    path("assets/<int:asset_id>/localize/", views.asset_localize, name="asset_localize"),
+    path("variants/<int:variant_id>/assets/", views.variant_asset, name="variant_asset"),
 ]

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +21,12 @@ from pappus.core import selectors as core_selectors
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, role_allows
 from pappus.core.views import actor_of, member_required
-from pappus.publishing import limits, selectors, services
+from pappus.publishing import assets, limits, selectors, services
 from pappus.publishing.forms import (
+    AssetEditForm,
+    AssetFilterForm,
+    AssetLocalizeForm,
+    AssetUploadForm,
     CommentForm,
     NoteForm,
     PlanFilterForm,
@@ -31,11 +35,19 @@ from pappus.publishing.forms import (
     ReviewCommentForm,
     VariantForm,
 )
-from pappus.publishing.models import Post, PostStatus, Variant
+from pappus.publishing.models import Asset, AssetUse, Post, PostStatus, Variant
 
 
 def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
+
+
+def _form_error(form: Any, error: ValidationError) -> None:
+    """A service's error on the form: on its field where the form has one, else above the form."""
+    if hasattr(error, "error_dict") and set(error.error_dict) <= set(form.fields):
+        form.add_error(None, error)
+    else:
+        form.add_error(None, _errors(error))
 
 
 def _post_or_404(membership: Membership, post_id: int) -> Post:
@@ -79,6 +91,11 @@ def plan(request: HttpRequest, membership: Membership) -> HttpResponse:
             content_type=data["content_type"],
         )
     posts = list(selectors.posts_filtered(workspace, filters)[:500])
+    expired = assets.expired_assets_of_posts(
+        workspace.pk, [post.pk for post in posts if post.status == PostStatus.SCHEDULED]
+    )
+    for post in posts:
+        post.expired_assets = expired.get(post.pk, [])  # type: ignore[attr-defined]
     context = {"page_title": _("Content plan"), "form": form, "posts": posts}
     template = "publishing/plan.html#plan-table" if request.htmx else "publishing/plan.html"  # type: ignore[attr-defined]
     return render(request, template, context)
@@ -182,10 +199,21 @@ def _post_context(request: HttpRequest, membership: Membership, post: Post, **ex
     }
     variants = list(post.variants.all())
     chain = services.approval_chain(post)
+    today = timezone.localdate()
+    uses: dict[int, list[AssetUse]] = defaultdict(list)
+    attached = AssetUse.objects.for_workspace(membership.workspace_id).filter(variant__post=post)
+    for use in attached.select_related("asset"):
+        uses[use.variant_id].append(use)
     context = {
         "page_title": post.title,
         "post": post,
         "variants": [(variant, services.variant_check(variant)) for variant in variants],
+        "asset_uses": uses,
+        "attachable_assets": [
+            asset for asset in assets.visible_assets(membership)[:300] if not asset.is_expired(today)
+        ],
+        "expired_assets": assets.expired_assets_of_posts(membership.workspace_id, [post.pk]).get(post.pk, []),
+        "today": today,
         "chain": chain,
         "current_step": chain[min(post.approval_position, len(chain) - 1)]
         if post.status == PostStatus.IN_REVIEW
@@ -417,3 +445,223 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
         "form": form,
     }
     return render(request, "publishing/review.html", context, status=400 if form.errors else 200)
+
+
+# --- the asset library -------------------------------------------------------------------------
+
+
+def _asset_or_404(membership: Membership, asset_id: int) -> Asset:
+    try:
+        return assets.visible_assets(membership).get(pk=asset_id)
+    except Asset.DoesNotExist as error:
+        raise Http404 from error
+
+
+def _asset_regions(membership: Membership) -> Any:
+    """The regions a member may put assets in: theirs, or all."""
+    regions = _regions(membership)
+    limits = assets.region_limits(membership)
+    return regions if limits is None else regions.filter(pk__in=limits)
+
+
+def _library_context(
+    membership: Membership, upload_form: AssetUploadForm | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "page_title": _("Asset library"),
+        "upload_form": upload_form or AssetUploadForm(regions=_asset_regions(membership)),
+        "can_manage": role_allows(membership.role, Action.ASSETS_MANAGE),
+        "today": timezone.localdate(),
+        **extra,
+    }
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def asset_library(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = AssetFilterForm(request.GET or None)
+    found = assets.visible_assets(membership)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            found = found.filter(name__icontains=data["q"])
+        if data["kind"]:
+            found = found.filter(mime_type__startswith=f"{data['kind']}/")
+        if data["recommended"]:
+            found = found.filter(recommended=True)
+        rows = list(found[:500])
+        if data["tag"]:
+            tag = data["tag"].strip().lstrip("#").lower()
+            rows = [asset for asset in rows if tag in asset.tags]
+    else:
+        rows = list(found[:500])
+    return render(request, "publishing/assets.html", _library_context(membership, filter_form=form, assets=rows))
+
+
+@require_POST
+@member_required(Action.ASSETS_MANAGE)
+def asset_upload(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = AssetUploadForm(request.POST, request.FILES, regions=_asset_regions(membership))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            asset = assets.asset_upload(
+                actor=actor_of(request),
+                membership=membership,
+                upload=data["file"],
+                name=data["name"],
+                region=data["region"],
+                tags=form.tag_list(),
+                language=data["language"],
+                usage_rights=data["usage_rights"],
+                rights_expire_on=data["rights_expire_on"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        except PermissionDenied as error:
+            form.add_error("region", str(error))
+        else:
+            messages.success(request, _("“%(name)s” is in the library.") % {"name": asset.name})
+            return redirect("publishing:asset", asset_id=asset.pk)
+    rows = list(assets.visible_assets(membership)[:500])
+    context = _library_context(membership, upload_form=form, filter_form=AssetFilterForm(), assets=rows)
+    return render(request, "publishing/assets.html", context, status=400)
+
+
+def _asset_context(membership: Membership, asset: Asset, **extra: Any) -> dict[str, Any]:
+    regions = _asset_regions(membership).exclude(pk=asset.region_id) if asset.region_id else _asset_regions(membership)
+    return {
+        "page_title": asset.name,
+        "asset": asset,
+        "usage": assets.usage_of(asset),
+        "localizations": list(assets.visible_assets(membership).filter(original=asset)),
+        "expired": asset.is_expired(timezone.localdate()),
+        "can_manage": role_allows(membership.role, Action.ASSETS_MANAGE),
+        "can_recommend": role_allows(membership.role, Action.ASSETS_MANAGE) and assets.works_for_hub(membership),
+        "edit_form": AssetEditForm(
+            initial={
+                "name": asset.name,
+                "tags": " ".join(asset.tags),
+                "language": asset.language,
+                "usage_rights": asset.usage_rights,
+                "rights_expire_on": asset.rights_expire_on,
+            }
+        ),
+        "localize_form": AssetLocalizeForm(regions=regions),
+        **extra,
+    }
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def asset_detail(request: HttpRequest, membership: Membership, asset_id: int) -> HttpResponse:
+    asset = _asset_or_404(membership, asset_id)
+    return render(request, "publishing/asset.html", _asset_context(membership, asset))
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def asset_file(request: HttpRequest, membership: Membership, asset_id: int) -> FileResponse:
+    """The stored file, to members who see the asset (the media folder is not served publicly)."""
+    asset = _asset_or_404(membership, asset_id)
+    response = FileResponse(asset.file.open("rb"), content_type=asset.mime_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+    return response
+
+
+@require_POST
+@member_required(Action.ASSETS_MANAGE)
+def asset_edit(request: HttpRequest, membership: Membership, asset_id: int) -> HttpResponse:
+    asset = _asset_or_404(membership, asset_id)
+    form = AssetEditForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            assets.asset_update(
+                actor=actor_of(request),
+                membership=membership,
+                asset=asset,
+                name=data["name"],
+                tags=data["tags"].replace(",", " ").split(),
+                language=data["language"],
+                usage_rights=data["usage_rights"],
+                rights_expire_on=data["rights_expire_on"],
+                clear_expiry=data["rights_expire_on"] is None,
+            )
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The asset has been saved."))
+        return redirect("publishing:asset", asset_id=asset.pk)
+    return render(request, "publishing/asset.html", _asset_context(membership, asset, edit_form=form), status=400)
+
+
+@require_POST
+@member_required(Action.ASSETS_MANAGE)
+def asset_recommend(request: HttpRequest, membership: Membership, asset_id: int) -> HttpResponse:
+    asset = _asset_or_404(membership, asset_id)
+    recommended = request.POST.get("recommended") == "1"
+    try:
+        assets.asset_recommend(actor=actor_of(request), membership=membership, asset=asset, recommended=recommended)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Recommended for the regions.") if recommended else _("No longer recommended for the regions."),
+        )
+    return redirect("publishing:asset", asset_id=asset.pk)
+
+
+@require_POST
+@member_required(Action.ASSETS_MANAGE)
+def asset_localize(request: HttpRequest, membership: Membership, asset_id: int) -> HttpResponse:
+    asset = _asset_or_404(membership, asset_id)
+    form = AssetLocalizeForm(request.POST, request.FILES, regions=_asset_regions(membership))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            copy = assets.asset_localize(
+                actor=actor_of(request),
+                membership=membership,
+                asset=asset,
+                region=data["region"],
+                upload=data["file"],
+                name=data["name"],
+                language=data["language"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        except PermissionDenied as error:
+            form.add_error("region", str(error))
+        else:
+            messages.success(request, _("The localized copy is in the library."))
+            return redirect("publishing:asset", asset_id=copy.pk)
+    context = _asset_context(membership, asset, localize_form=form)
+    return render(request, "publishing/asset.html", context, status=400)
+
+
+@require_POST
+@member_required(Action.CONTENT_DRAFT)
+def variant_asset(request: HttpRequest, membership: Membership, variant_id: int) -> HttpResponse:
+    """Attach a library asset to a variant (``asset``), or take one off (``remove``)."""
+    variant = _variant_or_404(membership, variant_id)
+    try:
+        if request.POST.get("remove", "").isdigit():
+            assets.asset_detach(
+                actor=actor_of(request), membership=membership, variant=variant, asset=int(request.POST["remove"])
+            )
+        elif request.POST.get("asset", "").isdigit():
+            assets.asset_attach(
+                actor=actor_of(request), membership=membership, variant=variant, asset=int(request.POST["asset"])
+            )
+        else:
+            messages.error(request, _("Choose an asset."))
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    except (Asset.DoesNotExist, AssetUse.DoesNotExist):
+        messages.error(request, _("No such asset in your library."))
+    return redirect("publishing:post", post_id=variant.post_id)
