@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from django.db import connection, transaction
 from django.db.models import Count
@@ -35,7 +36,22 @@ def hour_of(moment: datetime.datetime) -> datetime.datetime:
     return moment.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def count_keys(mentions: Iterable[tuple[Mention, Sequence[int]]]) -> Counter[RollupKey]:
+class Countable(Protocol):
+    """What a rollup counts of a stored mention (a ``Mention`` or the store stage's own row)."""
+
+    @property
+    def published_at(self) -> datetime.datetime | None: ...
+    @property
+    def sentiment(self) -> str: ...
+    @property
+    def source_id(self) -> int: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def region_id(self) -> int | None: ...
+
+
+def count_keys(mentions: Iterable[tuple[Countable, Sequence[int]]]) -> Counter[RollupKey]:
     """The rollup counts of stored mentions with their matched topic ids (each also counts in topic 0)."""
     counts: Counter[RollupKey] = Counter()
     for mention, topic_ids in mentions:

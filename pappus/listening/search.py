@@ -11,15 +11,16 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 
 from pappus.core.models import Workspace
 from pappus.listening import fulltext
-from pappus.listening.models import Mention, MentionTopic, Sentiment, Source, Topic
+from pappus.listening.models import Mention, MentionRollup, MentionTopic, Sentiment, Source, Topic
+from pappus.listening.rollups import ALL_MENTIONS
 
 type Sort = Literal["newest", "oldest", "engagement"]
 SORTS: Final[dict[str, tuple[str, ...]]] = {
@@ -144,38 +145,110 @@ def search_mentions(workspace: Workspace | int, search: MentionSearch) -> QueryS
     return _filtered(workspace, search).select_related("source").order_by(*SORTS.get(search.sort, SORTS["newest"]))
 
 
+# The facets the hourly rollups can count (their dimensions), with the rollup's column.
+ROLLUP_FACETS: Final = {"topic": "topic_id", "sentiment": "sentiment", "language": "language", "source": "source_id"}
+
+
+def _on_the_hour(moment: datetime.datetime | None) -> bool:
+    """No bound, or an aware time on a whole UTC hour (the rollups' unit)."""
+    if moment is None:
+        return True
+    if moment.utcoffset() is None:
+        return False
+    utc = moment.astimezone(datetime.UTC)
+    return utc.minute == utc.second == utc.microsecond == 0
+
+
+def countable_from_rollups(search: MentionSearch) -> bool:
+    """Whether the hourly rollups count exactly the mentions that ``search`` finds.
+
+    They can when the search has no words, no country or author filter (not rollup
+    dimensions), at most one topic (a mention matched by two topics is in two rollup rows)
+    and a time range on whole UTC hours.
+    """
+    return (
+        not fulltext.parse_search(search.text)
+        and not search.countries
+        and not search.authors
+        and len(search.topic_ids) <= 1
+        and _on_the_hour(search.since)
+        and _on_the_hour(search.until)
+    )
+
+
+def _rollup_counts(workspace: Workspace | int, search: MentionSearch, facet: str, size: int) -> list[tuple[Any, int]]:
+    """The ``size`` most frequent values of ``facet`` counted from the rollups (see countable_from_rollups)."""
+    column = ROLLUP_FACETS[facet]
+    rows = MentionRollup.objects.for_workspace(workspace)
+    if facet == "topic":
+        # Every matched (mention, topic) pair is one count; rows of deleted topics stay until reprocessed.
+        rows = rows.exclude(topic_id=ALL_MENTIONS).filter(
+            topic_id__in=Topic.objects.for_workspace(workspace).values("pk")
+        )
+    else:
+        rows = rows.filter(topic_id=search.topic_ids[0] if search.topic_ids else ALL_MENTIONS)
+        if column != "source_id":
+            rows = rows.exclude(**{column: ""})
+    if search.sentiments:
+        rows = rows.filter(sentiment__in=search.sentiments)
+    if search.languages:
+        rows = rows.filter(language__in=search.languages)
+    # Mentions of a deleted source are gone; its rollup rows may still be there.
+    sources = Source.objects.for_workspace(workspace)
+    rows = rows.filter(source_id__in=sources.filter(pk__in=search.source_ids) if search.source_ids else sources)
+    if search.since is not None:
+        rows = rows.filter(hour__gte=search.since)
+    if search.until is not None:
+        rows = rows.filter(hour__lt=search.until)
+    return list(rows.values_list(column).annotate(count=Sum("count")).order_by("-count", column)[:size])
+
+
+def _mention_counts(workspace: Workspace | int, search: MentionSearch, facet: str, size: int) -> list[tuple[Any, int]]:
+    """The ``size`` most frequent values of ``facet`` counted from the mentions themselves."""
+    base = _filtered(workspace, search).order_by()
+    if facet == "topic":
+        return list(
+            MentionTopic.objects.for_workspace(workspace)
+            .filter(mention__in=base.values("pk"))
+            .values_list("topic_id")
+            .annotate(count=Count("id"))
+            .order_by("-count", "topic_id")[:size]
+        )
+    column = {
+        "sentiment": "sentiment",
+        "language": "language",
+        "source": "source_id",
+        "country": "country",
+        "author": "author_handle",
+    }[facet]
+    return list(
+        base.exclude(**{column: ""} if column != "source_id" else {})
+        .values_list(column)
+        .annotate(count=Count("id"))
+        .order_by("-count", column)[:size]
+    )
+
+
 def search_facets(workspace: Workspace | int, search: MentionSearch, size: int = FACET_SIZE) -> Facets:
-    """For each facet, the most frequent values among mentions matching every other filter."""
+    """For each facet, the most frequent values among mentions matching every other filter.
+
+    Topic, sentiment, language and source are counted from the hourly rollups when they count
+    the same mentions (:func:`countable_from_rollups`): a few rows per hour instead of every
+    mention. Words, a country or an author filter need the mentions.
+    """
     facets: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
-        base = _filtered(workspace, search.without(facet)).order_by()
+        wanted = search.without(facet)
+        if facet in ROLLUP_FACETS and countable_from_rollups(wanted):
+            rows = _rollup_counts(workspace, wanted, facet, size)
+        else:
+            rows = _mention_counts(workspace, wanted, facet, size)
         if facet == "topic":
-            rows = list(
-                MentionTopic.objects.for_workspace(workspace)
-                .filter(mention__in=base.values("pk"))
-                .values_list("topic_id")
-                .annotate(count=Count("id"))
-                .order_by("-count", "topic_id")[:size]
-            )
             names = dict(
                 Topic.objects.for_workspace(workspace).filter(pk__in=[row[0] for row in rows]).values_list("pk", "name")
             )
             facets[facet] = [FacetValue(str(pk), names.get(pk, str(pk)), count) for pk, count in rows]
-            continue
-        column = {
-            "sentiment": "sentiment",
-            "language": "language",
-            "source": "source_id",
-            "country": "country",
-            "author": "author_handle",
-        }[facet]
-        rows = list(
-            base.exclude(**{column: ""} if column != "source_id" else {})
-            .values_list(column)
-            .annotate(count=Count("id"))
-            .order_by("-count", column)[:size]
-        )
-        if facet == "source":
+        elif facet == "source":
             labels = dict(
                 Source.objects.for_workspace(workspace)
                 .filter(pk__in=[row[0] for row in rows])

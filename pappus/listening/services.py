@@ -11,12 +11,12 @@ import datetime
 import itertools
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Final, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Min
+from django.db.models import F
 from django.utils import timezone
 
 from pappus.core import audit
@@ -24,7 +24,7 @@ from pappus.core.audit import Actor
 from pappus.core.jobs import enqueue_on_commit
 from pappus.core.models import Membership, Region
 from pappus.core.permissions import Action, require
-from pappus.listening import imports, pipeline, rollups, webhooks
+from pappus.listening import imports, pipeline, store, webhooks
 from pappus.listening.imports import ImportFileError, MappingError, import_preview
 from pappus.listening.models import (
     DeliveryStatus,
@@ -292,122 +292,9 @@ def _active_topic_index(workspace_id: int) -> QueryIndex[int]:
 
 
 def _store(source: Source, run: IngestRun, batch: Batch) -> None:
-    """Write the batch's mentions, their topic matches and its rejections in bulk."""
-    now = timezone.now()
-    rows = [
-        Mention(
-            workspace_id=source.workspace_id,
-            source=source,
-            region_id=source.region_id,
-            ingest_run=run,
-            fetched_at=now,
-            created_at=now,
-            network=mention.network,
-            external_id=mention.external_id,
-            url=mention.url,
-            author_handle=mention.author_handle,
-            author_name=mention.author_name,
-            author_followers=mention.author_followers,
-            author_url=mention.author_url,
-            title=mention.title,
-            text=mention.text,
-            language=mention.language,
-            published_at=mention.published_at or now,
-            like_count=mention.like_count,
-            share_count=mention.share_count,
-            comment_count=mention.comment_count,
-            view_count=mention.view_count,
-            reach_estimate=mention.reach_estimate,
-            parent_external_id=mention.parent_external_id,
-            country=mention.country,
-            media=mention.media,
-            raw=mention.raw,
-            content_hash=mention.content_hash,
-            enrichment_status=mention.enrichment_status,
-            enrichment_model=mention.enrichment_model,
-            sentiment=mention.sentiment,
-            sentiment_score=mention.sentiment_score,
-            intent=mention.intent,
-            toxicity=mention.toxicity,
-            engagement=mention.like_count + mention.share_count + mention.comment_count,
-            search_text=mention.search_text,
-        )
-        for mention in batch.mentions
-    ]
-    Mention.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-    _cluster(source, rows)
-    _link_threads(source, rows)
-    matches = [
-        MentionTopic(
-            workspace_id=source.workspace_id,
-            mention=row,
-            topic_id=topic_id,
-            published_at=row.published_at,
-            matched_at=now,
-        )
-        for row, mention in zip(rows, batch.mentions, strict=True)
-        for topic_id in mention.topic_ids
-    ]
-    MentionTopic.objects.bulk_create(matches, batch_size=BATCH_SIZE)
-    rollups.rollups_add(
-        source.workspace_id,
-        rollups.count_keys(zip(rows, (mention.topic_ids for mention in batch.mentions), strict=True)),
-    )
-    RejectedItem.objects.bulk_create(
-        [
-            RejectedItem(
-                workspace_id=source.workspace_id,
-                source=source,
-                run=run,
-                stage=rejection.stage,
-                reason=rejection.reason,
-                raw=rejection.raw,
-                created_at=now,
-            )
-            for rejection in batch.rejections
-        ],
-        batch_size=BATCH_SIZE,
-    )
-
-
-def _cluster(source: Source, rows: Sequence[Mention]) -> None:
-    """Point each near-duplicate at the first stored mention with the same content hash."""
-    hashes = {row.content_hash for row in rows if row.content_hash}
-    if not hashes:
-        return
-    first = dict(
-        Mention.objects.for_workspace(source.workspace_id)
-        .filter(content_hash__in=hashes)
-        .values("content_hash")
-        .annotate(first=Min("pk"))
-        .values_list("content_hash", "first")
-    )
-    changed = []
-    for row in rows:
-        representative = first.get(row.content_hash)
-        if representative is not None and representative != row.pk:
-            row.duplicate_of_id = representative
-            changed.append(row)
-    Mention.objects.bulk_update(changed, ["duplicate_of"], batch_size=BATCH_SIZE)
-
-
-def _link_threads(source: Source, rows: Sequence[Mention]) -> None:
-    """Link replies to parents of the same source that are stored (earlier or in this batch)."""
-    parents = {row.parent_external_id for row in rows if row.parent_external_id}
-    if not parents:
-        return
-    found = dict(
-        Mention.objects.for_workspace(source.workspace_id)
-        .filter(source=source, external_id__in=parents)
-        .values_list("external_id", "pk")
-    )
-    changed = []
-    for row in rows:
-        parent = found.get(row.parent_external_id)
-        if parent is not None and parent != row.pk:
-            row.thread_parent_id = parent
-            changed.append(row)
-    Mention.objects.bulk_update(changed, ["thread_parent"], batch_size=BATCH_SIZE)
+    """Write the batch's mentions, their topic matches, links, rollups and rejections in bulk
+    (COPY on PostgreSQL, ``bulk_create`` elsewhere: :mod:`pappus.listening.store`)."""
+    store.store_batch(source, run, batch, timezone.now())
 
 
 def ingest_items(

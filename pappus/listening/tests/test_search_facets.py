@@ -1,0 +1,123 @@
+"""Facets of searches without words come from the hourly rollups: the same counts as counting
+the mentions themselves, on both databases, and the mentions are counted when the rollups cannot."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from pappus.core.audit import Actor
+from pappus.core.permissions import Role
+from pappus.core.tests.factories import make_member
+from pappus.listening import search, services
+from pappus.listening.models import RunStatus, Source, Topic
+from pappus.listening.pipeline import map_normalized
+from pappus.listening.search import MentionSearch, search_facets
+
+ACTOR = Actor.system("test")
+UTC = datetime.UTC
+LANGUAGES = ("en", "nb", "ru", "")
+
+
+def analyze(texts: list[str]) -> list[dict[str, Any]]:
+    return [{"sentiment": ("positive", "negative", "neutral", "")[len(text) % 4]} for text in texts]
+
+
+@pytest.fixture
+def analyst(workspace: Any) -> Any:
+    return make_member(workspace, Role.ANALYST)
+
+
+@pytest.fixture
+def sources(analyst: Any) -> list[Source]:
+    made = [
+        services.source_create(actor=ACTOR, membership=analyst, name=name, kind="webhook") for name in ("One", "Two")
+    ]
+    for name, query in (("Brand", "pappus"), ("Coffee", "coffee"), ("Both", "pappus coffee"), ("Tea", "tea")):
+        services.topic_create(actor=ACTOR, membership=analyst, name=name, query=query)
+    words = ("pappus", "coffee", "pappus coffee", "tea time", "nothing", "pappus tea coffee")
+    for index, source in enumerate(made):
+        items = [
+            {
+                "external_id": f"{index}-{number}",
+                "text": f"{words[number % len(words)]} {'x' * (number % 7)}",
+                "language": LANGUAGES[number % len(LANGUAGES)],
+                "country": ("NO", "US")[number % 2],
+                "author_handle": f"author{number % 3}",
+                "published_at": (
+                    datetime.datetime(2026, 2, 1, tzinfo=UTC) + datetime.timedelta(minutes=37 * number + index)
+                ).isoformat(),
+            }
+            for number in range(60 + 20 * index)
+        ]
+        run = services.ingest_run_start(source)
+        services.ingest_items(source=source, run=run, items=items, mapper=map_normalized, analyze=analyze)
+        services.ingest_run_finish(run, status=RunStatus.SUCCEEDED)
+    return made
+
+
+def counted(workspace: Any, wanted: MentionSearch) -> dict[str, list[tuple[str, str, int]]]:
+    facets = search_facets(workspace, wanted).values
+    return {name: [(value.value, value.label, value.count) for value in values] for name, values in facets.items()}
+
+
+def searches(workspace: Any, sources: list[Source]) -> list[MentionSearch]:
+    topics = {topic.name: topic.pk for topic in Topic.objects.for_workspace(workspace)}
+    hour = datetime.datetime(2026, 2, 1, 10, tzinfo=UTC)
+    return [
+        MentionSearch(),
+        MentionSearch(languages=["en", "nb"]),
+        MentionSearch(sentiments=["negative"], source_ids=[sources[1].pk]),
+        MentionSearch(topic_ids=[topics["Brand"]]),
+        MentionSearch(topic_ids=[topics["Brand"]], languages=["ru"], sentiments=["positive", "neutral"]),
+        MentionSearch(since=hour, until=hour + datetime.timedelta(hours=20)),
+        MentionSearch(since=hour.astimezone(datetime.timezone(datetime.timedelta(hours=5, minutes=30)))),
+        # These need the mentions: two topics, a time inside an hour, a country, words.
+        MentionSearch(topic_ids=[topics["Brand"], topics["Coffee"]]),
+        MentionSearch(since=hour + datetime.timedelta(minutes=30)),
+        MentionSearch(countries=["NO"]),
+        MentionSearch(text="pappus", languages=["en"]),
+    ]
+
+
+@pytest.mark.django_db
+def test_rollup_facets_equal_counting_the_mentions(
+    analyst: Any, sources: list[Source], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = analyst.workspace
+    wanted = searches(workspace, sources)
+    from_rollups = [counted(workspace, each) for each in wanted]
+    monkeypatch.setattr(search, "countable_from_rollups", lambda _: False)
+    from_mentions = [counted(workspace, each) for each in wanted]
+    for each, rolled, direct in zip(wanted, from_rollups, from_mentions, strict=True):
+        assert rolled == direct, each
+    everything = from_mentions[0]
+    assert [label for _, label, _ in everything["topic"]] == ["Brand", "Coffee", "Both", "Tea"]
+    assert sum(count for _, _, count in everything["source"]) == 140
+    assert sum(count for _, _, count in everything["language"]) == 105  # 35 have no language
+
+
+@pytest.mark.django_db
+def test_which_searches_the_rollups_count(analyst: Any, sources: list[Source]) -> None:
+    countable = [search.countable_from_rollups(each) for each in searches(analyst.workspace, sources)]
+    assert countable == [True] * 7 + [False] * 4
+    with CaptureQueriesContext(connection) as queries:
+        search_facets(analyst.workspace, MentionSearch(languages=["en"]))
+    rollup_queries = [query for query in queries.captured_queries if "listening_mentionrollup" in query["sql"]]
+    assert len(rollup_queries) == 4
+    assert len(queries.captured_queries) == 4 + 2 + 2  # country and author from the mentions; topic, source names
+
+
+@pytest.mark.django_db
+def test_deleted_topics_and_sources_leave_the_rollup_facets(analyst: Any, sources: list[Source]) -> None:
+    workspace = analyst.workspace
+    tea = Topic.objects.for_workspace(workspace).get(name="Tea")
+    services.topic_delete(actor=ACTOR, membership=analyst, topic=tea)
+    services.source_delete(actor=ACTOR, membership=analyst, source=sources[1])
+    facets = counted(workspace, MentionSearch())
+    assert [label for _, label, _ in facets["topic"]] == ["Brand", "Coffee", "Both"]
+    assert facets["source"] == [(str(sources[0].pk), "One", 60)]
