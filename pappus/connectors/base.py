@@ -79,6 +79,8 @@ class Connector(Protocol):
 
     def delete(self, remote_id: str) -> None: ...
 
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None: ...
+
     def post_metrics(self, remote_id: str) -> MetricSnapshot: ...
 
     def account_metrics(self) -> MetricSnapshot: ...
@@ -139,10 +141,13 @@ class HttpConnector:
         credentials: Mapping[str, str],
         options: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        idempotency_window: int | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = dict(credentials)
         self.options = dict(options or {})
+        # The account's own override of ``idempotency_window_seconds`` (a server that ignores keys: 0).
+        self._idempotency_window = idempotency_window
         seconds = timeout if timeout is not None else float(settings.CONNECTOR_TIMEOUT_SECONDS)
         self._client = httpx.Client(
             base_url=self.base_url,
@@ -171,8 +176,13 @@ class HttpConnector:
         return self.default_limits
 
     @property
+    def idempotency_window(self) -> int:
+        """Seconds this account's server honours an idempotency key: the account's override, else the declaration."""
+        return self._idempotency_window if self._idempotency_window is not None else self.idempotency_window_seconds
+
+    @property
     def honours_idempotency_keys(self) -> bool:
-        return self.idempotency_window_seconds > 0
+        return self.idempotency_window > 0
 
     def account_info(self) -> AccountInfo:
         raise NotImplementedError
@@ -191,6 +201,10 @@ class HttpConnector:
 
     def delete(self, remote_id: str) -> None:
         raise self._unsupported(Capability.MODERATE)
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        """Hide (or show again) a comment from everyone but its author, where the network can."""
+        raise NotSupportedError(f"{self.label} cannot hide comments", network=self.network)
 
     def post_metrics(self, remote_id: str) -> MetricSnapshot:
         raise self._unsupported(Capability.METRICS)
@@ -252,9 +266,9 @@ class HttpConnector:
         """Whether sending this request a second time cannot do anything twice.
 
         Idempotent methods are; a POST is only when it carries an idempotency key **and** the network
-        honours such keys (``idempotency_window_seconds``). A key the server ignores protects nothing:
-        the first request may have been carried out before the connection broke, and a repeat would
-        post a second time.
+        honours such keys (``idempotency_window``: the declaration, or the account's override). A key
+        the server ignores protects nothing: the first request may have been carried out before the
+        connection broke, and a repeat would post a second time.
         """
         if method.upper() in IDEMPOTENT_METHODS:
             return True

@@ -37,12 +37,17 @@ class InboundKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MediaFile:
-    """A file to attach; ``description`` is the alt text."""
+    """A file to attach; ``description`` is the alt text.
+
+    ``source_url``: a public address the network may fetch the file from, for networks that take no
+    uploaded images and fetch them themselves (Instagram's Graph API); others ignore it.
+    """
 
     content: bytes = field(repr=False)
     mime_type: str
     filename: str = "upload"
     description: str = ""
+    source_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +270,7 @@ class TargetAccount:
     region_id: int | None
     capabilities: frozenset[Capability]
     limits: PublishLimits | None
-    idempotency_window_seconds: int
+    idempotency_window_seconds: int  # the account's override where it has one, else the network's declaration
     last_error: str = ""
 
     @property

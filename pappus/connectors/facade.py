@@ -26,6 +26,7 @@ __all__ = [
     "AccountMissingError",
     "NetworkProfile",
     "TargetAccount",
+    "account_idempotency_window_seconds",
     "connector_for_account",
     "default_limits",
     "idempotency_window_seconds",
@@ -83,6 +84,12 @@ def idempotency_window_seconds(network: str) -> int:
 # --- accounts ------------------------------------------------------------------------------------
 
 
+def _window(account: ConnectedAccount, profile: NetworkProfile | None) -> int:
+    if account.idempotency_window_override is not None:
+        return account.idempotency_window_override
+    return profile.idempotency_window_seconds if profile else 0
+
+
 def _target(account: ConnectedAccount) -> TargetAccount:
     try:
         profile: NetworkProfile | None = network_profile(account.network)
@@ -99,7 +106,7 @@ def _target(account: ConnectedAccount) -> TargetAccount:
         region_id=account.region_id,
         capabilities=profile.capabilities if profile else frozenset(),
         limits=profile.default_limits if profile else None,
-        idempotency_window_seconds=profile.idempotency_window_seconds if profile else 0,
+        idempotency_window_seconds=_window(account, profile),
         last_error=account.last_error,
     )
 
@@ -133,6 +140,12 @@ def _account(workspace_id: int, account_id: int) -> ConnectedAccount:
 def target_account(workspace_id: int, account_id: int) -> TargetAccount:
     """One account of the workspace (AccountMissingError for any other workspace's id)."""
     return _target(_account(workspace_id, account_id))
+
+
+def account_idempotency_window_seconds(workspace_id: int, account_id: int) -> int:
+    """How long this account's server honours an idempotency key: the account's override (set in its
+    settings, audited) or else the network's declaration; 0 when it does not."""
+    return target_account(workspace_id, account_id).idempotency_window_seconds
 
 
 def connector_for_account(workspace_id: int, account_id: int) -> Connector:

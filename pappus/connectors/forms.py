@@ -66,3 +66,19 @@ class ConnectForm(forms.Form):
             for field in self.connector_class.connect_fields
             if not field.secret
         }
+
+
+class AccountSettingsForm(forms.Form):
+    """Settings of one connected account that are not credentials."""
+
+    idempotency_window_override = forms.IntegerField(
+        label=_("Idempotency window (seconds)"),
+        required=False,
+        min_value=0,
+        max_value=86_400,
+        help_text=_(
+            "How long this account's server honours an idempotency key, so that a post whose send got no "
+            "answer can be sent again without posting twice. Leave empty to use what the network documents; "
+            "enter 0 for a server that ignores the key (then such a post waits for a person)."
+        ),
+    )

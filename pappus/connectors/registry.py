@@ -11,9 +11,12 @@ from pappus.connectors.base import Connector, HttpConnector
 # The network packages; each registers its connector class when imported.
 CONNECTOR_MODULES = (
     "pappus.connectors.bluesky.client",
+    "pappus.connectors.facebook.client",
+    "pappus.connectors.instagram.client",
     "pappus.connectors.mastodon.client",
     "pappus.connectors.matrix.client",
     "pappus.connectors.telegram.client",
+    "pappus.connectors.vk.client",
 )
 
 _CLASSES: dict[str, type[HttpConnector]] = {}
@@ -55,6 +58,16 @@ def build(
     credentials: Mapping[str, str],
     options: Mapping[str, Any] | None = None,
     timeout: float | None = None,
+    idempotency_window: int | None = None,
 ) -> Connector:
-    """A connector for one account, ready to call; close it (or use ``with``) when done."""
-    return connector_class(network)(base_url=base_url, credentials=credentials, options=options, timeout=timeout)
+    """A connector for one account, ready to call; close it (or use ``with``) when done.
+
+    ``idempotency_window``: the account's override of the network's declared window (None: the declaration).
+    """
+    return connector_class(network)(
+        base_url=base_url,
+        credentials=credentials,
+        options=options,
+        timeout=timeout,
+        idempotency_window=idempotency_window,
+    )

@@ -32,8 +32,16 @@ logger = logging.getLogger("pappus.connectors")
 AUDITED_FIELDS = ("network", "base_url", "handle", "display_name", "remote_id", "region_id", "options", "status")
 
 
-def _build(network: str, base_url: str, credentials: Mapping[str, str], options: Mapping[str, Any]) -> Connector:
-    return registry.build(network, base_url=base_url, credentials=credentials, options=options)
+def _build(
+    network: str,
+    base_url: str,
+    credentials: Mapping[str, str],
+    options: Mapping[str, Any],
+    idempotency_window: int | None = None,
+) -> Connector:
+    return registry.build(
+        network, base_url=base_url, credentials=credentials, options=options, idempotency_window=idempotency_window
+    )
 
 
 def _check_network(network: str) -> None:
@@ -217,6 +225,42 @@ def account_disconnect(
     return account
 
 
+# The longest idempotency window an account may claim: a day (Mastodon declares an hour, Matrix 30 minutes).
+MAXIMUM_IDEMPOTENCY_WINDOW_SECONDS = 86_400
+
+
+@transaction.atomic
+def account_set_idempotency_window(
+    *, actor: Actor, membership: Membership, account: ConnectedAccount, seconds: int | None
+) -> ConnectedAccount:
+    """Override how long this account's server honours an idempotency key (None: the network's declaration).
+
+    A server that speaks a network's API but ignores the key (snac2 with Mastodon's ``Idempotency-Key``)
+    gets 0, so that a post whose send got no answer is never sent again blindly.
+    """
+    require(membership, Action.CONNECTORS_MANAGE)
+    if seconds is not None and not 0 <= seconds <= MAXIMUM_IDEMPOTENCY_WINDOW_SECONDS:
+        raise ValidationError(
+            {
+                "idempotency_window_override": _("The window must be between 0 and %(maximum)s seconds.")
+                % {"maximum": MAXIMUM_IDEMPOTENCY_WINDOW_SECONDS}
+            }
+        )
+    account = ConnectedAccount.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=account.pk)
+    before = {"idempotency_window_override": account.idempotency_window_override}
+    account.idempotency_window_override = seconds
+    account.save(update_fields=["idempotency_window_override"])
+    audit.record(
+        actor,
+        "connected_account.idempotency_window",
+        workspace=membership.workspace,
+        target=account,
+        before=before,
+        after={"idempotency_window_override": seconds},
+    )
+    return account
+
+
 # --- using an account and keeping its health -------------------------------------------------
 
 
@@ -228,7 +272,7 @@ def connector_for(account: ConnectedAccount) -> Connector:
         credentials = _stored_credentials(account)
     except crypto.CredentialsUnreadableError as error:
         raise AuthExpiredError(_("The stored credentials cannot be decrypted: reconnect the account.")) from error
-    return _build(account.network, account.base_url, credentials, account.options)
+    return _build(account.network, account.base_url, credentials, account.options, account.idempotency_window_override)
 
 
 def account_record_success(

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:account_id>/reconnect/", views.reconnect, name="reconnect"),
     path("<int:account_id>/disconnect/", views.disconnect, name="disconnect"),
     path("<int:account_id>/check/", views.check, name="check"),
+    path("<int:account_id>/settings/", views.account_settings, name="settings"),
 ]
