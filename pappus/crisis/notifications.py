@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from pappus.crisis import charts
 from pappus.crisis.models import Alert, AlertDelivery, Channel, DeliveryStatus, Metric
 from pappus.crisis.series import mentions_query_string
 
@@ -101,19 +102,47 @@ def payload(alert: Alert) -> dict[str, Any]:
     }
 
 
-def _send_email(alert: Alert, address: str) -> None:
+CHART_FILENAME = "alert-chart.png"
+
+
+def alert_chart_png(alert: Alert) -> bytes | None:
+    """The alert's chart as PNG, in the workspace's time zone; None when the alert kept no series
+    or the chart cannot be drawn (the e-mail still goes out, without it)."""
+    if not alert.series:
+        return None
+    try:
+        return charts.alert_png(
+            alert.series,
+            alert_hour=alert.window_start.isoformat(),
+            negative_share=alert.rule.metric == Metric.NEGATIVE_SHARE,
+            time_zone=alert.workspace.time_zone,
+        )
+    except (ValueError, RuntimeError) as error:  # vl-convert reports failures as ValueError
+        logger.warning("crisis.chart_failed alert=%s error=%s", alert.pk, error)
+        return None
+
+
+def _send_email(alert: Alert, address: str, chart: bytes | None) -> None:
     body = "\n\n".join(
         [
             summary_line(alert),
             _("Alert: %(url)s") % {"url": alert_url(alert)},
             _("The mentions behind it: %(url)s") % {"url": mentions_url(alert)},
         ]
+        + (
+            [_("The chart of the week before the alert is attached (%(file)s).") % {"file": CHART_FILENAME}]
+            if chart
+            else []
+        )
     )
-    EmailMessage(
+    message = EmailMessage(
         subject=_("[Pappus] Crisis alert: %(rule)s") % {"rule": alert.rule.name},
         body=body,
         to=[address],
-    ).send(fail_silently=False)
+    )
+    if chart:
+        message.attach(CHART_FILENAME, chart, "image/png")
+    message.send(fail_silently=False)
 
 
 def _send_webhook(alert: Alert, url: str) -> None:
@@ -137,6 +166,7 @@ def alert_notify(alert_id: int) -> list[AlertDelivery]:
     if rule.webhook_url:
         targets.append((Channel.WEBHOOK, rule.webhook_url))
     deliveries = []
+    chart: list[bytes | None] = []  # drawn once, on the first e-mail actually sent
     with translation.override(alert.workspace.default_language):
         for channel, target in targets:
             delivery, _created = AlertDelivery.objects.get_or_create(
@@ -148,7 +178,9 @@ def alert_notify(alert_id: int) -> list[AlertDelivery]:
             delivery.attempts += 1
             try:
                 if channel == Channel.EMAIL:
-                    _send_email(alert, target)
+                    if not chart:
+                        chart.append(alert_chart_png(alert))
+                    _send_email(alert, target, chart[0])
                 else:
                     _send_webhook(alert, target)
             except (OSError, httpx.HTTPError) as error:

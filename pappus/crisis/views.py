@@ -12,6 +12,7 @@ from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -89,13 +90,10 @@ def alert_detail(request: HttpRequest, membership: Membership, alert_id: int) ->
             else:
                 return redirect("crisis:incident", incident_id=incident.pk)
     share = alert.rule.metric == Metric.NEGATIVE_SHARE
-    labels = {
-        "value": _("Negative share") if share else _("Mentions per hour"),
-        "expected": _("Expected"),
-        "hour": _("Hour (UTC)"),
-        "axis": _("Share") if share else _("Mentions"),
-    }
-    spec = charts.alert_chart(alert.series, alert_hour=alert.window_start.isoformat(), labels=labels)
+    # Times in the reader's time zone (activated by the middleware), the axis naming it.
+    zone = timezone.get_current_timezone()
+    labels = charts.alert_labels(negative_share=share, time_zone=zone)
+    spec = charts.alert_chart(alert.series, alert_hour=alert.window_start.isoformat(), labels=labels, time_zone=zone)
     context = {
         "alert": alert,
         "spec": spec,

@@ -7,6 +7,7 @@ import base64
 import datetime
 import email
 import email.policy
+import io
 import json
 import time
 import uuid
@@ -17,6 +18,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from django.core.exceptions import PermissionDenied
+from PIL import Image
 
 from pappus.core.audit import Actor
 from pappus.core.models import AuditEvent
@@ -162,10 +164,22 @@ def test_alert_reaches_smtp_and_a_signed_webhook(
     assert len(mails) == 1
     mail = mails[0]
     assert mail["Subject"] == "[Pappus] Crisis alert: Brand volume"
-    body = mail.get_content()
+    body = mail.get_body(preferencelist=("plain",)).get_content()
     assert f"https://pappus.example/crisis/alerts/{alert.pk}/" in body
     assert "https://pappus.example/listening/mentions/?date_from=2026-02-01&date_to=2026-02-01" in body
     assert "180 mentions in the hour" in body
+    assert "alert-chart.png" in body
+    # The chart rides along as a PNG drawn by vl-convert: a real image of the fixed e-mail width.
+    attachments = [part for part in mail.iter_attachments() if part.get_content_type() == "image/png"]
+    assert [part.get_filename() for part in attachments] == ["alert-chart.png"]
+    png = attachments[0].get_content()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+        colours = image.convert("RGB").getcolors(maxcolors=100_000) or []
+    assert width >= 640
+    assert 240 < height < width
+    assert any(colour == (0x2F, 0x6F, 0x4F) for _count, colour in colours)  # the series line is drawn
 
     records = httpx.get(webhook_sink["WEBHOOK_SINK_REQUESTS_URL"] + "?path=" + quote(path), timeout=5).json()
     assert len(records) == 1

@@ -4,6 +4,7 @@ checklist, rules and playbooks; roles (the agency sees no crisis) and workspaces
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -68,6 +69,81 @@ def test_alert_list_and_detail_with_chart_and_mentions_link(owner: Membership, a
     client.post(reverse("crisis:alert", args=[alert.pk]), {"action": "acknowledge"})
     alert.refresh_from_db()
     assert alert.acknowledged_by_id == owner.user_id
+
+
+def test_the_alert_chart_shows_hours_in_the_readers_time_zone(owner: Membership, alert: Alert) -> None:
+    owner.user.time_zone = "Asia/Shanghai"
+    owner.user.save(update_fields=["time_zone"])
+    page = signed_in(owner).get(reverse("crisis:alert", args=[alert.pk]))
+    spec = page.context["spec"]
+    lines, marker = spec["layer"]
+    assert lines["encoding"]["x"]["title"] == "Hour (Asia/Shanghai)"
+    assert lines["encoding"]["x"]["scale"] == {"type": "utc"}
+    # The alert's hour (2026-02-01 23:00 UTC) is 07:00 the next morning in Shanghai, whatever the browser's zone.
+    assert alert.window_start == datetime.datetime(2026, 2, 1, 23, tzinfo=datetime.UTC)
+    assert spec["datasets"][marker["data"]["name"]] == [{"hour": "2026-02-02T07:00Z"}]
+    hours = [row["hour"] for row in spec["datasets"][lines["data"]["name"]]]
+    assert hours[-1] == "2026-02-02T07:00Z"
+    assert hours[0] == "2026-01-26T07:00Z"
+
+
+def test_crisis_pages_cost_the_same_queries_with_more_rows(
+    owner: Membership, alert: Alert, django_assert_max_num_queries: Any
+) -> None:
+    client = signed_in(owner)
+    playbook = services.playbook_create(
+        actor=ACTOR,
+        membership=owner,
+        name="Outage",
+        language="en",
+        steps=["Check", "Answer"],
+        templates=[{"title": "Holding", "body": "We are on it."}],
+    )
+    incident = services.incident_open(
+        actor=ACTOR, membership=owner, title="Spike", severity="high", playbook=playbook, alerts=[alert]
+    )
+    pages = [
+        reverse("crisis:alerts"),
+        reverse("crisis:alert", args=[alert.pk]),
+        reverse("crisis:incidents"),
+        reverse("crisis:incident", args=[incident.pk]),
+        reverse("crisis:rules"),
+        reverse("crisis:playbooks"),
+    ]
+    for url in pages:
+        client.get(url)  # warm the session
+    counts = {}
+    for url in pages:
+        with django_assert_max_num_queries(25) as few:
+            assert client.get(url).status_code == 200
+        counts[url] = len(few.captured_queries)
+    for number in range(6):
+        services.rule_create(actor=ACTOR, membership=owner, name=f"Rule {number}")
+        services.playbook_create(
+            actor=ACTOR,
+            membership=owner,
+            name=f"Playbook {number}",
+            language="en",
+            steps=["One", "Two"],
+            templates=[{"title": "T", "body": "B"}],
+        )
+        other = services.incident_open(
+            actor=ACTOR, membership=owner, title=f"Other {number}", severity="low", playbook=playbook, alerts=[alert]
+        )
+        services.incident_note(actor=ACTOR, membership=owner, incident=incident, kind="action", text=f"Note {number}")
+        services.incident_check_step(actor=ACTOR, membership=owner, incident=other, step=0, done=True)
+    more_alerts = Alert.objects.filter(pk=alert.pk).values()[0]
+    for hours in range(1, 6):
+        Alert.objects.create(
+            **{
+                **{key: value for key, value in more_alerts.items() if key not in {"id"}},
+                "window_start": alert.window_start - datetime.timedelta(days=hours),
+                "window_end": alert.window_end - datetime.timedelta(days=hours),
+            }
+        )
+    for url in pages:
+        with django_assert_max_num_queries(counts[url]):
+            assert client.get(url).status_code == 200
 
 
 def test_an_analyst_reads_but_cannot_open_incidents(owner: Membership, alert: Alert) -> None:
