@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+from pappus.analytics import tasks as analytics_tasks
 from pappus.connectors import tasks as connector_tasks
 from pappus.core import health
 from pappus.core.jobs import periodic_job
@@ -59,3 +60,10 @@ def check_inbox_sla_clocks() -> None:
 def pull_connector_inboxes() -> None:
     """Bring comments, mentions and messages from connected accounts into the inbox every two minutes."""
     inbox_tasks.pull_inbound()
+
+
+@periodic_job(name="analytics.hourly_collection", cron="7 * * * *", queue="analytics", time_limit=1800)
+def collect_analytics_metrics() -> None:
+    """Snapshot followers and post counters of every account with metrics once an hour, then refresh
+    the daily rollups of yesterday and today."""
+    analytics_tasks.collect_metrics()

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "pappus.nlp",
     "pappus.inbox",
     "pappus.crisis",
+    "pappus.analytics",
 ]
 
 MIDDLEWARE = [

@@ -42,3 +42,11 @@ class QueueCounts:
     pending: int
     unassigned: int
     overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTimes:
+    """Wall-clock seconds from a conversation's start to its first answer, and to its closing, for analytics."""
+
+    first_response_seconds: tuple[float, ...]
+    resolution_seconds: tuple[float, ...]

@@ -6,13 +6,14 @@ connectors' inbox polls hand over their pages with :func:`receive_inbound`. Both
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 from django.utils import timezone
 
 from pappus.connectors.contracts import InboundItem
 from pappus.inbox import services
-from pappus.inbox.contracts import IngestResult, MentionInteraction, QueueCounts
+from pappus.inbox.contracts import IngestResult, MentionInteraction, QueueCounts, ResponseTimes
 from pappus.inbox.models import Conversation, ConversationStatus
 
 
@@ -34,4 +35,36 @@ def queue_counts(workspace_id: int) -> QueueCounts:
         pending=rows.filter(status=ConversationStatus.PENDING).count(),
         unassigned=rows.filter(assignee__isnull=True).count(),
         overdue=rows.filter(next_due_at__lte=timezone.now()).count(),
+    )
+
+
+def response_times(
+    workspace_id: int,
+    *,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    region_ids: Sequence[int] | None = None,
+    networks: Sequence[str] = (),
+) -> ResponseTimes:
+    """First-response times of conversations first answered in ``[since, until)`` and resolution
+    times of those closed in it (wall clock from the conversation's start), for analytics.
+
+    ``region_ids`` None means every region (and conversations without one).
+    """
+    rows = Conversation.objects.for_workspace(workspace_id)
+    if region_ids is not None:
+        rows = rows.filter(region_id__in=list(region_ids))
+    if networks:
+        rows = rows.filter(network__in=list(networks))
+    answered = rows.filter(first_responded_at__gte=since, first_responded_at__lt=until).values_list(
+        "created_at", "first_responded_at"
+    )
+    closed = rows.filter(status=ConversationStatus.CLOSED, closed_at__gte=since, closed_at__lt=until).values_list(
+        "created_at", "closed_at"
+    )
+    return ResponseTimes(
+        first_response_seconds=tuple(
+            max(0.0, (answer - start).total_seconds()) for start, answer in answered.order_by() if answer
+        ),
+        resolution_seconds=tuple(max(0.0, (end - start).total_seconds()) for start, end in closed.order_by() if end),
     )

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from pappus.analytics import views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("export/<slug:key>.csv", views.export_csv, name="export"),
+]

@@ -1,0 +1,134 @@
+"""The analytics dashboard and the CSV of every chart's numbers. Everything needs ``analytics.view``;
+a member limited to some regions sees only those regions (with their spokes)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from pappus.analytics import charts, kpis, selectors
+from pappus.analytics.forms import DashboardForm
+from pappus.connectors import facade as connector_facade
+from pappus.core import exports
+from pappus.core.models import Membership
+from pappus.core.permissions import Action
+from pappus.core.views import member_required
+from pappus.publishing import facade as publishing_facade
+
+
+def _scope(request: HttpRequest, membership: Membership) -> tuple[DashboardForm, kpis.Scope | None]:
+    regions, allowed = selectors.visible_regions(membership)
+    networks = [(profile.network, profile.label) for profile in connector_facade.network_profiles()]
+    form = DashboardForm(
+        request.GET or None,
+        regions=[(region.pk, region.name) for region in regions],
+        networks=networks,
+        all_regions_allowed=allowed is None,
+    )
+    if not form.is_bound:
+        form = DashboardForm(
+            {},
+            regions=[(region.pk, region.name) for region in regions],
+            networks=networks,
+            all_regions_allowed=allowed is None,
+        )
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    region_ids: set[int] | None = allowed
+    if data.get("region") is not None:
+        _regions, children = selectors.region_tree(membership.workspace_id)
+        chosen = selectors.with_spokes([data["region"]], children)
+        region_ids = chosen if allowed is None else chosen & allowed
+        if not region_ids:
+            raise PermissionDenied(_("This region is outside the regions you work in."))
+    scope = kpis.Scope(
+        workspace_id=membership.workspace_id,
+        first_day=data["start"],
+        last_day=data["end"],
+        region_ids=tuple(sorted(region_ids)) if region_ids is not None else None,
+        networks=(data["network"],) if data.get("network") else (),
+    )
+    return form, scope
+
+
+def _display(value: float | None, unit: str, *, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    sign = "+" if signed and value > 0 else ""
+    if unit == "percent":
+        text = formats.number_format(round(value, 1), 1, use_l10n=True)
+        return f"{sign}{text} {_('pp') if signed else '%'}"
+    if unit == "hours":
+        return f"{sign}{formats.number_format(round(value, 1), 1, use_l10n=True)} {_('h')}"
+    return f"{sign}{formats.number_format(round(value), 0, use_l10n=True, force_grouping=True)}"
+
+
+@require_GET
+@member_required(Action.ANALYTICS_VIEW)
+def dashboard(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form, scope = _scope(request, membership)
+    context: dict[str, Any] = {"form": form, "page_title": _("Analytics")}
+    if scope is not None:
+        labels = publishing_facade.content_type_labels()
+        values = kpis.evaluate(scope)
+        context["scope"] = scope
+        context["previous"] = scope.previous()
+        context["kpis"] = [
+            {
+                "key": item.kpi.key,
+                "label": item.kpi.label,
+                "formula": item.kpi.formula,
+                "value": _display(item.value, item.kpi.unit),
+                "previous": _display(item.previous, item.kpi.unit),
+                "change": _display(item.change, item.kpi.unit, signed=True),
+                "improved": item.improved,
+                "network_note": bool(scope.networks) and not item.kpi.filtered_by_network,
+            }
+            for item in values
+        ]
+        query = request.GET.urlencode()
+        context["charts"] = []
+        for key in selectors.DATASET_KEYS:
+            data = selectors.dataset(key, scope, content_type_labels=labels)
+            context["charts"].append(
+                {
+                    "key": key,
+                    "spec_id": f"chart-{key}",
+                    "title": data.title,
+                    "spec": charts.chart_for(data),
+                    "empty": not data.rows,
+                    "csv_url": reverse("analytics:export", args=[key]) + (f"?{query}" if query else ""),
+                }
+            )
+        context["problems"] = selectors.collection_problems(
+            membership.workspace_id, since=timezone.now() - datetime.timedelta(hours=24)
+        )
+    return render(request, "analytics/dashboard.html", context, status=200 if scope is not None else 400)
+
+
+@require_GET
+@member_required(Action.ANALYTICS_VIEW)
+def export_csv(request: HttpRequest, membership: Membership, key: str) -> HttpResponse | StreamingHttpResponse:
+    if key not in selectors.DATASET_KEYS:
+        raise Http404
+    form, scope = _scope(request, membership)
+    if scope is None:
+        errors = "; ".join(
+            f"{name}: {' '.join(str(message) for message in messages)}" for name, messages in form.errors.items()
+        )
+        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+    data = selectors.dataset(key, scope, content_type_labels=publishing_facade.content_type_labels())
+    header = [str(heading) for _name, heading in data.columns]
+    response = StreamingHttpResponse(exports.csv_lines([header, *data.table()]), content_type="text/csv; charset=utf-8")
+    filename = f"{key}-{scope.first_day.isoformat()}-{scope.last_day.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
