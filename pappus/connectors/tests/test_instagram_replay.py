@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from django.utils import translation
 
 from pappus.connectors import registry, services
 from pappus.connectors.base import Connector
@@ -288,3 +289,17 @@ def test_connecting_checks_the_token(replay: ReplayServer) -> None:
         options={"ig_user_id": IG_USER},
     )
     assert (account.handle, account.remote_id, account.status) == ("@nordlys", IG_USER, AccountStatus.ACTIVE)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nb", "Et Instagram-innlegg trenger minst ett bilde."),
+        ("zh-hans", "Instagram 帖子至少需要一张图片。"),
+        ("ru", "Публикации в Instagram нужно хотя бы одно изображение."),
+    ],
+)
+def test_refusals_before_sending_speak_the_users_language(replay: ReplayServer, language: str, expected: str) -> None:
+    with translation.override(language), instagram(replay) as connector, pytest.raises(ContentRejectedError) as refused:
+        connector.publish(PublishRequest(text="Bare tekst"))
+    assert refused.value.reason == expected
