@@ -33,7 +33,7 @@ from pappus.core.api import (
     member_of,
 )
 from pappus.core.permissions import Action
-from pappus.listening import search, selectors, services
+from pappus.listening import handover, network_sources, search, selectors, services
 from pappus.listening.models import IngestRun, Mention, RejectedItem, Source, SourceKind, Topic, TopicKind
 
 router = Router(tags=["listening"])
@@ -135,6 +135,7 @@ class TopicOut(Schema):
     kind: TopicKind
     query: str
     is_active: bool
+    send_to_inbox: bool
     region_id: int | None
     created_at: datetime.datetime
 
@@ -144,6 +145,7 @@ class TopicIn(Schema):
     query: Text = Field(min_length=1, max_length=4000, description="A boolean query; see docs/listening.md.")
     kind: TopicKind = TopicKind.BRAND
     is_active: bool = True
+    send_to_inbox: bool = Field(False, description="Every mention this topic matches becomes an inbox conversation.")
 
 
 class SourceOut(Schema):
@@ -160,7 +162,19 @@ class SourceOut(Schema):
     last_error: str
     consecutive_failures: int
     next_poll_at: datetime.datetime | None
+    send_to_inbox: bool
+    account_id: int | None = Field(description="A connector source's connected account.")
+    query: str | None = Field(description="A connector source's search on the network.")
     webhook_url: str | None = Field(description="Where a webhook source receives deliveries.")
+
+    @staticmethod
+    def resolve_account_id(source: Source) -> int | None:
+        value = (source.config or {}).get("account_id") if source.kind == SourceKind.CONNECTOR else None
+        return int(value) if value else None
+
+    @staticmethod
+    def resolve_query(source: Source) -> str | None:
+        return str((source.config or {}).get("query", "")) if source.kind == SourceKind.CONNECTOR else None
 
     @staticmethod
     def resolve_webhook_url(source: Source) -> str | None:
@@ -183,9 +197,16 @@ class SourceCreatedOut(SourceOut):
 
 class SourceIn(Schema):
     name: Text = Field(min_length=1, max_length=200)
-    kind: Literal["rss", "file", "webhook"]
+    kind: Literal["rss", "file", "webhook", "connector"]
     url: Text = Field("", max_length=2000, description="The feed's address (rss only).")
+    account_id: PositiveId | None = Field(
+        None, description="connector only: the connected account that searches (GET /connected-accounts)."
+    )
+    query: Text = Field(
+        "", max_length=500, description="connector only: a hashtag or words, in the network's own search syntax."
+    )
     poll_interval_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
+    send_to_inbox: bool = Field(False, description="Every mention of this source becomes an inbox conversation.")
 
 
 class RunOut(Schema):
@@ -289,6 +310,10 @@ def topic_create(request: HttpRequest, payload: TopicIn) -> Status[Topic]:
         topic = services.topic_update(
             actor=actor_of(request, membership), membership=membership, topic=topic, is_active=False
         )
+    if payload.send_to_inbox:
+        topic = handover.topic_send_to_inbox(
+            actor=actor_of(request, membership), membership=membership, topic=topic, enabled=True
+        )
     return Status(201, topic)
 
 
@@ -304,16 +329,36 @@ def source_list(request: HttpRequest) -> QuerySet[Source]:
 @router.post("/sources", response={201: SourceCreatedOut, **error_responses(400)}, summary="Add a source")
 def source_create(request: HttpRequest, payload: SourceIn) -> Status[Source]:
     membership = member_of(request, Action.LISTENING_MANAGE)
+    actor = actor_of(request, membership)
     try:
-        source = services.source_create(
-            actor=actor_of(request, membership),
-            membership=membership,
-            name=payload.name,
-            kind=payload.kind,
-            url=payload.url,
-            poll_interval_seconds=payload.poll_interval_seconds,
-        )
+        if payload.kind == "connector":
+            if payload.account_id is None:
+                raise ValidationError(
+                    {"account_id": _("A connector source needs the connected account that searches.")}
+                )
+            source = network_sources.connector_source_create(
+                actor=actor,
+                membership=membership,
+                name=payload.name,
+                account_id=payload.account_id,
+                query=payload.query,
+                poll_interval_seconds=payload.poll_interval_seconds,
+                send_to_inbox=payload.send_to_inbox,
+            )
+        else:
+            source = services.source_create(
+                actor=actor,
+                membership=membership,
+                name=payload.name,
+                kind=payload.kind,
+                url=payload.url,
+                poll_interval_seconds=payload.poll_interval_seconds,
+            )
+            if payload.send_to_inbox:
+                source = handover.source_send_to_inbox(actor=actor, membership=membership, source=source, enabled=True)
     except ValidationError as error:
+        if hasattr(error, "error_dict") and "account" in error.error_dict:
+            error = ValidationError({"account_id": error.error_dict.pop("account"), **error.error_dict})
         raise errors_on("name", error) from error
     return Status(201, source)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from pappus.connectors.contracts import TargetAccount
 from pappus.listening import imports
 from pappus.listening.models import Sentiment, Source, SourceKind, Topic, TopicKind
 from pappus.listening.search import MentionSearch
@@ -74,7 +76,7 @@ class MentionSearchForm(forms.Form):
 class TopicForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Topic
-        fields = ("name", "kind", "query", "is_active")
+        fields = ("name", "kind", "query", "is_active", "send_to_inbox")
         widgets = {"query": forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -86,16 +88,39 @@ class TopicForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A feed, file import, webhook, or a connected account's search (``account`` and ``query``)."""
+
+    account = forms.TypedChoiceField(label=_("Account"), required=False, coerce=int, empty_value=None)
+    query = forms.CharField(
+        label=_("Search on the network"),
+        required=False,
+        max_length=500,
+        help_text=_("Network connectors only: a hashtag or words, in the network's own search syntax."),
+    )
+
     class Meta:
         model = Source
-        fields = ("name", "kind", "url", "poll_interval_seconds")
+        fields = ("name", "kind", "url", "account", "query", "poll_interval_seconds", "send_to_inbox")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, accounts: Sequence[TargetAccount] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [  # type: ignore[attr-defined]
-            (value, label) for value, label in SourceKind.choices if value != SourceKind.CONNECTOR
-        ]
         self.fields["url"].help_text = _("Feeds only: the address of the RSS or Atom feed.")
+        account_field = self.fields["account"]
+        assert isinstance(account_field, forms.TypedChoiceField)  # noqa: S101 - declared above
+        account_field.choices = [
+            ("", _("(choose a connected account)")),
+            *((account.id, f"{account.network_label} {account.handle}") for account in accounts),
+        ]
+        account_field.help_text = _("Network connectors only: the connected account that searches.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == SourceKind.CONNECTOR:
+            if not data.get("account"):
+                self.add_error("account", _("Choose the connected account that searches (connect one first)."))
+            if not (data.get("query") or "").strip():
+                self.add_error("query", _("Enter what to search for: a hashtag or some words."))
+        return data
 
 
 class UploadForm(forms.Form):

@@ -28,6 +28,7 @@ class SourceKind(models.TextChoices):
     RSS = "rss", _("RSS or Atom feed")
     FILE = "file", _("File import")
     WEBHOOK = "webhook", _("Inbound webhook")
+    # A connected account's search (hashtag or words) through pappus.connectors: network_sources.py.
     CONNECTOR = "connector", _("Network connector")
 
 
@@ -58,6 +59,12 @@ class Source(models.Model):
     next_poll_at = models.DateTimeField(_("next poll"), null=True, blank=True)
     # The unguessable part of an inbound webhook's address (/hooks/listening/<token>/); empty otherwise.
     token = models.CharField(_("webhook token"), max_length=64, blank=True, default="")
+    # Every mention of this source becomes an inbox conversation (pappus.listening.handover).
+    send_to_inbox = models.BooleanField(
+        _("send to inbox"),
+        default=False,
+        help_text=_("Every mention from this source becomes a conversation in the inbox."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -95,6 +102,12 @@ class Topic(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=TopicKind.choices, default=TopicKind.BRAND)
     query = models.TextField(_("query"), validators=[validate_topic_query])
     is_active = models.BooleanField(_("active"), default=True)
+    # Every mention this topic matches becomes an inbox conversation (pappus.listening.handover).
+    send_to_inbox = models.BooleanField(
+        _("send to inbox"),
+        default=False,
+        help_text=_("Every mention this topic matches becomes a conversation in the inbox."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

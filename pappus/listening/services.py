@@ -24,7 +24,7 @@ from pappus.core.audit import Actor
 from pappus.core.jobs import enqueue_on_commit
 from pappus.core.models import Membership, Region
 from pappus.core.permissions import Action, require
-from pappus.listening import imports, pipeline, store, webhooks
+from pappus.listening import handover, imports, pipeline, store, webhooks
 from pappus.listening.imports import ImportFileError, MappingError, import_preview
 from pappus.listening.models import (
     DeliveryStatus,
@@ -346,6 +346,7 @@ def ingest_items(
                 logger.warning("listening.ingest.concurrent_write", extra={"source": source.pk, "run": run.pk})
                 continue
             break
+        handover.after_store(source, batch)  # direct interactions with the brand go to the inbox, after commit
     return batch
 
 

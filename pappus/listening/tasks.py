@@ -7,23 +7,33 @@
 from __future__ import annotations
 
 from pappus.core.jobs import enqueue_on_commit, job
-from pappus.listening import feeds, services
-from pappus.listening.models import Source
+from pappus.listening import feeds, handover, network_sources, services
+from pappus.listening.models import Source, SourceKind
 
 
 @job(name="listening.poll_source", queue="ingest", time_limit=300)
 def poll_source(source_id: int) -> None:
-    """Poll one feed source; a source deleted or paused meanwhile is skipped."""
+    """Poll one feed or connector source; a source deleted or paused meanwhile is skipped."""
     source = Source.objects.filter(pk=source_id, is_active=True).first()
-    if source is not None:
+    if source is None:
+        return
+    if source.kind == SourceKind.CONNECTOR:
+        network_sources.poll_connector_source(source)
+    else:
         feeds.poll_source(source)
 
 
 @job(name="listening.poll_due_sources", queue="ingest", time_limit=60)
 def poll_due_sources() -> None:
-    """Claim the sources whose next poll has come and enqueue one poll for each."""
-    for source_id in services.sources_claim_due():
+    """Claim the feeds and connector searches whose next poll has come and enqueue one poll for each."""
+    for source_id in [*services.sources_claim_due(), *network_sources.connector_sources_claim_due()]:
         enqueue_on_commit(poll_source, source_id)
+
+
+@job(name="listening.hand_over_mentions", queue="ingest", retries=3, retry_delay=30, time_limit=120)
+def hand_over_mentions(workspace_id: int, *mention_ids: int) -> None:
+    """Give stored mentions that address the brand to the inbox (idempotent: the inbox keeps each once)."""
+    handover.hand_over(workspace_id, mention_ids)
 
 
 @job(name="listening.process_delivery", queue="ingest", retries=3, retry_delay=30, time_limit=300)

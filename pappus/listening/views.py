@@ -24,9 +24,9 @@ from pappus.core.exports import csv_lines
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, require, role_allows
 from pappus.core.views import actor_of, member_required
-from pappus.listening import pipeline, query, search, selectors, services, webhooks
+from pappus.listening import handover, network_sources, pipeline, query, search, selectors, services, webhooks
 from pappus.listening.forms import MappingForm, MentionSearchForm, SourceForm, TopicForm, UploadForm
-from pappus.listening.models import Mention
+from pappus.listening.models import Mention, SourceKind
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +202,7 @@ def topic_list(request: HttpRequest, membership: Membership, topic_id: int | Non
         require(membership, Action.LISTENING_MANAGE)
         if form.is_valid():
             values = {name: form.cleaned_data[name] for name in ("name", "kind", "query", "is_active")}
+            send_to_inbox = bool(form.cleaned_data["send_to_inbox"])
             try:
                 if topic is None:
                     saved = services.topic_create(
@@ -217,6 +218,9 @@ def topic_list(request: HttpRequest, membership: Membership, topic_id: int | Non
                         )
                 else:
                     saved = services.topic_update(actor=actor_of(request), membership=membership, topic=topic, **values)
+                saved = handover.topic_send_to_inbox(
+                    actor=actor_of(request), membership=membership, topic=saved, enabled=send_to_inbox
+                )
             except ValidationError as error:
                 _apply_validation_error(form, error)
             else:
@@ -261,19 +265,36 @@ def topic_query_check(request: HttpRequest, membership: Membership) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def source_list(request: HttpRequest, membership: Membership) -> HttpResponse:
     can_manage = role_allows(membership.role, Action.LISTENING_MANAGE)
-    form = SourceForm(request.POST or None)
+    accounts = network_sources.listening_accounts(membership.workspace_id) if can_manage else []
+    form = SourceForm(request.POST or None, accounts=accounts)
     if request.method == "POST":
         require(membership, Action.LISTENING_MANAGE)
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                source = services.source_create(
-                    actor=actor_of(request),
-                    membership=membership,
-                    name=form.cleaned_data["name"],
-                    kind=form.cleaned_data["kind"],
-                    url=form.cleaned_data["url"],
-                    poll_interval_seconds=form.cleaned_data["poll_interval_seconds"],
-                )
+                if data["kind"] == SourceKind.CONNECTOR:
+                    source = network_sources.connector_source_create(
+                        actor=actor_of(request),
+                        membership=membership,
+                        name=data["name"],
+                        account_id=data["account"],
+                        query=data["query"],
+                        poll_interval_seconds=data["poll_interval_seconds"],
+                        send_to_inbox=data["send_to_inbox"],
+                    )
+                else:
+                    source = services.source_create(
+                        actor=actor_of(request),
+                        membership=membership,
+                        name=data["name"],
+                        kind=data["kind"],
+                        url=data["url"],
+                        poll_interval_seconds=data["poll_interval_seconds"],
+                    )
+                    if data["send_to_inbox"]:
+                        source = handover.source_send_to_inbox(
+                            actor=actor_of(request), membership=membership, source=source, enabled=True
+                        )
             except ValidationError as error:
                 _apply_validation_error(form, error)
             else:
@@ -301,6 +322,14 @@ def source_detail(request: HttpRequest, membership: Membership, source_id: int) 
             new_secret = services.source_webhook_rotate_secret(
                 actor=actor_of(request), membership=membership, source=source
             )
+        elif request.POST.get("action") in {"inbox-on", "inbox-off"}:
+            handover.source_send_to_inbox(
+                actor=actor_of(request),
+                membership=membership,
+                source=source,
+                enabled=request.POST["action"] == "inbox-on",
+            )
+            return redirect("listening:source", source_id=source.pk)
         else:
             upload_form = UploadForm(request.POST, request.FILES)
             if upload_form.is_valid():
@@ -325,6 +354,7 @@ def source_detail(request: HttpRequest, membership: Membership, source_id: int) 
         "upload_form": upload_form,
         "can_manage": can_manage,
         "new_secret": new_secret,
+        "account": network_sources.account_label(source) if source.kind == SourceKind.CONNECTOR else "",
         "webhook_url": request.build_absolute_uri(reverse("listening:webhook", kwargs={"token": source.token}))
         if source.token
         else "",
