@@ -19,6 +19,9 @@ class Network(models.TextChoices):
     VK = "vk", "VK"
     FACEBOOK = "facebook", "Facebook Pages"
     INSTAGRAM = "instagram", "Instagram"
+    REDDIT = "reddit", "Reddit"
+    X = "x", "X"
+    YOUTUBE = "youtube", "YouTube"
 
 
 class AccountStatus(models.TextChoices):
@@ -110,3 +113,68 @@ class AccountCredentials(models.Model):
 
     def __repr__(self) -> str:
         return f"<AccountCredentials account={self.account_id}>"
+
+
+class OAuthApp(models.Model):
+    """The app a workspace registered with a network for OAuth sign-in (self-hosted: each brings its own).
+
+    The client secret is a Fernet token like account credentials (empty for a public client that signs
+    in with PKCE alone); the endpoints default to the network's and can point at a compatible server.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="oauth_apps")
+    network = models.CharField(_("network"), max_length=20, choices=Network.choices)
+    client_id = models.CharField(_("client id"), max_length=300)
+    client_secret = models.TextField(_("client secret"), blank=True)
+    authorize_url = models.URLField(_("authorization address"), max_length=500)
+    token_url = models.URLField(_("token address"), max_length=500)
+    api_base_url = models.URLField(_("API address"), max_length=500)
+    scopes = models.CharField(_("scopes"), max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("OAuth app")
+        verbose_name_plural = _("OAuth apps")
+        constraints = (models.UniqueConstraint(fields=("workspace", "network"), name="oauth_app_one_per_network"),)
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} app {self.client_id}"
+
+    def __repr__(self) -> str:  # never shows the secret
+        return f"<OAuthApp {self.network} workspace={self.workspace_id}>"
+
+
+class OAuthState(models.Model):
+    """A started OAuth sign-in: single-use, expiring, bound to the user and the session that started it.
+
+    Only hashes of the ``state`` and of the session key are kept; the PKCE verifier is encrypted.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    app = models.ForeignKey(OAuthApp, on_delete=models.CASCADE, related_name="states")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state_hash = models.CharField(max_length=64, unique=True)
+    session_key_hash = models.CharField(max_length=64)
+    code_verifier = models.TextField()
+    redirect_uri = models.URLField(max_length=500)
+    # Set when the sign-in reconnects an account (it must come back as the same remote account).
+    account = models.ForeignKey(ConnectedAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The account's plain options chosen before signing in (a default subreddit), kept for the new account.
+    options = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("OAuth sign-in in progress")
+        verbose_name_plural = _("OAuth sign-ins in progress")
+
+    def __str__(self) -> str:
+        return f"OAuth sign-in {self.pk}"

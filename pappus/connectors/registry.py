@@ -17,6 +17,9 @@ CONNECTOR_MODULES = (
     "pappus.connectors.matrix.client",
     "pappus.connectors.telegram.client",
     "pappus.connectors.vk.client",
+    "pappus.connectors.reddit.client",
+    "pappus.connectors.x.client",
+    "pappus.connectors.youtube.client",
 )
 
 _CLASSES: dict[str, type[HttpConnector]] = {}

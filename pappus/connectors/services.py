@@ -268,6 +268,11 @@ def connector_for(account: ConnectedAccount) -> Connector:
     """A connector speaking for ``account`` (close it when done). Disconnected accounts are refused."""
     if account.status == AccountStatus.DISCONNECTED:
         raise AuthExpiredError(_("The account %(handle)s is disconnected.") % {"handle": account.handle})
+    from pappus.connectors import oauth
+
+    if oauth.refresh_due(account, oauth.REFRESH_ON_USE_MARGIN):
+        # An OAuth access token about to run out is renewed first (an AuthExpiredError when refused).
+        oauth.account_refresh(account)
     try:
         credentials = _stored_credentials(account)
     except crypto.CredentialsUnreadableError as error:
@@ -331,6 +336,16 @@ def account_check_health(account_id: int) -> ConnectedAccount | None:
     if account is None:
         return None
     now = timezone.now()
+    from pappus.connectors import oauth
+
+    if oauth.refresh_due(account, oauth.REFRESH_ON_CHECK_MARGIN, now):
+        # OAuth tokens that run out before the next hourly check are renewed now; a refusal shows
+        # on the health page as "Authorization expired — reconnect" with the network's reason.
+        try:
+            oauth.account_refresh(account)
+        except ConnectorError as error:
+            account_record_failure(account, error)
+            return account
     if account.token_expires_at is not None and account.token_expires_at <= now:
         account_record_failure(
             account,

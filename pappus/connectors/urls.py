@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pappus.connectors import views
+from pappus.connectors import oauth_views, views
 
 app_name = "connectors"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("<int:account_id>/disconnect/", views.disconnect, name="disconnect"),
     path("<int:account_id>/check/", views.check, name="check"),
     path("<int:account_id>/settings/", views.account_settings, name="settings"),
+    path("oauth/<slug:network>/", oauth_views.oauth_connect, name="oauth_connect"),
+    path("oauth/<slug:network>/app/", oauth_views.oauth_app, name="oauth_app"),
+    path("oauth/<slug:network>/start/", oauth_views.oauth_start, name="oauth_start"),
+    path("oauth/<slug:network>/callback/", oauth_views.oauth_callback, name="oauth_callback"),
 ]

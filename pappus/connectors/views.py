@@ -13,7 +13,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from pappus.connectors import registry, selectors, services
+from pappus.connectors import oauth, registry, selectors, services
 from pappus.connectors.base import HttpConnector
 from pappus.connectors.errors import ConnectorError
 from pappus.connectors.forms import AccountSettingsForm, ConnectForm
@@ -53,7 +53,11 @@ def health(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @member_required(Action.CONNECTORS_MANAGE)
 def connect_choose(request: HttpRequest, membership: Membership) -> HttpResponse:
-    networks = [registry.connector_class(name) for name in registry.networks()]
+    # Plain entries: a template would call a connector class it was given.
+    networks = [
+        {"network": name, "label": registry.connector_class(name).label, "oauth": oauth.spec_of(name) is not None}
+        for name in registry.networks()
+    ]
     return render(
         request, "connectors/connect_choose.html", {"page_title": _("Connect an account"), "networks": networks}
     )
@@ -86,6 +90,8 @@ def connect(request: HttpRequest, membership: Membership, network: str) -> HttpR
         "page_title": _("Connect %(network)s") % {"network": connector_class.label},
         "form": form,
         "connector": connector_class,
+        "network": network,
+        "oauth_available": oauth.spec_of(network) is not None,
     }
     response = render(request, "connectors/connect.html", context, status=400 if form.errors else 200)
     add_never_cache_headers(response)
@@ -114,6 +120,8 @@ def reconnect(request: HttpRequest, membership: Membership, account_id: int) -> 
         "form": form,
         "connector": connector_class,
         "account": account,
+        "network": account.network,
+        "oauth_available": oauth.spec_of(account.network) is not None,
     }
     response = render(request, "connectors/connect.html", context, status=400 if form.errors else 200)
     add_never_cache_headers(response)

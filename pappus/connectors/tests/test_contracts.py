@@ -80,7 +80,18 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
 
 
 def test_the_registry_knows_each_network_once() -> None:
-    assert registry.networks() == ["bluesky", "facebook", "instagram", "mastodon", "matrix", "telegram", "vk"]
+    assert registry.networks() == [
+        "bluesky",
+        "facebook",
+        "instagram",
+        "mastodon",
+        "matrix",
+        "reddit",
+        "telegram",
+        "vk",
+        "x",
+        "youtube",
+    ]
     assert registry.connector_class("mastodon").capabilities == frozenset(Capability)
     with pytest.raises(LookupError, match="no connector for the network 'myspace'"):
         registry.connector_class("myspace")

@@ -1,0 +1,272 @@
+"""Reddit through its OAuth API (https://www.reddit.com/dev/api, host ``oauth.reddit.com``) over plain httpx.
+
+A post goes to a subreddit (the account's default, or the request's ``target``): the first line of
+the text is the title (at most 300 characters), the rest the body of a text post; with a link it is
+a link post and the whole text must fit in the title. Comments, replies and username mentions and
+private messages come from ``/message/inbox``; search is ``/search``. Reddit answers form posts with
+``{"json": {"errors": [[code, message, field]], ...}}`` and HTTP 200, so those errors are read too.
+The request budget comes in ``X-Ratelimit-Used/-Remaining/-Reset`` (seconds until the window ends).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, ClassVar
+
+import httpx
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from pappus.connectors.base import MAXIMUM_REASON_CHARACTERS, HttpConnector
+from pappus.connectors.contracts import (
+    AccountInfo,
+    Capability,
+    ConnectField,
+    InboundPage,
+    MetricSnapshot,
+    PublishLimits,
+    PublishRequest,
+    PublishResult,
+    RateLimitBudget,
+)
+from pappus.connectors.errors import (
+    ConnectorError,
+    ContentRejectedError,
+    NotFoundError,
+    RateLimitedError,
+    TemporaryFailureError,
+)
+from pappus.connectors.oauth import OAuthSpec
+from pappus.connectors.reddit import mapping
+from pappus.connectors.registry import register
+
+# A text post's body: 40,000 characters; a title: 300; a comment: 10,000. No media through this connector.
+DEFAULT_LIMITS = PublishLimits(max_characters=40_000)
+COMMENT_LIMITS = PublishLimits(max_characters=10_000)
+MAXIMUM_TITLE_CHARACTERS = 300
+# Reddit errors in a 200 answer that mean "not found" or "slow down" rather than "content refused".
+_NOT_FOUND_CODES = frozenset({"SUBREDDIT_NOEXIST", "NO_THING_ID", "DELETED_COMMENT", "DELETED_LINK", "THREAD_LOCKED"})
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """The first non-empty line as the title, the rest as the body."""
+    lines = text.strip().splitlines()
+    if not lines:
+        return "", ""
+    return lines[0].strip(), "\n".join(lines[1:]).strip()
+
+
+@register
+class RedditConnector(HttpConnector):
+    network: ClassVar[str] = "reddit"
+    label: ClassVar[str] = "Reddit"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {Capability.MEDIA}
+    connect_fields: ClassVar[tuple[ConnectField, ...]] = (
+        ConnectField(
+            "access_token",
+            gettext_lazy("Access token"),
+            secret=True,
+            help_text=gettext_lazy("Better: sign in with Reddit. A token of a script app works too."),
+        ),
+        ConnectField(
+            "refresh_token",
+            gettext_lazy("Refresh token"),
+            secret=True,
+            required=False,
+        ),
+        ConnectField(
+            "subreddit",
+            gettext_lazy("Default subreddit"),
+            required=False,
+            help_text=gettext_lazy("The subreddit posts go to when none is chosen, without r/."),
+        ),
+    )
+    default_base_url: ClassVar[str] = "https://oauth.reddit.com"
+    default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
+    # Reddit has no idempotency key: a submission sent again is a second post.
+    idempotency_window_seconds: ClassVar[int] = 0
+    oauth: ClassVar[OAuthSpec] = OAuthSpec(
+        authorize_url="https://www.reddit.com/api/v1/authorize",
+        token_url="https://www.reddit.com/api/v1/access_token",  # noqa: S106 - an address, not a secret
+        scopes=("identity", "submit", "read", "privatemessages", "edit", "history"),
+        pkce=False,
+        client_authentication="basic",
+        extra_authorize_parameters=(("duration", "permanent"),),
+        developer_console_url="https://www.reddit.com/prefs/apps",
+    )
+
+    def __init__(self, **arguments: Any) -> None:
+        super().__init__(**arguments)
+        self._me: dict[str, Any] | None = None
+
+    # --- errors and the budget -----------------------------------------------------------------
+
+    def read_rate_limit(self, response: httpx.Response) -> RateLimitBudget | None:
+        headers = response.headers
+        try:
+            remaining = float(headers["x-ratelimit-remaining"])
+        except (KeyError, ValueError):
+            return None
+        used = headers.get("x-ratelimit-used")
+        reset = headers.get("x-ratelimit-reset")
+        try:
+            limit = int(float(used) + remaining) if used is not None else None
+            resets_at = timezone.now() + datetime.timedelta(seconds=float(reset)) if reset is not None else None
+        except ValueError:
+            limit, resets_at = None, None
+        return RateLimitBudget(limit=limit, remaining=int(remaining), resets_at=resets_at)
+
+    def error_reason(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            reason = body.get("reason") or body.get("explanation") or body.get("message")
+            if isinstance(reason, str) and reason:
+                return reason[:MAXIMUM_REASON_CHARACTERS]
+        return super().error_reason(response)
+
+    def _form(self, path: str, data: dict[str, str]) -> dict[str, Any]:
+        """POST a form with ``api_type=json``; the errors Reddit puts in a 200 answer become ours."""
+        answer = self.request_json("POST", path, data={**data, "api_type": "json"})
+        body = answer.get("json") if isinstance(answer, dict) else None
+        if not isinstance(body, dict):
+            raise TemporaryFailureError(f"{self.label} answered {path} without a result", network=self.network)
+        errors = body.get("errors") or []
+        if errors:
+            raise self._form_error(errors, body)
+        data_part = body.get("data")
+        return data_part if isinstance(data_part, dict) else {}
+
+    def _form_error(self, errors: list[Any], body: dict[str, Any]) -> ConnectorError:
+        first = errors[0] if isinstance(errors[0], list) else [str(errors[0])]
+        code = str(first[0]) if first else ""
+        message = str(first[1]) if len(first) > 1 else code
+        reason = "; ".join(
+            str(error[1]) if isinstance(error, list) and len(error) > 1 else str(error) for error in errors
+        )[:MAXIMUM_REASON_CHARACTERS]
+        if code == "RATELIMIT":
+            seconds = body.get("ratelimit")
+            return RateLimitedError(
+                f"{self.label} rate limit reached: {message}",
+                retry_after=float(seconds) if isinstance(seconds, int | float) else None,
+                network=self.network,
+                status=200,
+            )
+        if code in _NOT_FOUND_CODES:
+            return NotFoundError(f"{self.label}: {message}", network=self.network, status=200)
+        return ContentRejectedError(reason, network=self.network, status=200)
+
+    # --- account ---------------------------------------------------------------------------------
+
+    def _identity(self) -> dict[str, Any]:
+        if self._me is None:
+            me = self.request_json("GET", "/api/v1/me", params={"raw_json": 1})
+            if not isinstance(me, dict) or "name" not in me or "id" not in me:
+                raise TemporaryFailureError(f"{self.label} answered /api/v1/me without a user", network=self.network)
+            self._me = me
+        return self._me
+
+    def account_info(self) -> AccountInfo:
+        self._me = None
+        return mapping.account_info(self._identity())
+
+    def account_metrics(self) -> MetricSnapshot:
+        """Followers of the user's profile and total karma (as likes); Reddit gives no impressions."""
+        self._me = None
+        me = self._identity()
+        info = mapping.account_info(me)
+        karma = me.get("total_karma")
+        return MetricSnapshot(
+            taken_at=timezone.now(), followers=info.followers, likes=karma if isinstance(karma, int) else None
+        )
+
+    def post_metrics(self, remote_id: str) -> MetricSnapshot:
+        """Score (upvotes minus downvotes, as likes) and comments of a post or comment."""
+        found = mapping.children(self.request_json("GET", "/api/info", params={"id": remote_id, "raw_json": 1}))
+        if not found:
+            raise NotFoundError(_("Reddit has no post %(id)s.") % {"id": remote_id}, network=self.network)
+        data = found[0][1]
+        score, comments = data.get("score"), data.get("num_comments")
+        return MetricSnapshot(
+            taken_at=timezone.now(),
+            remote_id=remote_id,
+            likes=score if isinstance(score, int) else None,
+            replies=comments if isinstance(comments, int) else None,
+        )
+
+    # --- publishing ----------------------------------------------------------------------------------
+
+    def check_limits(self, request: PublishRequest) -> None:
+        found = self.limits().problems(request)
+        title, _body = split_title(request.text)
+        if not title:
+            found.append(_("A Reddit post needs a title: write it on the first line."))
+        elif len(title) > MAXIMUM_TITLE_CHARACTERS:
+            found.append(
+                _("The title (the first line) is %(length)s characters long; Reddit allows %(limit)s.")
+                % {"length": len(title), "limit": MAXIMUM_TITLE_CHARACTERS}
+            )
+        if request.link and _body:
+            found.append(_("A Reddit link post has a title only: put the whole text on the first line."))
+        if found:
+            raise ContentRejectedError(" ".join(found), network=self.network, checked_locally=True)
+
+    def _subreddit(self, request: PublishRequest) -> str:
+        name = (request.target or str(self.options.get("subreddit") or "")).strip()
+        name = name.removeprefix("/").removeprefix("r/")
+        if not name:
+            raise ContentRejectedError(
+                _("No subreddit given and the account has no default subreddit."),
+                network=self.network,
+                checked_locally=True,
+            )
+        return name
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        self.check_limits(request)
+        title, body = split_title(request.text)
+        fields = {"sr": self._subreddit(request), "title": title, "resubmit": "true"}
+        if request.link:
+            fields.update(kind="link", url=request.link)
+        else:
+            fields.update(kind="self", text=body)
+        return mapping.submitted(self._form("/api/submit", fields))
+
+    def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
+        """A comment under a post (t3_…) or an answer to a comment or message (t1_…, t4_…)."""
+        COMMENT_LIMITS.check(request, network=self.network)
+        data = self._form("/api/comment", {"thing_id": parent_remote_id, "text": request.full_text()})
+        things = data.get("things") or []
+        if not things or not isinstance(things[0], dict) or not isinstance(things[0].get("data"), dict):
+            raise TemporaryFailureError(f"{self.label} answered /api/comment without the comment", network=self.network)
+        return mapping.commented(things[0]["data"])
+
+    def delete(self, remote_id: str) -> None:
+        """Delete one of the account's own posts or comments (Reddit answers ``{}`` even for unknown ids)."""
+        self.request("POST", "/api/del", data={"id": remote_id})
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def inbox(self, *, cursor: str = "", limit: int = 40) -> InboundPage:
+        """Comment replies, post replies, username mentions and private messages newer than ``cursor``
+        (the fullname of the newest thing read before), newest first."""
+        parameters: dict[str, Any] = {"limit": max(1, min(limit, 100)), "raw_json": 1}
+        if cursor:
+            parameters["before"] = cursor
+        things = mapping.children(self.request_json("GET", "/message/inbox", params=parameters))
+        items = tuple(mapping.inbox_item(kind, data) for kind, data in things)
+        return InboundPage(items=items, cursor=items[0].remote_id if items else cursor)
+
+    def listen(self, query: str, *, limit: int = 40) -> InboundPage:
+        """Posts across Reddit matching ``query`` (Reddit's search syntax), newest first."""
+        found = self.request_json(
+            "GET",
+            "/search",
+            params={"q": query, "sort": "new", "type": "link", "limit": max(1, min(limit, 100)), "raw_json": 1},
+        )
+        return InboundPage(
+            items=tuple(mapping.link_item(data) for kind, data in mapping.children(found) if kind == "t3")
+        )

@@ -1,0 +1,241 @@
+"""X through API v2 (https://docs.x.com/x-api) over plain httpx, signed in with OAuth 2 and PKCE.
+
+Tweets are created with ``POST /2/tweets`` (a reply carries ``reply.in_reply_to_tweet_id``) and
+deleted with ``DELETE /2/tweets/:id``; replies to the account's tweets can be hidden
+(``PUT /2/tweets/:id/hidden``). The inbox is the mentions timeline (``since_id`` as the cursor),
+listening is recent search (the last seven days), metrics are ``public_metrics``. Errors come as
+problem details (``{"title", "detail", "type", "status"}``) or, on a 200, as ``errors`` for the
+parts not found. The budget is in ``x-rate-limit-limit/-remaining/-reset`` (epoch seconds).
+Media upload is not implemented: files are refused before sending.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, ClassVar
+
+import httpx
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from pappus.connectors.base import MAXIMUM_REASON_CHARACTERS, HttpConnector
+from pappus.connectors.contracts import (
+    AccountInfo,
+    Capability,
+    ConnectField,
+    InboundPage,
+    MetricSnapshot,
+    PublishLimits,
+    PublishRequest,
+    PublishResult,
+    RateLimitBudget,
+)
+from pappus.connectors.errors import ConnectorError, ContentRejectedError, NotFoundError, TemporaryFailureError
+from pappus.connectors.oauth import OAuthSpec
+from pappus.connectors.registry import register
+from pappus.connectors.x import mapping
+
+DEFAULT_LIMITS = mapping.XPublishLimits(max_characters=280)
+TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets"
+
+
+@register
+class XConnector(HttpConnector):
+    network: ClassVar[str] = "x"
+    label: ClassVar[str] = "X"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {Capability.MEDIA}
+    connect_fields: ClassVar[tuple[ConnectField, ...]] = (
+        ConnectField(
+            "access_token",
+            gettext_lazy("Access token"),
+            secret=True,
+            help_text=gettext_lazy("Better: sign in with X. An OAuth 2 user access token works too."),
+        ),
+        ConnectField("refresh_token", gettext_lazy("Refresh token"), secret=True, required=False),
+    )
+    default_base_url: ClassVar[str] = "https://api.x.com"
+    default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
+    # POST /2/tweets has no idempotency key.
+    idempotency_window_seconds: ClassVar[int] = 0
+    oauth: ClassVar[OAuthSpec] = OAuthSpec(
+        authorize_url="https://x.com/i/oauth2/authorize",
+        token_url="https://api.x.com/2/oauth2/token",  # noqa: S106 - an address, not a secret
+        scopes=("tweet.read", "tweet.write", "users.read", "tweet.moderate.write", "offline.access"),
+        pkce=True,
+        client_authentication="basic",
+        developer_console_url="https://developer.x.com/en/portal/dashboard",
+        secret_required=False,
+    )
+
+    def __init__(self, **arguments: Any) -> None:
+        super().__init__(**arguments)
+        self._me: dict[str, Any] | None = None
+
+    # --- errors and the budget -------------------------------------------------------------------
+
+    def read_rate_limit(self, response: httpx.Response) -> RateLimitBudget | None:
+        headers = response.headers
+        try:
+            remaining = int(headers["x-rate-limit-remaining"])
+        except (KeyError, ValueError):
+            return None
+        try:
+            limit: int | None = int(headers.get("x-rate-limit-limit", ""))
+        except ValueError:
+            limit = None
+        try:
+            resets_at: datetime.datetime | None = datetime.datetime.fromtimestamp(
+                int(headers.get("x-rate-limit-reset", "")), tz=datetime.UTC
+            )
+        except ValueError:
+            resets_at = None
+        return RateLimitBudget(limit=limit, remaining=remaining, resets_at=resets_at)
+
+    def error_reason(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            errors = body.get("errors")
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                message = errors[0].get("message") or errors[0].get("detail")
+                if isinstance(message, str) and message:
+                    return message[:MAXIMUM_REASON_CHARACTERS]
+            for key in ("detail", "title", "error_description", "error"):
+                if isinstance(body.get(key), str) and body[key]:
+                    return str(body[key])[:MAXIMUM_REASON_CHARACTERS]
+        return super().error_reason(response)
+
+    def _data(self, answer: Any, what: str) -> Any:
+        """``data`` of a 200 answer; a partial error in place of it (a tweet not found) becomes ours."""
+        if isinstance(answer, dict) and "data" in answer:
+            return answer["data"]
+        errors = answer.get("errors") if isinstance(answer, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            detail = str(first.get("detail") or first.get("title") or "")[:MAXIMUM_REASON_CHARACTERS]
+            if "not-found" in str(first.get("type") or "") or first.get("title") == "Not Found Error":
+                raise NotFoundError(f"{self.label}: {detail}", network=self.network, status=200)
+            raise self._problem(detail)
+        raise TemporaryFailureError(f"{self.label} answered {what} without data", network=self.network)
+
+    def _problem(self, detail: str) -> ConnectorError:
+        return ContentRejectedError(detail, network=self.network, status=200)
+
+    # --- account -----------------------------------------------------------------------------------
+
+    def _user(self) -> dict[str, Any]:
+        if self._me is None:
+            answer = self.request_json(
+                "GET", "/2/users/me", params={"user.fields": "public_metrics,username,name,created_at"}
+            )
+            user = self._data(answer, "/2/users/me")
+            if not isinstance(user, dict) or "id" not in user:
+                raise TemporaryFailureError(f"{self.label} answered /2/users/me without a user", network=self.network)
+            self._me = user
+        return self._me
+
+    def account_info(self) -> AccountInfo:
+        self._me = None
+        return mapping.account_info(self._user())
+
+    def account_metrics(self) -> MetricSnapshot:
+        self._me = None
+        metrics = self._user().get("public_metrics") or {}
+        return MetricSnapshot(
+            taken_at=timezone.now(),
+            followers=metrics.get("followers_count"),
+            following=metrics.get("following_count"),
+            posts=metrics.get("tweet_count"),
+            likes=metrics.get("like_count"),
+        )
+
+    def post_metrics(self, remote_id: str) -> MetricSnapshot:
+        """``public_metrics`` of a tweet: likes, reposts + quotes as shares, replies, impressions."""
+        answer = self.request_json("GET", f"/2/tweets/{remote_id}", params={"tweet.fields": "public_metrics"})
+        tweet = self._data(answer, "/2/tweets/:id")
+        metrics = tweet.get("public_metrics") or {} if isinstance(tweet, dict) else {}
+        retweets, quotes = metrics.get("retweet_count"), metrics.get("quote_count")
+        shares = (retweets or 0) + (quotes or 0) if retweets is not None or quotes is not None else None
+        return MetricSnapshot(
+            taken_at=timezone.now(),
+            remote_id=remote_id,
+            likes=metrics.get("like_count"),
+            shares=shares,
+            replies=metrics.get("reply_count"),
+            impressions=metrics.get("impression_count"),
+        )
+
+    # --- publishing ----------------------------------------------------------------------------------
+
+    def _create(self, body: dict[str, Any]) -> PublishResult:
+        answer = self.request_json("POST", "/2/tweets", json=body)
+        tweet = self._data(answer, "/2/tweets")
+        if not isinstance(tweet, dict) or "id" not in tweet:
+            raise TemporaryFailureError(f"{self.label} answered /2/tweets without a tweet", network=self.network)
+        username = str((self._me or {}).get("username") or "i")
+        return PublishResult(
+            remote_id=str(tweet["id"]), url=f"{mapping.WEB}/{username}/status/{tweet['id']}", raw=dict(tweet)
+        )
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        self.check_limits(request)
+        return self._create({"text": request.full_text()})
+
+    def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
+        self.check_limits(request)
+        return self._create({"text": request.full_text(), "reply": {"in_reply_to_tweet_id": parent_remote_id}})
+
+    def delete(self, remote_id: str) -> None:
+        """Delete one of the account's own tweets."""
+        answer = self.request_json("DELETE", f"/2/tweets/{remote_id}")
+        data = self._data(answer, "DELETE /2/tweets/:id")
+        if not (isinstance(data, dict) and data.get("deleted") is True):
+            raise TemporaryFailureError(_("X did not confirm the deletion."), network=self.network)
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        """Hide (or show again) a reply to one of the account's tweets."""
+        answer = self.request_json("PUT", f"/2/tweets/{remote_id}/hidden", json={"hidden": hidden})
+        data = self._data(answer, "PUT /2/tweets/:id/hidden")
+        if not (isinstance(data, dict) and data.get("hidden") is hidden):
+            raise TemporaryFailureError(_("X did not confirm hiding the reply."), network=self.network)
+
+    # --- reading --------------------------------------------------------------------------------------
+
+    def _page(self, answer: Any, *, my_id: str, cursor: str) -> InboundPage:
+        if not isinstance(answer, dict):
+            raise TemporaryFailureError(f"{self.label} answered without a timeline", network=self.network)
+        tweets = answer.get("data") or []
+        if not tweets and answer.get("errors"):
+            self._data(answer, "timeline")
+        users = mapping.users_by_id(answer)
+        items = tuple(mapping.inbound_tweet(tweet, users, my_id=my_id) for tweet in tweets if isinstance(tweet, dict))
+        meta = answer.get("meta") or {}
+        newest = str(meta.get("newest_id") or "") if isinstance(meta, dict) else ""
+        return InboundPage(items=items, cursor=newest or (items[0].remote_id if items else cursor))
+
+    def _timeline_parameters(self, limit: int) -> dict[str, Any]:
+        return {
+            "max_results": max(10, min(limit, 100)),
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": "username,name",
+        }
+
+    def inbox(self, *, cursor: str = "", limit: int = 40) -> InboundPage:
+        """Tweets mentioning the account (replies to its tweets as comments) newer than ``cursor`` (a tweet id)."""
+        my_id = str(self._user()["id"])
+        parameters = self._timeline_parameters(limit) | {"max_results": max(5, min(limit, 100))}
+        if cursor:
+            parameters["since_id"] = cursor
+        answer = self.request_json("GET", f"/2/users/{my_id}/mentions", params=parameters)
+        return self._page(answer, my_id=my_id, cursor=cursor)
+
+    def listen(self, query: str, *, limit: int = 40) -> InboundPage:
+        """Recent search (the last seven days) with X's query syntax."""
+        answer = self.request_json(
+            "GET", "/2/tweets/search/recent", params={"query": query, **self._timeline_parameters(limit)}
+        )
+        return self._page(answer, my_id="", cursor="")

@@ -1,0 +1,268 @@
+"""YouTube through the Data API v3 (https://developers.google.com/youtube/v3/docs) over plain httpx.
+
+The account is a channel, signed in through Google's OAuth 2 (PKCE, offline access for a refresh
+token). The inbox is the comment threads of the channel's videos (``commentThreads`` with
+``allThreadsRelatedToChannelId``; the newest ``publishedAt`` read is the cursor); replies go to
+``comments.insert`` with the thread's top comment as parent; moderation is ``setModerationStatus``
+(hide = rejected, show = published) for comments on the channel's videos and ``comments.delete``
+for the channel's own comments; listening is ``search.list`` over videos; metrics are video and
+channel ``statistics`` (views counted as impressions). **Publishing (video upload) is not
+implemented**: the connector does not declare ``publish``.
+
+Errors come as ``{"error": {"code", "message", "errors": [{"reason", "domain", "message"}]}}``;
+the daily quota (``quotaExceeded``, HTTP 403) resets at midnight Pacific time, which becomes the
+retry-after of a RateLimitedError.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from typing import Any, ClassVar
+
+import httpx
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from pappus.connectors.base import MAXIMUM_REASON_CHARACTERS, HttpConnector
+from pappus.connectors.contracts import (
+    AccountInfo,
+    Capability,
+    ConnectField,
+    InboundPage,
+    MetricSnapshot,
+    PublishLimits,
+    PublishRequest,
+    PublishResult,
+)
+from pappus.connectors.errors import (
+    AuthExpiredError,
+    ConnectorError,
+    ContentRejectedError,
+    NotFoundError,
+    RateLimitedError,
+    TemporaryFailureError,
+)
+from pappus.connectors.oauth import OAuthSpec
+from pappus.connectors.registry import register
+from pappus.connectors.text import parse_time
+from pappus.connectors.youtube import mapping
+
+# A comment's text: at most 10,000 characters.
+COMMENT_LIMITS = PublishLimits(max_characters=10_000)
+API = "/youtube/v3"
+PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
+_QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded", "userRateLimitExceeded"})
+_NOT_FOUND_REASONS = frozenset({"commentNotFound", "videoNotFound", "channelNotFound", "commentThreadNotFound"})
+
+
+def seconds_until_quota_reset(now: datetime.datetime | None = None) -> float:
+    """YouTube's daily quota resets at midnight Pacific time."""
+    local = (now or timezone.now()).astimezone(PACIFIC)
+    midnight = datetime.datetime.combine(local.date() + datetime.timedelta(days=1), datetime.time(), tzinfo=PACIFIC)
+    return max(0.0, (midnight - local).total_seconds())
+
+
+@register
+class YouTubeConnector(HttpConnector):
+    network: ClassVar[str] = "youtube"
+    label: ClassVar[str] = "YouTube"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.LISTEN, Capability.INBOX, Capability.REPLY, Capability.MODERATE, Capability.METRICS}
+    )
+    connect_fields: ClassVar[tuple[ConnectField, ...]] = (
+        ConnectField(
+            "access_token",
+            gettext_lazy("Access token"),
+            secret=True,
+            help_text=gettext_lazy("Better: sign in with Google. A token with the youtube.force-ssl scope works too."),
+        ),
+        ConnectField("refresh_token", gettext_lazy("Refresh token"), secret=True, required=False),
+    )
+    default_base_url: ClassVar[str] = "https://www.googleapis.com"
+    default_limits: ClassVar[PublishLimits | None] = None
+    idempotency_window_seconds: ClassVar[int] = 0
+    oauth: ClassVar[OAuthSpec] = OAuthSpec(
+        authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
+        token_url="https://oauth2.googleapis.com/token",  # noqa: S106 - an address, not a secret
+        scopes=("https://www.googleapis.com/auth/youtube.force-ssl",),
+        pkce=True,
+        client_authentication="body",
+        extra_authorize_parameters=(("access_type", "offline"), ("prompt", "consent")),
+        developer_console_url="https://console.cloud.google.com/apis/credentials",
+    )
+
+    def __init__(self, **arguments: Any) -> None:
+        super().__init__(**arguments)
+        self._channel: dict[str, Any] | None = None
+
+    # --- errors ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _google_error(response: httpx.Response) -> tuple[str, str]:
+        """(reason, message) of Google's error body."""
+        try:
+            body = response.json()
+        except ValueError:
+            return "", ""
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            return "", ""
+        details = error.get("errors")
+        first = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else {}
+        return str(first.get("reason") or ""), str(error.get("message") or first.get("message") or "")
+
+    def error_reason(self, response: httpx.Response) -> str:
+        _reason, message = self._google_error(response)
+        if message:
+            return message[:MAXIMUM_REASON_CHARACTERS]
+        return super().error_reason(response)
+
+    def map_error(self, response: httpx.Response) -> ConnectorError:
+        status = response.status_code
+        reason, _message = self._google_error(response)
+        text = self.error_reason(response)
+        if reason in _QUOTA_REASONS:
+            daily = reason in {"quotaExceeded", "dailyLimitExceeded"}
+            return RateLimitedError(
+                f"{self.label} quota exhausted: {text}",
+                retry_after=seconds_until_quota_reset() if daily else self.retry_after(response),
+                network=self.network,
+                status=status,
+            )
+        if reason in _NOT_FOUND_REASONS:
+            return NotFoundError(f"{self.label}: {text}", network=self.network, status=status)
+        if status == 401 or reason in {"authError", "insufficientPermissions"}:
+            return AuthExpiredError(f"{self.label} refused the token: {text}", network=self.network, status=status)
+        return super().map_error(response)
+
+    # --- account -----------------------------------------------------------------------------------------
+
+    def _mine(self) -> dict[str, Any]:
+        if self._channel is None:
+            answer = self.request_json("GET", f"{API}/channels", params={"part": "snippet,statistics", "mine": "true"})
+            items = answer.get("items") if isinstance(answer, dict) else None
+            if not isinstance(answer, dict) or "kind" not in answer:
+                raise TemporaryFailureError(f"{self.label} answered channels.list without a list", network=self.network)
+            if not items:
+                raise NotFoundError(_("This Google account has no YouTube channel."), network=self.network)
+            self._channel = dict(items[0])
+        return self._channel
+
+    def account_info(self) -> AccountInfo:
+        self._channel = None
+        return mapping.account_info(self._mine())
+
+    def account_metrics(self) -> MetricSnapshot:
+        """Subscribers (None when the channel hides them), videos, and channel views as impressions."""
+        self._channel = None
+        statistics = self._mine().get("statistics") or {}
+        hidden = bool(statistics.get("hiddenSubscriberCount"))
+        return MetricSnapshot(
+            taken_at=timezone.now(),
+            followers=None if hidden else mapping.count(statistics.get("subscriberCount")),
+            posts=mapping.count(statistics.get("videoCount")),
+            impressions=mapping.count(statistics.get("viewCount")),
+        )
+
+    def post_metrics(self, remote_id: str) -> MetricSnapshot:
+        """A video's statistics: likes, comments as replies, views as impressions."""
+        answer = self.request_json("GET", f"{API}/videos", params={"part": "statistics", "id": remote_id})
+        items = answer.get("items") if isinstance(answer, dict) else None
+        if not items:
+            raise NotFoundError(_("YouTube has no video %(id)s.") % {"id": remote_id}, network=self.network)
+        statistics = items[0].get("statistics") or {}
+        return MetricSnapshot(
+            taken_at=timezone.now(),
+            remote_id=remote_id,
+            likes=mapping.count(statistics.get("likeCount")),
+            replies=mapping.count(statistics.get("commentCount")),
+            impressions=mapping.count(statistics.get("viewCount")),
+        )
+
+    # --- replying and moderating ---------------------------------------------------------------------------
+
+    def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
+        """Answer a comment; a reply's id (``THREAD.REPLY``) is answered in its thread."""
+        COMMENT_LIMITS.check(request, network=self.network)
+        if request.media:
+            raise ContentRejectedError(
+                _("YouTube comments cannot carry files."), network=self.network, checked_locally=True
+            )
+        parent = parent_remote_id.split(".", 1)[0]
+        comment = self.request_json(
+            "POST",
+            f"{API}/comments",
+            params={"part": "snippet"},
+            json={"snippet": {"parentId": parent, "textOriginal": request.full_text()}},
+        )
+        if not isinstance(comment, dict) or "id" not in comment:
+            raise TemporaryFailureError(
+                f"{self.label} answered comments.insert without a comment", network=self.network
+            )
+        item = mapping.comment_item(comment, parent=parent)
+        return PublishResult(remote_id=item.remote_id, url=item.url, published_at=item.published_at, raw=comment)
+
+    def delete(self, remote_id: str) -> None:
+        """Delete one of the channel's own comments (others' comments can only be hidden)."""
+        self.request("DELETE", f"{API}/comments", params={"id": remote_id})
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        """Hide a comment on the channel's videos from the public (``rejected``), or publish it again."""
+        self.request(
+            "POST",
+            f"{API}/comments/setModerationStatus",
+            params={"id": remote_id, "moderationStatus": "rejected" if hidden else "published"},
+        )
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    def inbox(self, *, cursor: str = "", limit: int = 40) -> InboundPage:
+        """Comments and replies on the channel's videos published after ``cursor`` (a time), newest first."""
+        channel_id = str(self._mine()["id"])
+        answer = self.request_json(
+            "GET",
+            f"{API}/commentThreads",
+            params={
+                "part": "snippet,replies",
+                "allThreadsRelatedToChannelId": channel_id,
+                "order": "time",
+                "textFormat": "plainText",
+                "maxResults": max(1, min(limit, 100)),
+            },
+        )
+        if not isinstance(answer, dict) or "kind" not in answer:
+            raise TemporaryFailureError(
+                f"{self.label} answered commentThreads.list without a list", network=self.network
+            )
+        since = parse_time(cursor)
+        items = [
+            item
+            for thread in answer.get("items") or []
+            if isinstance(thread, dict)
+            for item in mapping.thread_items(thread)
+            if item.author_id != channel_id and (since is None or (item.published_at and item.published_at > since))
+        ]
+        items.sort(
+            key=lambda item: item.published_at or datetime.datetime.min.replace(tzinfo=datetime.UTC), reverse=True
+        )
+        newest = items[0].published_at if items and items[0].published_at else None
+        return InboundPage(items=tuple(items), cursor=newest.isoformat() if newest else cursor)
+
+    def listen(self, query: str, *, limit: int = 40) -> InboundPage:
+        """Videos matching ``query`` (search.list, newest first; 100 quota units a call)."""
+        answer = self.request_json(
+            "GET",
+            f"{API}/search",
+            params={
+                "part": "snippet",
+                "q": query,
+                "type": "video",
+                "order": "date",
+                "maxResults": max(1, min(limit, 50)),
+            },
+        )
+        results = answer.get("items") if isinstance(answer, dict) else None
+        found = [mapping.search_item(result) for result in results or [] if isinstance(result, dict)]
+        return InboundPage(items=tuple(item for item in found if item is not None))
