@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
+from pappus.analytics import rollups
 from pappus.analytics.models import AccountSnapshot, CollectionAttempt, CollectionStatus, PostSnapshot
 from pappus.connectors import facade as connector_facade
 from pappus.connectors.contracts import Capability, MetricSnapshot
 from pappus.connectors.errors import ConnectorError, NotFoundError, NotSupportedError
+from pappus.core import audit
+from pappus.core.audit import Actor
 from pappus.core.models import Workspace
 from pappus.publishing import facade as publishing_facade
 
@@ -278,3 +282,23 @@ def _post_snapshot_store(
         link_clicks=counters.clicks,
     )
     PostSnapshot.objects.bulk_create([row], ignore_conflicts=True)
+
+
+def rollups_backfill(
+    *,
+    workspace_id: int,
+    chunk_days: int = 7,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+) -> int:
+    """Rebuild the workspace's daily rollups over its whole history (audited); rows written."""
+    written = rollups.rollups_backfill(workspace_id, chunk_days=chunk_days, on_progress=on_progress)
+    audit.record(
+        Actor.system("cli"),
+        "analytics.rollups.rebuild",
+        workspace=Workspace.objects.get(pk=workspace_id),
+        object_type="analytics.rollups",
+        object_id=str(workspace_id),
+        object_repr=f"{written} rows",
+        after={"rows": written},
+    )
+    return written
