@@ -220,6 +220,7 @@ def test_reddit_sign_in_end_to_end(replay: ReplayServer) -> None:
     assert OAuthState.objects.count() == 0
     health = client.get("/connectors/").content.decode()
     assert "u/nordlys_coffee" in health
+    assert "Permissions: identity submit" in health
     assert "reddit-access-1" not in health
     assert AuditEvent.objects.filter(action="connected_account.oauth_grant").count() == 1
 
