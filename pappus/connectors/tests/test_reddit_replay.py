@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian and full-width Chinese punctuation in the expectations are meant.
 """The Reddit connector against a local server replaying the documented answers of Reddit's API.
 
 Shapes from https://www.reddit.com/dev/api and the reddit-archive wiki (JSON, OAuth2): Listings
@@ -13,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pappus.connectors.contracts import InboundKind, MediaFile, PublishRequest
 from pappus.connectors.errors import (
@@ -345,3 +346,17 @@ def test_reply_delete_search_and_post_metrics(replay: ReplayServer) -> None:
     }
     assert form(replay.requests_to("POST", "/api/del")[0]) == {"id": "t3_1abc23"}
     assert parse_qs(replay.requests_to("GET", "/search")[0].query)["sort"] == ["new"]
+
+
+def test_refusals_before_sending_speak_the_users_language(replay: ReplayServer) -> None:
+    with reddit(replay) as connector:
+        for language, expected in (
+            ("nb", "Et Reddit-innlegg trenger en tittel: skriv den på første linje."),
+            ("ru", "Посту в Reddit нужен заголовок: напишите его в первой строке."),
+            ("zh-hans", "Reddit 帖子需要标题：请写在第一行。"),
+        ):
+            with translation.override(language), pytest.raises(ContentRejectedError) as refused:
+                connector.publish(PublishRequest(text=" "))
+            assert expected in refused.value.reason
+    with translation.override("zh-hans"):
+        assert str(RedditConnector.connect_fields[2].label) == "默认 subreddit"
