@@ -26,7 +26,7 @@ from pappus.core.api import (
     member_of,
 )
 from pappus.core.permissions import Action
-from pappus.publishing import assets, selectors, services
+from pappus.publishing import assets, links, selectors, services
 from pappus.publishing.models import Asset, ContentType, Post, PostStatus, Variant, VariantStatus
 
 router = Router(tags=["publishing"])
@@ -553,3 +553,86 @@ def variant_asset_detach(request: HttpRequest, variant_id: ObjectId, asset_id: O
     membership = member_of(request, Action.CONTENT_DRAFT)
     assets.asset_detach(actor=actor_of(request, membership), membership=membership, variant=variant_id, asset=asset_id)
     return selectors.variants_of(membership.workspace).get(pk=variant_id)
+
+
+# --- tracked links -------------------------------------------------------------------------------
+
+
+class TrackedLinkIn(Schema):
+    landing_url: Text = Field(min_length=1, max_length=1800)
+    variant_id: PositiveId | None = Field(None, description="The variant (network) the link is for.")
+    utm_source: Text = Field("", max_length=200, description="The variant's network when omitted with a variant.")
+    utm_medium: Text = Field("social", max_length=200)
+    utm_campaign: Text | None = Field(
+        None, max_length=200, description="The post's strategy campaign (as a slug) when omitted."
+    )
+    utm_content: Text | None = Field(None, max_length=200, description="post-<id> when omitted.")
+    utm_term: Text = Field("", max_length=200)
+
+
+class TrackedLinkOut(Schema):
+    link_id: int
+    code: str
+    short_url: str
+    landing_url: str
+    destination_url: str = Field(description="The landing page with the UTM values.")
+    network: str
+    variant_id: int | None
+    clicks: int = Field(description="Clicks by people (robots and link previews are not counted).")
+    visitors: int = Field(description="Distinct visitors per day (a keyed hash; no addresses are kept).")
+
+
+class LandingPageOut(Schema):
+    landing_url: str
+    clicks: int
+    posts: int
+
+
+@router.get(
+    "/posts/{post_id}/links",
+    response={200: list[TrackedLinkOut], **error_responses(404)},
+    summary="A post's tracked links and their clicks",
+)
+def post_links(request: HttpRequest, post_id: ObjectId) -> list[links.ClickRow]:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    post = _post(membership, post_id)
+    return links.clicks_of_post(membership.workspace_id, post.pk)
+
+
+@router.post(
+    "/posts/{post_id}/links",
+    response={201: TrackedLinkOut, **error_responses(404)},
+    summary="Make a tracked short link (UTM builder)",
+)
+def post_link_create(request: HttpRequest, post_id: ObjectId, payload: TrackedLinkIn) -> Status[links.ClickRow]:
+    membership = member_of(request, Action.CONTENT_DRAFT)
+    post = _post(membership, post_id)
+    variant = post.variants.filter(pk=payload.variant_id).first() if payload.variant_id is not None else None
+    if payload.variant_id is not None and variant is None:
+        raise ValidationError({"variant_id": _("No variant with this id in the post.")})
+    defaults = links.default_utm(post, variant)
+    utm = links.Utm(
+        source=payload.utm_source or defaults.source,
+        medium=payload.utm_medium,
+        campaign=defaults.campaign if payload.utm_campaign is None else payload.utm_campaign,
+        content=defaults.content if payload.utm_content is None else payload.utm_content,
+        term=payload.utm_term,
+    )
+    link = links.tracked_link_create(
+        actor=actor_of(request, membership),
+        membership=membership,
+        post=post,
+        landing_url=payload.landing_url,
+        utm=utm,
+        variant=variant,
+    )
+    (row,) = [row for row in links.clicks_of_post(membership.workspace_id, post.pk) if row.link_id == link.pk]
+    return Status(201, row)
+
+
+@router.get(
+    "/landing-pages", response={200: list[LandingPageOut], **error_responses()}, summary="Clicks by landing page"
+)
+def landing_pages(request: HttpRequest) -> list[links.LandingRow]:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    return links.clicks_by_landing_page(membership.workspace_id)

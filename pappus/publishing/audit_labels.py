@@ -32,6 +32,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "publishing_settings.update": _("Publishing settings changed"),
     "approval_step.create": _("Approval step added"),
     "approval_step.delete": _("Approval step removed"),
+    "link.create": _("Tracked link created"),
     "asset.upload": _("Asset uploaded"),
     "asset.update": _("Asset changed"),
     "asset.recommend": _("Asset recommended for regions"),

@@ -149,3 +149,30 @@ class AssetFilterForm(forms.Form):
         choices=[("", _("All")), ("image", _("Images")), ("video", _("Videos")), ("application", _("Documents"))],
     )
     recommended = forms.BooleanField(label=_("Recommended for regions"), required=False)
+
+
+class TrackedLinkForm(forms.Form):
+    landing_url = forms.URLField(label=_("Landing page"), max_length=1800, assume_scheme="https")
+    variant = forms.ChoiceField(label=_("Variant"), required=False)
+    utm_source = forms.CharField(label="utm_source", max_length=200, required=False)
+    utm_medium = forms.CharField(label="utm_medium", max_length=200, required=False)
+    utm_campaign = forms.CharField(label="utm_campaign", max_length=200, required=False)
+    utm_content = forms.CharField(label="utm_content", max_length=200, required=False)
+    utm_term = forms.CharField(label="utm_term", max_length=200, required=False)
+
+    def __init__(self, *args: Any, variants: Iterable[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["variant"].choices = [  # type: ignore[attr-defined]
+            ("", _("The post (any network)")),
+            *[(str(variant.pk), variant.label) for variant in variants],
+        ]
+
+
+class PublishingSettingsForm(forms.Form):
+    agency_may_publish = forms.BooleanField(label=_("Agency may schedule and publish"), required=False)
+    review_link_days = forms.IntegerField(label=_("Review links expire after (days)"), min_value=1, max_value=90)
+    track_links = forms.BooleanField(
+        label=_("Replace links with tracked short links"),
+        required=False,
+        help_text=_("When a post is scheduled, each address in its variants gets a short link that counts clicks."),
+    )

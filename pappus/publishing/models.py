@@ -56,6 +56,11 @@ class PublishingSettings(models.Model):
         help_text=_("Members with the agency role draft posts; with this on they may also schedule them."),
     )
     review_link_days = models.PositiveSmallIntegerField(_("review links expire after (days)"), default=7)
+    track_links = models.BooleanField(
+        _("replace links with tracked short links"),
+        default=False,
+        help_text=_("When a post is scheduled, each address in its variants gets a short link that counts clicks."),
+    )
 
     objects = WorkspaceManager()
 
@@ -178,6 +183,8 @@ class Variant(models.Model):
     replies = models.PositiveIntegerField(_("replies"), null=True, blank=True)
     impressions = models.PositiveBigIntegerField(_("impressions"), null=True, blank=True)
     metrics_at = models.DateTimeField(_("metrics read"), null=True, blank=True)
+    # {address: short link}: what the scheduler replaces when it sends (set on scheduling when on).
+    tracked_urls = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
     objects = WorkspaceManager()
@@ -353,3 +360,62 @@ class AssetUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset_id} in {self.variant_id}"
+
+
+class TrackedLink(models.Model):
+    """A short link (``/l/<code>``) of a post, and of one of its variants, to a landing page with UTM values.
+
+    Found by ``code`` alone when someone clicks (the code is the key; it is unique across workspaces).
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="tracked_links")
+    variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    network = models.CharField(_("network"), max_length=20, blank=True)
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    landing_url = models.URLField(_("landing page"), max_length=2000)
+    destination_url = models.TextField(_("address with UTM values"))
+    utm_source = models.CharField("utm_source", max_length=200, blank=True)
+    utm_medium = models.CharField("utm_medium", max_length=200, blank=True)
+    utm_campaign = models.CharField("utm_campaign", max_length=200, blank=True)
+    utm_content = models.CharField("utm_content", max_length=200, blank=True)
+    utm_term = models.CharField("utm_term", max_length=200, blank=True)
+    clicks = models.PositiveIntegerField(_("clicks"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("tracked link")
+        verbose_name_plural = _("tracked links")
+        ordering = ("-created_at", "-id")
+        indexes = (models.Index(fields=("workspace", "post"), name="tracked_link_post"),)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class LinkClick(models.Model):
+    """One click on a tracked link: when, which post, variant and network, the referrer's host and a
+    visitor key (an HMAC; the address is never stored)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    link = models.ForeignKey(TrackedLink, on_delete=models.CASCADE, related_name="click_rows")
+    post_id = models.PositiveBigIntegerField()
+    variant_id = models.PositiveBigIntegerField(null=True, blank=True)
+    network = models.CharField(max_length=20, blank=True)
+    clicked_at = models.DateTimeField()
+    referrer_host = models.CharField(max_length=255, blank=True)
+    visitor = models.CharField(max_length=32, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        ordering = ("-clicked_at", "-id")
+        indexes = (
+            models.Index(fields=("workspace", "clicked_at"), name="link_click_workspace_time"),
+            models.Index(fields=("workspace", "post_id"), name="link_click_workspace_post"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.link_id} at {self.clicked_at}"

@@ -39,6 +39,7 @@ from pappus.core import audit
 from pappus.core.audit import Actor
 from pappus.core.models import Membership, Workspace
 from pappus.core.permissions import Action, role_allows
+from pappus.publishing.links import replace_urls
 from pappus.publishing.models import Notification, Post, PostStatus, Variant, VariantStatus
 from pappus.publishing.sending import (
     ConnectorFactory,
@@ -84,7 +85,9 @@ def _delivery(variant: Variant, token: uuid.UUID) -> Delivery:
         account_id=variant.account_id,
         claim_token=str(token),
         request=PublishRequest(
-            text=variant.full_text(), link=variant.link, idempotency_key=str(variant.idempotency_key)
+            text=replace_urls(variant.full_text(), variant.tracked_urls or {}),
+            link=(variant.tracked_urls or {}).get(variant.link, variant.link),
+            idempotency_key=str(variant.idempotency_key),
         ),
         first_comment=variant.first_comment,
         due_at=variant.next_attempt_at,

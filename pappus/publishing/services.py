@@ -90,12 +90,19 @@ def require_publish(membership: Membership | None) -> Membership:
 
 @transaction.atomic
 def settings_update(
-    *, actor: Actor, membership: Membership, agency_may_publish: bool, review_link_days: int | None = None
+    *,
+    actor: Actor,
+    membership: Membership,
+    agency_may_publish: bool,
+    review_link_days: int | None = None,
+    track_links: bool | None = None,
 ) -> PublishingSettings:
     require(membership, Action.WORKSPACE_MANAGE)
     current = PublishingSettings.objects.select_for_update().get(pk=settings_for(membership.workspace_id).pk)
     before = audit.snapshot(current)
     current.agency_may_publish = agency_may_publish
+    if track_links is not None:
+        current.track_links = track_links
     if review_link_days is not None:
         if not 1 <= review_link_days <= 90:
             raise ValidationError({"review_link_days": _("Review links last between 1 and 90 days.")})
@@ -555,6 +562,10 @@ def post_schedule(
             variant.status = VariantStatus.SCHEDULED
             variant.next_attempt_at = when
             variant.save(update_fields=["status", "next_attempt_at", "updated_at"])
+    if settings_for(post.workspace_id).track_links:
+        from pappus.publishing import links
+
+        links.prepare_for_send(variant for variant in variants if variant.status == VariantStatus.SCHEDULED)
     _record_post(actor, "post.schedule", post, before)
     return post
 

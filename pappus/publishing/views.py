@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from pappus.core import selectors as core_selectors
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, role_allows
 from pappus.core.views import actor_of, member_required
-from pappus.publishing import assets, limits, selectors, services
+from pappus.publishing import assets, limits, links, selectors, services
 from pappus.publishing.forms import (
     AssetEditForm,
     AssetFilterForm,
@@ -31,8 +31,10 @@ from pappus.publishing.forms import (
     NoteForm,
     PlanFilterForm,
     PostForm,
+    PublishingSettingsForm,
     RescheduleForm,
     ReviewCommentForm,
+    TrackedLinkForm,
     VariantForm,
 )
 from pappus.publishing.models import Asset, AssetUse, Post, PostStatus, Variant
@@ -96,7 +98,12 @@ def plan(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
     for post in posts:
         post.expired_assets = expired.get(post.pk, [])  # type: ignore[attr-defined]
-    context = {"page_title": _("Content plan"), "form": form, "posts": posts}
+    context = {
+        "page_title": _("Content plan"),
+        "form": form,
+        "posts": posts,
+        "can_manage_settings": role_allows(membership.role, Action.WORKSPACE_MANAGE),
+    }
     template = "publishing/plan.html#plan-table" if request.htmx else "publishing/plan.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -665,3 +672,113 @@ def variant_asset(request: HttpRequest, membership: Membership, variant_id: int)
     except (Asset.DoesNotExist, AssetUse.DoesNotExist):
         messages.error(request, _("No such asset in your library."))
     return redirect("publishing:post", post_id=variant.post_id)
+
+
+# --- tracked links -----------------------------------------------------------------------------
+
+
+@require_GET
+def follow_link(request: HttpRequest, code: str) -> HttpResponse:
+    """``/l/<code>``: count the click (robots excepted) and redirect; no sign-in, nothing else read."""
+    destination = links.record_click(
+        code[:16],
+        address=request.META.get("REMOTE_ADDR", ""),
+        user_agent=request.headers.get("User-Agent", ""),
+        referrer=request.headers.get("Referer", ""),
+    )
+    if destination is None:
+        raise Http404
+    response = HttpResponseRedirect(destination)
+    response["Cache-Control"] = "no-store"  # every click must reach us to be counted
+    response["Referrer-Policy"] = "no-referrer-when-downgrade"
+    return response
+
+
+def _links_context(membership: Membership, post: Post, form: TrackedLinkForm | None = None) -> dict[str, Any]:
+    utm = links.default_utm(post, None)
+    variants = list(post.variants.all())
+    return {
+        "page_title": _("Links and clicks: %(post)s") % {"post": post.title},
+        "post": post,
+        "rows": links.clicks_of_post(membership.workspace_id, post.pk),
+        "form": form
+        or TrackedLinkForm(
+            variants=variants,
+            initial={"utm_medium": utm.medium, "utm_campaign": utm.campaign, "utm_content": utm.content},
+        ),
+        "can_draft": role_allows(membership.role, Action.CONTENT_DRAFT),
+        "track_links": services.settings_for(membership.workspace_id).track_links,
+    }
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def post_links(request: HttpRequest, membership: Membership, post_id: int) -> HttpResponse:
+    post = _post_or_404(membership, post_id)
+    return render(request, "publishing/links.html", _links_context(membership, post))
+
+
+@require_POST
+@member_required(Action.CONTENT_DRAFT)
+def post_link_create(request: HttpRequest, membership: Membership, post_id: int) -> HttpResponse:
+    post = _post_or_404(membership, post_id)
+    form = TrackedLinkForm(request.POST, variants=list(post.variants.all()))
+    if form.is_valid():
+        data = form.cleaned_data
+        variant = next((item for item in post.variants.all() if str(item.pk) == data["variant"]), None)
+        utm = links.Utm(
+            source=data["utm_source"] or (variant.network if variant is not None else ""),
+            medium=data["utm_medium"],
+            campaign=data["utm_campaign"],
+            content=data["utm_content"],
+            term=data["utm_term"],
+        )
+        try:
+            link = links.tracked_link_create(
+                actor=actor_of(request),
+                membership=membership,
+                post=post,
+                landing_url=data["landing_url"],
+                utm=utm,
+                variant=variant,
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Short link: %(url)s") % {"url": links.short_url(link.code)})
+            return redirect("publishing:post_links", post_id=post.pk)
+    return render(request, "publishing/links.html", _links_context(membership, post, form), status=400)
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def landing_pages(request: HttpRequest, membership: Membership) -> HttpResponse:
+    context = {
+        "page_title": _("Clicks by landing page"),
+        "rows": links.clicks_by_landing_page(membership.workspace_id),
+    }
+    return render(request, "publishing/landing_pages.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.WORKSPACE_MANAGE)
+def publishing_settings(request: HttpRequest, membership: Membership) -> HttpResponse:
+    current = services.settings_for(membership.workspace_id)
+    form = PublishingSettingsForm(
+        request.POST or None,
+        initial={
+            "agency_may_publish": current.agency_may_publish,
+            "review_link_days": current.review_link_days,
+            "track_links": current.track_links,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.settings_update(actor=actor_of(request), membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("The publishing settings have been saved."))
+            return redirect("publishing:settings")
+    context = {"page_title": _("Publishing settings"), "form": form}
+    return render(request, "publishing/settings.html", context, status=400 if form.errors else 200)
