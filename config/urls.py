@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("pappus.listening.urls")),
     path("strategy/", include("pappus.strategy.urls")),
     path("publishing/", include("pappus.publishing.urls")),
+    path("l/", include("pappus.publishing.short_urls")),
     path("inbox/", include("pappus.inbox.urls")),
     path("crisis/", include("pappus.crisis.urls")),
     path("", include("pappus.core.urls")),
