@@ -11,15 +11,18 @@ from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
 from pappus.connectors.models import Network
-from pappus.core.models import Membership, User
+from pappus.core.models import Membership, Region, User
 from pappus.core.permissions import Action, require, role_allows
 from pappus.inbox.models import (
+    CloseReason,
     Conversation,
     ConversationStatus,
     ConversationTag,
     InternalNote,
     Message,
+    RoutingRule,
     SavedReply,
+    SlaPolicy,
     Team,
 )
 from pappus.inbox.services import close_reasons, interface_language
@@ -173,3 +176,71 @@ def networks_of(membership: Membership) -> list[str]:
 def reasons_of(membership: Membership) -> list[str]:
     require(membership, Action.INBOX_VIEW)
     return close_reasons(membership.workspace_id)
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+def teams_with_settings(membership: Membership) -> list[Team]:
+    """Teams with members, region and SLA policy fetched (the settings page)."""
+    require(membership, Action.INBOX_VIEW)
+    return list(
+        Team.objects.for_workspace(membership.workspace_id)
+        .select_related("region", "sla_policy", "sla_policy__escalation_team", "sla_policy__escalation_user")
+        .prefetch_related("members")
+        .order_by("name")
+    )
+
+
+def team_get(membership: Membership, team_id: int) -> Team:
+    require(membership, Action.INBOX_VIEW)
+    return (
+        Team.objects.for_workspace(membership.workspace_id)
+        .select_related("region")
+        .prefetch_related("members")
+        .get(pk=team_id)
+    )
+
+
+def sla_policy_of(team: Team) -> SlaPolicy | None:
+    return SlaPolicy.objects.filter(team=team).select_related("escalation_team", "escalation_user").first()
+
+
+def routing_rules_of(membership: Membership) -> list[RoutingRule]:
+    """Every rule in the order they are tried."""
+    require(membership, Action.INBOX_VIEW)
+    return list(
+        RoutingRule.objects.for_workspace(membership.workspace_id)
+        .select_related("team", "region")
+        .order_by("position", "id")
+    )
+
+
+def routing_rule_get(membership: Membership, rule_id: int) -> RoutingRule:
+    require(membership, Action.INBOX_VIEW)
+    return RoutingRule.objects.for_workspace(membership.workspace_id).select_related("team", "region").get(pk=rule_id)
+
+
+def saved_reply_get(membership: Membership, reply_id: int) -> SavedReply:
+    require(membership, Action.INBOX_VIEW)
+    return SavedReply.objects.for_workspace(membership.workspace_id).select_related("region").get(pk=reply_id)
+
+
+def regions_of(membership: Membership) -> list[Region]:
+    """The workspace's regions, the hub first."""
+    require(membership, Action.INBOX_VIEW)
+    return sorted(
+        Region.objects.for_workspace(membership.workspace_id),
+        key=lambda region: (region.parent_id is not None, region.name),
+    )
+
+
+def own_close_reasons(membership: Membership) -> list[str]:
+    """The workspace's own offered reasons (empty: the defaults are offered)."""
+    require(membership, Action.INBOX_VIEW)
+    return list(
+        CloseReason.objects.for_workspace(membership.workspace_id)
+        .filter(is_active=True)
+        .order_by("position", "name")
+        .values_list("name", flat=True)
+    )

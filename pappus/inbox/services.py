@@ -26,7 +26,7 @@ from pappus.connectors import facade as connector_facade
 from pappus.connectors import services as connector_services
 from pappus.connectors.contracts import Capability, InboundItem, InboundKind, PublishRequest
 from pappus.connectors.errors import ConnectorError, NotSupportedError
-from pappus.connectors.models import ConnectedAccount
+from pappus.connectors.models import ConnectedAccount, Network
 from pappus.core import audit
 from pappus.core.audit import Actor
 from pappus.core.models import Membership, Region, User, Workspace
@@ -1106,7 +1106,13 @@ def message_moderate(*, actor: Actor, membership: Membership, message_id: int, a
                 raise ValidationError(
                     _("%(network)s can delete messages but not hide them.") % {"network": connector.label}
                 )
-            hide(message.external_id)
+            try:
+                hide(message.external_id)
+            except NotSupportedError as error:
+                # The connector has the method but this network cannot hide: a limit, not an account failure.
+                raise ValidationError(
+                    _("%(network)s can delete messages but not hide them.") % {"network": connector.label}
+                ) from error
         else:
             connector.delete(message.external_id)
     except ConnectorError as error:
@@ -1247,7 +1253,7 @@ def team_create(
         if Team.objects.for_workspace(membership.workspace_id).filter(name=team.name).exists():
             raise ValidationError({"name": _("A team with this name exists already.")})
         team.save()
-        team.members.set(list(members))
+        team.members.set(_workspace_users(membership, members))
         audit.record(
             actor,
             "inbox_team.create",
@@ -1266,13 +1272,17 @@ def team_update(*, actor: Actor, membership: Membership, team: Team, **values: A
         team = Team.objects.select_for_update().get(pk=team.pk)
         before = {**audit.snapshot(team), "members": sorted(team.members.values_list("pk", flat=True))}
         for name, value in values.items():
-            if name not in {"name", "kind", "assignment_mode", "time_zone", "business_hours", "holidays"}:
+            if name not in TEAM_FIELDS:
                 raise ValidationError({name: _("This field cannot be changed.")})
-            setattr(team, name, value)
+            if name == "region" and value is not None:
+                _check_workspace(membership, value)
+            setattr(team, name, value.strip() if name == "name" else value)
         _validated(team, exclude=["region", "last_assigned"])
+        if Team.objects.for_workspace(membership.workspace_id).filter(name=team.name).exclude(pk=team.pk).exists():
+            raise ValidationError({"name": _("A team with this name exists already.")})
         team.save()
         if members is not None:
-            team.members.set(list(members))
+            team.members.set(_workspace_users(membership, members))
         audit.record(
             actor,
             "inbox_team.update",
@@ -1342,29 +1352,24 @@ def routing_rule_create(
     priority: int | None = None,
 ) -> RoutingRule:
     require(membership, Action.INBOX_MANAGE)
-    _check_workspace(membership, team)
-    if region is not None:
-        _check_workspace(membership, region)
-    unknown = [intent for intent in intents if intent not in Intent.values]
-    if unknown:
-        raise ValidationError({"intents": _("Unknown intents: %(names)s") % {"names": ", ".join(unknown)}})
+    values = _clean_rule_values(
+        membership,
+        {
+            "team": team,
+            "region": region,
+            "intents": intents,
+            "languages": languages,
+            "networks": networks,
+            "keywords": keywords,
+            "customer_tiers": customer_tiers,
+            "priority": priority,
+        },
+    )
     with transaction.atomic():
         if position is None:
             last = RoutingRule.objects.for_workspace(membership.workspace_id).order_by("-position").first()
             position = (last.position + 1) if last else 0
-        rule = RoutingRule(
-            workspace_id=membership.workspace_id,
-            name=name.strip(),
-            team=team,
-            position=position,
-            intents=list(intents),
-            languages=list(languages),
-            networks=list(networks),
-            keywords=[keyword.strip() for keyword in keywords if keyword.strip()],
-            customer_tiers=list(customer_tiers),
-            region=region,
-            priority=priority,
-        )
+        rule = RoutingRule(workspace_id=membership.workspace_id, name=name.strip(), position=position, **values)
         _validated(rule, exclude=["team", "region"])
         rule.save()
         audit.record(
@@ -1443,3 +1448,281 @@ def close_reason_create(*, actor: Actor, membership: Membership, name: str) -> C
 
 def overdue_filter(now: datetime.datetime) -> Q:
     return Q(next_due_at__lte=now) & ~Q(status=ConversationStatus.CLOSED)
+
+
+# --- settings: changing and removing, the routing test, the saved reply preview -------------------
+
+TEAM_FIELDS = ("name", "kind", "assignment_mode", "time_zone", "business_hours", "holidays", "region")
+RULE_FIELDS = (
+    "name",
+    "is_active",
+    "intents",
+    "languages",
+    "networks",
+    "keywords",
+    "customer_tiers",
+    "region",
+    "team",
+    "priority",
+)
+SAVED_REPLY_FIELDS = ("title", "body", "language", "region", "shared_with_regions")
+
+
+def _workspace_users(membership: Membership, users: Iterable[User]) -> list[User]:
+    """The given people, each an active member of the workspace (else a clear error naming them)."""
+    users = list(users)
+    members = set(
+        Membership.objects.for_workspace(membership.workspace_id)
+        .filter(is_active=True, user__in=users)
+        .values_list("user_id", flat=True)
+    )
+    strangers = [user.get_full_name() or user.email for user in users if user.pk not in members]
+    if strangers:
+        raise ValidationError(
+            {"members": _("Not members of this workspace: %(names)s.") % {"names": ", ".join(strangers)}}
+        )
+    return users
+
+
+def team_members_set(*, membership: Membership, team: Team, members: Iterable[User]) -> None:
+    team.members.set(_workspace_users(membership, members))
+
+
+def team_delete(*, actor: Actor, membership: Membership, team: Team) -> None:
+    """Remove a team; refused while routing rules send conversations to it (they would vanish with it)."""
+    require(membership, Action.INBOX_MANAGE)
+    _check_workspace(membership, team)
+    rules = list(RoutingRule.objects.for_workspace(membership.workspace_id).filter(team=team).order_by("position"))
+    if rules:
+        raise ValidationError(
+            _("Routing rules send conversations to this team: %(rules)s. Change or remove them first.")
+            % {"rules": ", ".join(rule.name for rule in rules)}
+        )
+    with transaction.atomic():
+        audit.record(
+            actor, "inbox_team.delete", workspace=membership.workspace, target=team, before=audit.snapshot(team)
+        )
+        team.delete()
+
+
+def sla_policy_remove(*, actor: Actor, membership: Membership, team: Team) -> None:
+    """The team promises nothing any more; clocks already running keep their due times."""
+    require(membership, Action.INBOX_MANAGE)
+    _check_workspace(membership, team)
+    with transaction.atomic():
+        policy = SlaPolicy.objects.filter(team=team).first()
+        if policy is None:
+            return
+        audit.record(
+            actor, "sla_policy.remove", workspace=membership.workspace, target=policy, before=audit.snapshot(policy)
+        )
+        policy.delete()
+
+
+def _clean_rule_values(membership: Membership, values: dict[str, Any]) -> dict[str, Any]:
+    for name in ("team", "region"):
+        if values.get(name) is not None:
+            _check_workspace(membership, values[name])
+    for name in ("intents", "languages", "networks", "keywords", "customer_tiers"):
+        if name in values:
+            values[name] = [str(item).strip() for item in values[name] or () if str(item).strip()]
+    unknown = [intent for intent in values.get("intents", ()) if intent not in Intent.values]
+    if unknown:
+        raise ValidationError({"intents": _("Unknown intents: %(names)s") % {"names": ", ".join(unknown)}})
+    unknown = [network for network in values.get("networks", ()) if network not in Network.values]
+    if unknown:
+        raise ValidationError({"networks": _("Unknown networks: %(names)s") % {"names": ", ".join(unknown)}})
+    if "languages" in values:
+        values["languages"] = [language.lower() for language in values["languages"]]
+        wrong = [language for language in values["languages"] if not language.replace("-", "").isalpha()]
+        if wrong:
+            raise ValidationError(
+                {"languages": _("Languages are codes such as en, ru, no, zh: %(names)s") % {"names": ", ".join(wrong)}}
+            )
+    if values.get("priority") is not None and values["priority"] not in Priority.values:
+        raise ValidationError({"priority": _("Priority is 1 (urgent) to 5 (lowest).")})
+    return values
+
+
+def routing_rule_update(*, actor: Actor, membership: Membership, rule: RoutingRule, **values: Any) -> RoutingRule:
+    require(membership, Action.INBOX_MANAGE)
+    _check_workspace(membership, rule)
+    wrong = sorted(set(values) - set(RULE_FIELDS))
+    if wrong:
+        raise ValidationError({wrong[0]: _("This field cannot be changed.")})
+    values = _clean_rule_values(membership, values)
+    with transaction.atomic():
+        rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+        before = audit.snapshot(rule)
+        for name, value in values.items():
+            setattr(rule, name, value.strip() if name == "name" else value)
+        _validated(rule, exclude=["team", "region"])
+        rule.save()
+        audit.record(
+            actor,
+            "routing_rule.update",
+            workspace=membership.workspace,
+            target=rule,
+            before=before,
+            after=audit.snapshot(rule),
+        )
+    return rule
+
+
+def routing_rule_move(*, actor: Actor, membership: Membership, rule: RoutingRule, to: int) -> list[RoutingRule]:
+    """Put a rule at place ``to`` (0 = tried first); the others keep their order. Returns them all in order."""
+    require(membership, Action.INBOX_MANAGE)
+    _check_workspace(membership, rule)
+    with transaction.atomic():
+        rules = list(
+            RoutingRule.objects.for_workspace(membership.workspace_id).select_for_update().order_by("position", "id")
+        )
+        before = [item.pk for item in rules]
+        moving = next(item for item in rules if item.pk == rule.pk)
+        rules.remove(moving)
+        rules.insert(max(0, min(to, len(rules))), moving)
+        for position, item in enumerate(rules):
+            if item.position != position:
+                item.position = position
+                item.save(update_fields=["position"])
+        audit.record(
+            actor,
+            "routing_rule.move",
+            workspace=membership.workspace,
+            target=moving,
+            before={"order": before},
+            after={"order": [item.pk for item in rules]},
+        )
+    return rules
+
+
+@dataclass(frozen=True)
+class RoutingTest:
+    """What a sample message would become: its triage and the rule (if any) that sends it to a team."""
+
+    intent: str
+    language: str
+    priority: int
+    is_toxic: bool
+    rule: RoutingRule | None
+    team: Team | None
+    checked: list[tuple[RoutingRule, bool]]
+
+
+def routing_test(
+    *,
+    membership: Membership,
+    text: str,
+    network: str = "",
+    language: str = "",
+    customer_tier: str = "",
+    region: Region | None = None,
+) -> RoutingTest:
+    """Run a sample through triage and the workspace's active rules, changing nothing."""
+    require(membership, Action.INBOX_MANAGE)
+    if not text.strip():
+        raise ValidationError({"text": _("Write a sample message to test the rules with.")})
+    if region is not None:
+        _check_workspace(membership, region)
+    sample = Conversation(
+        workspace_id=membership.workspace_id,
+        network=network,
+        customer_tier=customer_tier.strip(),
+        region=region,
+        language=language.strip().lower(),
+    )
+    triage(sample, analyze_texts([text])[0])
+    rules = list(
+        RoutingRule.objects.for_workspace(membership.workspace_id)
+        .filter(is_active=True)
+        .select_related("team", "region")
+        .order_by("position", "id")
+    )
+    checked = [(rule, rule_matches(rule, sample, text)) for rule in rules]
+    chosen = next((rule for rule, matched in checked if matched), None)
+    priority = chosen.priority if chosen is not None and chosen.priority is not None else sample.priority
+    return RoutingTest(
+        intent=sample.intent,
+        language=sample.language,
+        priority=priority,
+        is_toxic=sample.is_toxic,
+        rule=chosen,
+        team=chosen.team if chosen is not None else None,
+        checked=checked,
+    )
+
+
+def saved_reply_update(*, actor: Actor, membership: Membership, reply: SavedReply, **values: Any) -> SavedReply:
+    require(membership, Action.INBOX_MANAGE)
+    _check_workspace(membership, reply)
+    wrong = sorted(set(values) - set(SAVED_REPLY_FIELDS))
+    if wrong:
+        raise ValidationError({wrong[0]: _("This field cannot be changed.")})
+    if values.get("region") is not None:
+        _check_workspace(membership, values["region"])
+    with transaction.atomic():
+        reply = SavedReply.objects.select_for_update().get(pk=reply.pk)
+        before = audit.snapshot(reply)
+        for name, value in values.items():
+            setattr(reply, name, value.strip() if name in {"title", "body"} else value)
+        _validated(reply, exclude=["region"])
+        if (
+            SavedReply.objects.for_workspace(membership.workspace_id)
+            .filter(title=reply.title, language=reply.language)
+            .exclude(pk=reply.pk)
+            .exists()
+        ):
+            raise ValidationError({"title": _("A saved reply with this title exists in this language.")})
+        reply.save()
+        audit.record(
+            actor,
+            "saved_reply.update",
+            workspace=membership.workspace,
+            target=reply,
+            before=before,
+            after=audit.snapshot(reply),
+        )
+    return reply
+
+
+def saved_reply_delete(*, actor: Actor, membership: Membership, reply: SavedReply) -> None:
+    require(membership, Action.INBOX_MANAGE)
+    _check_workspace(membership, reply)
+    with transaction.atomic():
+        audit.record(
+            actor, "saved_reply.delete", workspace=membership.workspace, target=reply, before=audit.snapshot(reply)
+        )
+        reply.delete()
+
+
+SAMPLE_CUSTOMER = {"customer_name": "Ola Nordmann", "customer_handle": "@ola@example.social", "network": "mastodon"}
+
+
+def saved_reply_preview(
+    *, membership: Membership, body: str, conversation: Conversation | None = None, team: Team | None = None
+) -> str:
+    """The text with its variables filled: for a real conversation, or for a sample customer."""
+    require(membership, Action.INBOX_VIEW)
+    if conversation is not None:
+        _check_workspace(membership, conversation)
+    else:
+        if team is not None:
+            _check_workspace(membership, team)
+        conversation = Conversation(workspace_id=membership.workspace_id, team=team, **SAMPLE_CUSTOMER)
+    return saved_reply_fill(body, conversation=conversation, agent=membership.user)
+
+
+def close_reason_remove(*, actor: Actor, membership: Membership, name: str) -> None:
+    """Stop offering one of the workspace's own reasons (conversations closed with it keep it)."""
+    require(membership, Action.INBOX_MANAGE)
+    with transaction.atomic():
+        reason = (
+            CloseReason.objects.for_workspace(membership.workspace_id).filter(name=name.strip(), is_active=True).first()
+        )
+        if reason is None:
+            raise CloseReason.DoesNotExist(name)
+        reason.is_active = False
+        reason.save(update_fields=["is_active"])
+        audit.record(
+            actor, "close_reason.remove", workspace=membership.workspace, target=reason, before={"name": reason.name}
+        )
