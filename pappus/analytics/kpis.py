@@ -10,10 +10,13 @@ period's (the same number of days just before) for comparison.
 from __future__ import annotations
 
 import datetime
+import functools
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.db.models import Max, Q, QuerySet, Sum
 from django.utils.functional import Promise
@@ -26,6 +29,34 @@ from pappus.listening import facade as listening_facade
 from pappus.publishing import facade as publishing_facade
 
 Unit = Literal["count", "percent", "hours"]
+_shared: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("analytics_shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Within the block, each read below runs once per scope and arguments (a page asks several KPIs
+    and charts for the same totals). Outside it every call reads afresh."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def _shared_read[Result](function: Callable[..., Result]) -> Callable[..., Result]:
+    @functools.wraps(function)
+    def read(*arguments: Any) -> Result:
+        cache = _shared.get()
+        if cache is None:
+            return function(*arguments)
+        key = (function.__name__, *arguments)
+        if key not in cache:
+            cache[key] = function(*arguments)
+        return cast(Result, cache[key])
+
+    return read
+
+
 ENGAGEMENT_METRICS = ("reactions", "comments", "shares", "saves")
 
 
@@ -86,6 +117,7 @@ def account_rollups(scope: Scope) -> QuerySet[DailyAccountRollup]:
 # --- the numbers behind the KPIs ------------------------------------------------------------------
 
 
+@_shared_read
 def followers_at(scope: Scope, day: datetime.date) -> dict[tuple[str, int], int]:
     """Each account's followers at the end of ``day`` (its last rollup on or before it)."""
     rows = account_rollups(scope).filter(day__lte=day, followers__isnull=False)
@@ -126,6 +158,7 @@ def followers(scope: Scope) -> float | None:
     return float(sum(end.values())) if end else None
 
 
+@_shared_read
 def post_totals(scope: Scope) -> dict[str, int | None]:
     fields = ("posts_published", "impressions", "reach", "video_views", "link_clicks", *ENGAGEMENT_METRICS)
     found = post_rollups(scope).aggregate(**{name: Sum(name) for name in fields})
@@ -155,6 +188,7 @@ def reach(scope: Scope) -> float | None:
     return float(value) if value is not None else None
 
 
+@_shared_read
 def sentiment_counts(scope: Scope) -> dict[str, list[int]]:
     """Mentions per day by sentiment (positive, neutral, negative), from listening's rollups."""
     counts = {}
@@ -183,6 +217,7 @@ def net_sentiment(scope: Scope) -> float | None:
     return (sum(counts["positive"]) - sum(counts["negative"])) / analysed * 100 if analysed else None
 
 
+@_shared_read
 def topic_mentions(scope: Scope) -> list[tuple[listening_facade.TopicInfo, int]]:
     """Mentions of each brand and competitor topic in the period."""
     found = []
@@ -212,6 +247,7 @@ def _median_hours(values: Sequence[float]) -> float | None:
     return statistics.median(values) / 3600 if values else None
 
 
+@_shared_read
 def _response_times(scope: Scope) -> Any:
     return inbox_facade.response_times(
         scope.workspace_id, since=scope.start, until=scope.end, region_ids=scope.region_ids, networks=scope.networks

@@ -34,7 +34,7 @@ class Dataset:
 
 def followers_by_day(scope: kpis.Scope) -> Dataset:
     """Followers per network at the end of each day; an account missing a day keeps its last count."""
-    current = kpis.followers_at(scope, scope.first_day - datetime.timedelta(days=1))
+    current = dict(kpis.followers_at(scope, scope.first_day - datetime.timedelta(days=1)))
     by_day: dict[datetime.date, list[tuple[str, int, int]]] = defaultdict(list)
     rows_in_range = (
         kpis.account_rollups(scope)

@@ -7,4 +7,5 @@ app_name = "analytics"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("export/<slug:key>.csv", views.export_csv, name="export"),
+    path("export/<slug:key>.xlsx", views.export_xlsx, name="export_xlsx"),
 ]

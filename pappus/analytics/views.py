@@ -1,9 +1,10 @@
-"""The analytics dashboard and the CSV of every chart's numbers. Everything needs ``analytics.view``;
+"""The analytics dashboard and every chart's numbers as CSV or XLSX. Everything needs ``analytics.view``;
 a member limited to some regions sees only those regions (with their spokes)."""
 
 from __future__ import annotations
 
 import datetime
+import io
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from openpyxl import Workbook
 
 from pappus.analytics import charts, kpis, selectors
 from pappus.analytics.forms import DashboardForm
@@ -22,6 +24,8 @@ from pappus.core.models import Membership
 from pappus.core.permissions import Action
 from pappus.core.views import member_required
 from pappus.publishing import facade as publishing_facade
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scope(request: HttpRequest, membership: Membership) -> tuple[DashboardForm, kpis.Scope | None]:
@@ -78,46 +82,55 @@ def dashboard(request: HttpRequest, membership: Membership) -> HttpResponse:
     form, scope = _scope(request, membership)
     context: dict[str, Any] = {"form": form, "page_title": _("Analytics")}
     if scope is not None:
-        labels = publishing_facade.content_type_labels()
-        values = kpis.evaluate(scope)
-        context["scope"] = scope
-        context["previous"] = scope.previous()
-        context["kpis"] = [
-            {
-                "key": item.kpi.key,
-                "label": item.kpi.label,
-                "formula": item.kpi.formula,
-                "value": _display(item.value, item.kpi.unit),
-                "previous": _display(item.previous, item.kpi.unit),
-                "change": _display(item.change, item.kpi.unit, signed=True),
-                "improved": item.improved,
-                "network_note": bool(scope.networks) and not item.kpi.filtered_by_network,
-            }
-            for item in values
-        ]
-        query = request.GET.urlencode()
-        context["charts"] = []
-        for key in selectors.DATASET_KEYS:
-            data = selectors.dataset(key, scope, content_type_labels=labels)
-            context["charts"].append(
-                {
-                    "key": key,
-                    "spec_id": f"chart-{key}",
-                    "title": data.title,
-                    "spec": charts.chart_for(data),
-                    "empty": not data.rows,
-                    "csv_url": reverse("analytics:export", args=[key]) + (f"?{query}" if query else ""),
-                }
-            )
-        context["problems"] = selectors.collection_problems(
-            membership.workspace_id, since=timezone.now() - datetime.timedelta(hours=24)
-        )
+        with kpis.shared_reads():
+            context.update(_dashboard_numbers(request, membership, scope))
     return render(request, "analytics/dashboard.html", context, status=200 if scope is not None else 400)
 
 
-@require_GET
-@member_required(Action.ANALYTICS_VIEW)
-def export_csv(request: HttpRequest, membership: Membership, key: str) -> HttpResponse | StreamingHttpResponse:
+def _dashboard_numbers(request: HttpRequest, membership: Membership, scope: kpis.Scope) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    labels = publishing_facade.content_type_labels()
+    values = kpis.evaluate(scope)
+    context["scope"] = scope
+    context["previous"] = scope.previous()
+    context["kpis"] = [
+        {
+            "key": item.kpi.key,
+            "label": item.kpi.label,
+            "formula": item.kpi.formula,
+            "value": _display(item.value, item.kpi.unit),
+            "previous": _display(item.previous, item.kpi.unit),
+            "change": _display(item.change, item.kpi.unit, signed=True),
+            "improved": item.improved,
+            "network_note": bool(scope.networks) and not item.kpi.filtered_by_network,
+        }
+        for item in values
+    ]
+    query = request.GET.urlencode()
+    context["charts"] = []
+    for key in selectors.DATASET_KEYS:
+        data = selectors.dataset(key, scope, content_type_labels=labels)
+        context["charts"].append(
+            {
+                "key": key,
+                "spec_id": f"chart-{key}",
+                "title": data.title,
+                "spec": charts.chart_for(data),
+                "empty": not data.rows,
+                "csv_url": reverse("analytics:export", args=[key]) + (f"?{query}" if query else ""),
+                "xlsx_url": reverse("analytics:export_xlsx", args=[key]) + (f"?{query}" if query else ""),
+            }
+        )
+    context["problems"] = selectors.collection_problems(
+        membership.workspace_id, since=timezone.now() - datetime.timedelta(hours=24)
+    )
+    return context
+
+
+def _export_data(
+    request: HttpRequest, membership: Membership, key: str
+) -> tuple[selectors.Dataset, str] | HttpResponse:
+    """The chart's dataset and a file name without extension, or a 400 answer naming each bad filter."""
     if key not in selectors.DATASET_KEYS:
         raise Http404
     form, scope = _scope(request, membership)
@@ -127,8 +140,37 @@ def export_csv(request: HttpRequest, membership: Membership, key: str) -> HttpRe
         )
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     data = selectors.dataset(key, scope, content_type_labels=publishing_facade.content_type_labels())
+    return data, f"{key}-{scope.first_day.isoformat()}-{scope.last_day.isoformat()}"
+
+
+@require_GET
+@member_required(Action.ANALYTICS_VIEW)
+def export_csv(request: HttpRequest, membership: Membership, key: str) -> HttpResponse | StreamingHttpResponse:
+    found = _export_data(request, membership, key)
+    if isinstance(found, HttpResponse):
+        return found
+    data, name = found
     header = [str(heading) for _name, heading in data.columns]
     response = StreamingHttpResponse(exports.csv_lines([header, *data.table()]), content_type="text/csv; charset=utf-8")
-    filename = f"{key}-{scope.first_day.isoformat()}-{scope.last_day.isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@require_GET
+@member_required(Action.ANALYTICS_VIEW)
+def export_xlsx(request: HttpRequest, membership: Membership, key: str) -> HttpResponse:
+    found = _export_data(request, membership, key)
+    if isinstance(found, HttpResponse):
+        return found
+    data, name = found
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(data.title)[:31])
+    sheet.append([str(heading) for _name, heading in data.columns])
+    for row in data.table():
+        # Text that starts like a formula stays text, as in the CSV (a spreadsheet would run it).
+        sheet.append([exports.spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response

@@ -206,3 +206,22 @@ def test_hourly_snapshots_roll_up_into_exact_daily_growth(
     # Rebuilding only the second day keeps its growth (its baseline is the first day's last snapshot).
     rollups.rollups_rebuild(workspace.pk, day_two.date(), day_two.date())
     assert DailyPostRollup.objects.get(day=day_two.date()).reactions == 3
+
+
+def test_the_hourly_job_collects_and_rolls_up(
+    workspace: Workspace, brand: ConnectedAccount, replay: ReplayServer
+) -> None:
+    from django.utils import timezone
+
+    from pappus.analytics import tasks
+
+    make_published_variant(
+        workspace, account_id=brand.pk, remote_id="109", published_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    serve(replay, followers=120, statuses={"109": (5, 2, 1)})
+
+    tasks.collect_metrics()
+
+    today = timezone.now().astimezone(datetime.UTC).date()
+    assert list(DailyAccountRollup.objects.values_list("day", "followers")) == [(today, 120)]
+    assert list(DailyPostRollup.objects.values_list("day", "reactions", "posts_published")) == [(today, 5, 1)]

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from openpyxl import load_workbook
 
-from pappus.analytics.models import CollectionAttempt, CollectionStatus
+from pappus.analytics import rollups
+from pappus.analytics.models import CollectionAttempt, CollectionStatus, PostSnapshot
 from pappus.analytics.tests.conftest import FIRST, LAST
 from pappus.core.models import Membership, Region, Workspace
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member, make_region
 
 pytestmark = pytest.mark.django_db
+QUERIES = 41  # the dashboard over the fixture; see test_the_dashboard_reads_each_total_once
 PERIOD: dict[str, str | int] = {"start": FIRST.isoformat(), "end": LAST.isoformat()}
 
 
@@ -155,3 +159,31 @@ def test_accounts_whose_metrics_could_not_be_read_are_named(fixture: Workspace) 
     )
     html = signed_in(make_member(fixture, Role.ANALYST)).get(reverse("analytics:dashboard")).content.decode()
     assert "Mastodon @nordlys@example.social: Failed (Mastodon could not be reached)" in html
+
+
+def test_every_chart_downloads_as_xlsx_too_with_formulas_kept_as_text(fixture: Workspace) -> None:
+    PostSnapshot.objects.filter(workspace=fixture, pillar="Brewing").update(pillar="=HYPERLINK(1)")
+    rollups.rollups_backfill(fixture.pk)
+    client = signed_in(make_member(fixture, Role.ANALYST))
+
+    response = client.get(reverse("analytics:export_xlsx", args=["pillars"]), PERIOD)
+
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == 'attachment; filename="pillars-2026-03-10-2026-03-16.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["Pillar", "Posts published", "Engagements", "Impressions", "Engagement rate (%)"],
+        ["'=HYPERLINK(1)", 1, 20, 400, 5],
+        ["Origins", 0, 30, 500, 6],
+    ]
+
+
+def test_the_dashboard_reads_each_total_once(fixture: Workspace, django_assert_num_queries: Any) -> None:
+    client = signed_in(make_member(fixture, Role.ANALYST))
+    client.get(reverse("analytics:dashboard"), PERIOD)  # the session and the membership are cached after this
+
+    # Per period ~15 (post totals, followers, sentiment, topics, inbox, deliveries), each read once
+    # for the KPIs and the charts alike; the charts' own groupings; the shell's session and membership.
+    with django_assert_num_queries(QUERIES):
+        assert client.get(reverse("analytics:dashboard"), PERIOD).status_code == 200
