@@ -53,19 +53,29 @@ class BrandRule:
     handles: frozenset[str] = frozenset()  # the accounts' full handles, lower case, without "@"
     local_parts: dict[str, frozenset[str]] = field(default_factory=dict)  # network -> first parts
     topic_ids: frozenset[int] = frozenset()  # topics marked "send to inbox"
+    # One compiled pattern per network, built on first use (a batch reuses it for every mention).
+    _patterns: dict[str, re.Pattern[str] | None] = field(default_factory=dict, compare=False, repr=False)
 
     def _pattern(self, network: str) -> re.Pattern[str] | None:
-        names = sorted(self.handles | self.local_parts.get(network, frozenset()), key=len, reverse=True)
-        if not names:
-            return None
-        return re.compile(_BEFORE + "(?:" + "|".join(re.escape(name) for name in names) + ")" + _AFTER, re.IGNORECASE)
+        if network not in self._patterns:
+            names = sorted(self.handles | self.local_parts.get(network, frozenset()), key=len, reverse=True)
+            self._patterns[network] = (
+                re.compile(_BEFORE + "(?:" + "|".join(map(re.escape, names)) + ")" + _AFTER, re.IGNORECASE)
+                if names
+                else None
+            )
+        return self._patterns[network]
 
     def is_own(self, author_handle: str, network: str) -> bool:
+        if not self.handles:
+            return False
         author = _normal(author_handle)
         return bool(author) and (author in self.handles or author in self.local_parts.get(network, frozenset()))
 
     def addresses(self, mention: NormalizedMention) -> bool:
         """The mention names one of the accounts (rule 2)."""
+        if "@" not in mention.text and "@" not in mention.title:
+            return False
         pattern = self._pattern(mention.network)
         return pattern is not None and bool(pattern.search(f"{mention.title}\n{mention.text}"))
 
