@@ -14,5 +14,6 @@ urlpatterns = [
     path("l/", include("pappus.publishing.short_urls")),
     path("inbox/", include("pappus.inbox.urls")),
     path("crisis/", include("pappus.crisis.urls")),
+    path("analytics/", include("pappus.analytics.urls")),
     path("", include("pappus.core.urls")),
 ]
