@@ -477,3 +477,52 @@ def test_the_connect_pages_offer_sign_in_where_the_network_has_oauth(replay: Rep
     assert 'action="/connectors/oauth/youtube/start/"' in reconnect
     assert f'name="account" value="{account.pk}"' in reconnect
     assert "oauth-start" not in client.get("/connectors/connect/telegram/").content.decode()
+
+
+def test_reconnecting_with_another_remote_account_is_refused_and_keeps_the_tokens(replay: ReplayServer) -> None:
+    client, admin = signed_in()
+    save_app(client, replay, "reddit", token_path="/api/v1/access_token")
+    account = make_account(
+        admin.workspace,
+        base_url=replay.url,
+        network="reddit",
+        handle="u/nordlys_coffee",
+        remote_id="1w72",
+        credentials={"access_token": "kept", "refresh_token": "kept-refresh"},
+    )
+    authorize = start(client, "reddit", account=str(account.pk))
+    replay.add("POST", "/api/v1/access_token", tokens("someone-else", "their-refresh"))
+    replay.add("GET", "/api/v1/me", Answer(200, {**REDDIT_ME, "id": "9zz", "name": "someone_else"}), always=True)
+    response = client.get(f"/connectors/oauth/reddit/callback/?state={authorize['state']}&code=c")
+    assert response.status_code == 400
+    assert "These credentials belong to u/someone_else, not to u/nordlys_coffee." in response.content.decode()
+    assert stored(account) == {"access_token": "kept", "refresh_token": "kept-refresh"}
+    assert ConnectedAccount.objects.count() == 1
+
+
+def test_an_app_needs_a_client_id_and_a_secret_where_the_network_requires_one(replay: ReplayServer) -> None:
+    client, admin = signed_in()
+    spec = oauth.spec_of("reddit")
+    assert spec is not None
+    fields = {
+        "client_id": "reddit-client-id",
+        "client_secret": "",
+        "authorize_url": spec.authorize_url,
+        "token_url": spec.token_url,
+        "api_base_url": "https://oauth.reddit.com",
+    }
+    response = client.post("/connectors/oauth/reddit/app/", fields)
+    assert response.status_code == 400
+    assert "Enter the client secret the network gave your app." in response.content.decode()
+    assert not OAuthApp.objects.exists()
+    # X's public clients sign in with PKCE alone.
+    x_spec = oauth.spec_of("x")
+    assert x_spec is not None
+    fields = {
+        **fields,
+        "authorize_url": x_spec.authorize_url,
+        "token_url": x_spec.token_url,
+        "api_base_url": replay.url,
+    }
+    assert client.post("/connectors/oauth/x/app/", fields).status_code == 302
+    assert OAuthApp.objects.for_workspace(admin.workspace).get().client_secret == ""
