@@ -187,3 +187,18 @@ def test_the_dashboard_reads_each_total_once(fixture: Workspace, django_assert_n
     # for the KPIs and the charts alike; the charts' own groupings; the shell's session and membership.
     with django_assert_num_queries(QUERIES):
         assert client.get(reverse("analytics:dashboard"), PERIOD).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "formula"),
+    [
+        ("nb", "Nøkkeltall", "Engasjement ÷ visninger i perioden × 100"),
+        ("zh-hans", "关键指标", "互动数 ÷ 期间内的展示次数 × 100"),
+        ("ru", "Ключевые показатели", "Вовлечённость ÷ показы за период × 100"),
+    ],
+)
+def test_the_dashboard_in_the_members_language(fixture: Workspace, language: str, heading: str, formula: str) -> None:
+    member = make_member(fixture, Role.ANALYST, language=language)
+    html = signed_in(member).get(reverse("analytics:dashboard"), PERIOD).content.decode()
+    assert heading in html
+    assert formula in html
