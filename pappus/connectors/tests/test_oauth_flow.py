@@ -16,10 +16,12 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -34,6 +36,7 @@ from pappus.connectors.errors import (
 from pappus.connectors.models import AccountCredentials, AccountStatus, ConnectedAccount, OAuthApp, OAuthState
 from pappus.connectors.tests.factories import make_account
 from pappus.connectors.tests.replay import Answer, ReplayServer
+from pappus.core.audit import Actor
 from pappus.core.models import AuditEvent
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member
@@ -526,3 +529,49 @@ def test_an_app_needs_a_client_id_and_a_secret_where_the_network_requires_one(re
     }
     assert client.post("/connectors/oauth/x/app/", fields).status_code == 302
     assert OAuthApp.objects.for_workspace(admin.workspace).get().client_secret == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_refused_after_another_worker_rotated_the_token_counts_as_renewed(replay: ReplayServer) -> None:
+    _client, admin = signed_in()
+    oauth.oauth_app_save(
+        actor=Actor.system("test"),
+        membership=admin,
+        network="x",
+        client_id="x-client",
+        token_url=f"{replay.url}/2/oauth2/token",
+        api_base_url=replay.url,
+    )
+    account = make_account(
+        admin.workspace,
+        base_url=replay.url,
+        network="x",
+        remote_id="2244994945",
+        credentials={"access_token": "x-old", "refresh_token": "x-refresh-old"},
+        token_expires_at=timezone.now() + datetime.timedelta(minutes=1),
+    )
+
+    def another_worker_renews() -> None:
+        AccountCredentials.objects.filter(account_id=account.pk).update(
+            credentials=crypto.encrypt({"access_token": "x-new", "refresh_token": "x-refresh-new"})
+        )
+        ConnectedAccount.objects.filter(pk=account.pk).update(
+            token_expires_at=timezone.now() + datetime.timedelta(hours=2)
+        )
+        connection.close()
+
+    # X refuses the old refresh token once another worker used it; the refusal comes after that worker stored its own.
+    replay.add("POST", "/2/oauth2/token", Answer(400, {"error": "invalid_grant"}, delay=2.0))
+    worker = threading.Timer(0.05, another_worker_renews)
+    worker.start()
+    try:
+        assert oauth.account_refresh(account) is True
+    finally:
+        worker.join()
+    assert stored(account) == {"access_token": "x-new", "refresh_token": "x-refresh-new"}
+    assert account.token_expires_at is not None
+    assert account.token_expires_at > timezone.now() + datetime.timedelta(hours=1)
+    # Without such a renewal the refusal stands.
+    replay.add("POST", "/2/oauth2/token", Answer(400, {"error": "invalid_grant"}))
+    with pytest.raises(AuthExpiredError, match="invalid_grant"):
+        oauth.account_refresh(account)
