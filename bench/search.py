@@ -35,11 +35,76 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
+def fill(workspace: int, target: int) -> int:
+    """Copy the mentions bench/ingest.py stored through the pipeline (source "Stream") in SQL, each
+    copy later in time by the stream's span and with its topic matches, until the workspace holds
+    ``target`` mentions; then recount its rollups and refresh the planner's statistics."""
+    from django.db import connection, transaction
+
+    from pappus.listening import rollups, store
+    from pappus.listening.models import Mention, Source
+
+    source = Source.objects.for_workspace(workspace).get(name="Stream")
+    originals = Mention.objects.for_workspace(workspace).filter(source=source).exclude(external_id__contains="~")
+    base = originals.count()
+    missing = target - Mention.objects.for_workspace(workspace).count()
+    if missing <= 0 or base == 0:
+        return 0
+    columns = [name for name in store.MENTION_COLUMNS if name != "id"]
+    shifted = {
+        "external_id": "external_id || '~' || %(copy)s",
+        "published_at": "published_at + %(copy)s * %(span)s::interval",
+        "thread_parent_id": "NULL",
+        "duplicate_of_id": "NULL",
+    }
+    select = ", ".join(shifted.get(name, name) for name in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT max(published_at) - min(published_at) + interval '1 hour' FROM listening_mention "
+            "WHERE workspace_id = %s AND source_id = %s",
+            [workspace, source.pk],
+        )
+        span = cursor.fetchone()[0]
+    copies = -(-missing // base)
+    for copy in range(1, copies + 1):
+        parameters = {"copy": copy, "span": span, "workspace": workspace, "source": source.pk}
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO listening_mention ({', '.join(columns)}) SELECT {select} FROM listening_mention "  # noqa: S608 - column names
+                "WHERE workspace_id = %(workspace)s AND source_id = %(source)s AND external_id NOT LIKE '%%~%%'",
+                parameters,
+            )
+            cursor.execute(
+                "INSERT INTO listening_mentiontopic (workspace_id, mention_id, topic_id, published_at, matched_at) "
+                "SELECT matched.workspace_id, copied.id, matched.topic_id, copied.published_at, matched.matched_at "
+                "FROM listening_mentiontopic matched "
+                "JOIN listening_mention original ON original.id = matched.mention_id "
+                "JOIN listening_mention copied ON copied.workspace_id = original.workspace_id "
+                "AND copied.source_id = original.source_id "
+                "AND copied.external_id = original.external_id || '~' || %(copy)s "
+                "WHERE original.workspace_id = %(workspace)s AND original.source_id = %(source)s "
+                "AND original.external_id NOT LIKE '%%~%%'",
+                parameters,
+            )
+        print(f"copy {copy} of {copies}: {base:,} mentions", flush=True)
+    rollups.rollups_rebuild(workspace)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return copies
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("PAPPUS_BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--repeat", type=int, default=20, help="runs of each search (default 20)")
     parser.add_argument("--no-facets", action="store_true", help="skip the facets")
+    parser.add_argument(
+        "--fill",
+        type=int,
+        default=0,
+        help="first copy the pipeline's mentions (with topic matches, later in time) until the workspace "
+        "holds this many, then recount the rollups: a large database without a long ingest run",
+    )
     options = parser.parse_args()
     configure(options.database_url)
     import django
@@ -55,6 +120,7 @@ def main() -> int:
     if first is None:
         raise SystemExit("no mentions: run bench/ingest.py first")
     workspace = first
+    copies = fill(workspace, options.fill) if options.fill else 0
     total = Mention.objects.for_workspace(workspace).count()
     topic = Topic.objects.for_workspace(workspace).order_by("pk").values_list("pk", flat=True).first()
     searches: dict[str, MentionSearch] = {
@@ -68,7 +134,7 @@ def main() -> int:
         "exclusion": MentionSearch(text=f"{brand_name(5)} -coffee"),
         "everything, newest": MentionSearch(),
     }
-    print(f"database: {connection.vendor}; mentions: {total:,}; repeat: {options.repeat}")
+    print(f"database: {connection.vendor}; mentions: {total:,} ({copies} copies added); repeat: {options.repeat}")
     pages: list[float] = []
     facets: list[float] = []
     report: dict[str, Any] = {}
@@ -100,6 +166,7 @@ def main() -> int:
     result = {
         "database": connection.vendor,
         "mentions": total,
+        "copies_added": copies,
         "p95_ms": round(percentile(pages, 0.95), 1),
         "p50_ms": round(statistics.median(pages), 1),
         "p95_facets_ms": round(percentile(facets, 0.95), 1) if facets else None,

@@ -181,10 +181,17 @@ class Mention(models.Model):
     mention stored with the same hash (None for the first one itself).
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="mentions")
-    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    ingest_run = models.ForeignKey(IngestRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Few indexes, as every one is kept up on each insert (listening.md, "Benchmarks"): reads go
+    # through the composite indexes below, which all start with the workspace, and the unique
+    # key (workspace, source, external id); the single-column ones Django would add are left out.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="mentions", db_index=False)
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    ingest_run = models.ForeignKey(
+        IngestRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     network = models.CharField(_("network"), max_length=40)
     external_id = models.CharField(_("external id"), max_length=500)
     url = models.URLField(_("address"), max_length=2000, blank=True)
@@ -202,14 +209,16 @@ class Mention(models.Model):
     comment_count = models.PositiveBigIntegerField(_("comments"), default=0)
     view_count = models.PositiveBigIntegerField(_("views"), default=0)
     reach_estimate = models.PositiveBigIntegerField(_("estimated reach"), null=True, blank=True)
-    thread_parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    thread_parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies", db_index=False
+    )
     parent_external_id = models.CharField(_("parent external id"), max_length=500, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     media = models.JSONField(_("media"), default=list, blank=True)
     raw = models.JSONField(_("raw payload"), default=dict, blank=True)
     content_hash = models.CharField(_("content hash"), max_length=32, blank=True)
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="near_duplicates"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="near_duplicates", db_index=False
     )
     enrichment_status = models.CharField(
         _("enrichment"), max_length=20, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING
@@ -241,10 +250,21 @@ class Mention(models.Model):
             models.Index(fields=("workspace", "language", "-published_at"), name="listening_mention_language"),
             models.Index(fields=("workspace", "sentiment", "-published_at"), name="listening_mention_sentiment"),
             models.Index(fields=("workspace", "country", "-published_at"), name="listening_mention_country"),
-            models.Index(fields=("workspace", "network", "-published_at"), name="listening_mention_network"),
             models.Index(fields=("workspace", "author_handle"), name="listening_mention_author"),
             models.Index(fields=("workspace", "content_hash"), name="listening_mention_content"),
             models.Index(fields=("workspace", "-engagement", "-id"), name="listening_mention_engagement"),
+            # Most mentions are no reply and no near-duplicate: only the others are indexed (deleting
+            # a mention clears the links that point at it).
+            models.Index(
+                fields=("thread_parent",),
+                condition=models.Q(thread_parent__isnull=False),
+                name="listening_mention_reply",
+            ),
+            models.Index(
+                fields=("duplicate_of",),
+                condition=models.Q(duplicate_of__isnull=False),
+                name="listening_mention_repost",
+            ),
         )
 
     def __str__(self) -> str:
@@ -254,8 +274,9 @@ class Mention(models.Model):
 class MentionTopic(models.Model):
     """A mention matched by a topic's query; ``published_at`` is copied for per-topic time filters."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="topic_matches")
+    # The unique key (mention, topic) and the (workspace, topic, time) index serve every read.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="topic_matches", db_index=False)
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="mention_matches")
     published_at = models.DateTimeField(null=True, blank=True)
     matched_at = models.DateTimeField(default=timezone.now)

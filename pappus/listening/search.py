@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Self
 
 from django.db import connection
 from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 
-from pappus.core.models import Workspace
+from pappus.core.models import Workspace, WorkspaceQuerySet
 from pappus.listening import fulltext
 from pappus.listening.models import Mention, MentionRollup, MentionTopic, Sentiment, Source, Topic
 from pappus.listening.rollups import ALL_MENTIONS
@@ -140,9 +140,38 @@ def _filtered(workspace: Workspace | int, search: MentionSearch) -> QuerySet[Men
     return mentions
 
 
-def search_mentions(workspace: Workspace | int, search: MentionSearch) -> QuerySet[Mention]:
+class SearchResults(WorkspaceQuerySet[Mention]):
+    """The query set :func:`search_mentions` returns: its ``count()`` comes from the hourly rollups
+    when they count the same mentions (:func:`countable_from_rollups`), a few rows per hour
+    instead of every matching mention. A query set made from it (filtered further, sliced)
+    counts its mentions as usual."""
+
+    _rollup_search: tuple[int, MentionSearch] | None = None
+
+    def _clone(self) -> Self:
+        clone: Self = super()._clone()  # type: ignore[misc]  # Django's copy hook; not in the stubs
+        clone._rollup_search = None
+        return clone
+
+    def count(self) -> int:
+        if self._rollup_search is not None and self._result_cache is None:
+            return rollup_count(*self._rollup_search)
+        return super().count()
+
+
+def search_mentions(workspace: Workspace | int, search: MentionSearch) -> SearchResults:
     """The mentions of ``workspace`` that match ``search``, in its order, with their source."""
-    return _filtered(workspace, search).select_related("source").order_by(*SORTS.get(search.sort, SORTS["newest"]))
+    found = _filtered(workspace, search).select_related("source").order_by(*SORTS.get(search.sort, SORTS["newest"]))
+    results = SearchResults(model=Mention, query=found.query.chain(), using=found.db)
+    if countable_from_rollups(search):
+        results._rollup_search = (workspace if isinstance(workspace, int) else workspace.pk, search)
+    return results
+
+
+def rollup_count(workspace: Workspace | int, search: MentionSearch) -> int:
+    """How many mentions ``search`` finds, summed from the rollups (see :func:`countable_from_rollups`)."""
+    rows = _rollup_rows(workspace, search, topic_id=search.topic_ids[0] if search.topic_ids else ALL_MENTIONS)
+    return int(rows.aggregate(total=Sum("count"))["total"] or 0)
 
 
 # The facets the hourly rollups can count (their dimensions), with the rollup's column.
@@ -179,16 +208,28 @@ def countable_from_rollups(search: MentionSearch) -> bool:
 def _rollup_counts(workspace: Workspace | int, search: MentionSearch, facet: str, size: int) -> list[tuple[Any, int]]:
     """The ``size`` most frequent values of ``facet`` counted from the rollups (see countable_from_rollups)."""
     column = ROLLUP_FACETS[facet]
-    rows = MentionRollup.objects.for_workspace(workspace)
     if facet == "topic":
-        # Every matched (mention, topic) pair is one count; rows of deleted topics stay until reprocessed.
+        rows = _rollup_rows(workspace, search, topic_id=None)
+    else:
+        rows = _rollup_rows(workspace, search, topic_id=search.topic_ids[0] if search.topic_ids else ALL_MENTIONS)
+        if column != "source_id":
+            rows = rows.exclude(**{column: ""})
+    return list(rows.values_list(column).annotate(count=Sum("count")).order_by("-count", column)[:size])
+
+
+def _rollup_rows(
+    workspace: Workspace | int, search: MentionSearch, *, topic_id: int | None
+) -> WorkspaceQuerySet[MentionRollup]:
+    """The rollup rows under the filters of ``search``: of one topic (0: every mention) or, with
+    ``topic_id`` None, of every existing topic (each matched mention and topic pair counted once)."""
+    rows = MentionRollup.objects.for_workspace(workspace)
+    if topic_id is None:
+        # Rows of deleted topics stay until the next reprocess.
         rows = rows.exclude(topic_id=ALL_MENTIONS).filter(
             topic_id__in=Topic.objects.for_workspace(workspace).values("pk")
         )
     else:
-        rows = rows.filter(topic_id=search.topic_ids[0] if search.topic_ids else ALL_MENTIONS)
-        if column != "source_id":
-            rows = rows.exclude(**{column: ""})
+        rows = rows.filter(topic_id=topic_id)
     if search.sentiments:
         rows = rows.filter(sentiment__in=search.sentiments)
     if search.languages:
@@ -200,7 +241,7 @@ def _rollup_counts(workspace: Workspace | int, search: MentionSearch, facet: str
         rows = rows.filter(hour__gte=search.since)
     if search.until is not None:
         rows = rows.filter(hour__lt=search.until)
-    return list(rows.values_list(column).annotate(count=Sum("count")).order_by("-count", column)[:size])
+    return rows
 
 
 def _mention_counts(workspace: Workspace | int, search: MentionSearch, facet: str, size: int) -> list[tuple[Any, int]]:

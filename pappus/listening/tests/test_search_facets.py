@@ -16,7 +16,7 @@ from pappus.core.tests.factories import make_member
 from pappus.listening import search, services
 from pappus.listening.models import RunStatus, Source, Topic
 from pappus.listening.pipeline import map_normalized
-from pappus.listening.search import MentionSearch, search_facets
+from pappus.listening.search import MentionSearch, search_facets, search_mentions
 
 ACTOR = Actor.system("test")
 UTC = datetime.UTC
@@ -121,3 +121,19 @@ def test_deleted_topics_and_sources_leave_the_rollup_facets(analyst: Any, source
     facets = counted(workspace, MentionSearch())
     assert [label for _, label, _ in facets["topic"]] == ["Brand", "Coffee", "Both"]
     assert facets["source"] == [(str(sources[0].pk), "One", 60)]
+
+
+@pytest.mark.django_db
+def test_counts_of_searches_the_rollups_can_count_come_from_them(analyst: Any, sources: list[Source]) -> None:
+    workspace = analyst.workspace
+    for each in searches(workspace, sources):
+        with CaptureQueriesContext(connection) as queries:
+            total = search_mentions(workspace, each).count()
+        [query] = queries.captured_queries
+        assert ("listening_mentionrollup" in query["sql"]) is search.countable_from_rollups(each)
+        listed = list(search_mentions(workspace, each))
+        assert total == len(listed), each
+        assert search_mentions(workspace, each)[:3].count() == min(3, len(listed))
+    assert search_mentions(workspace, MentionSearch()).count() == 140
+    narrowed = search_mentions(workspace, MentionSearch()).filter(language="en")
+    assert narrowed.count() == 35  # filtered further: the mentions are counted
