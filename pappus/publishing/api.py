@@ -26,8 +26,17 @@ from pappus.core.api import (
     member_of,
 )
 from pappus.core.permissions import Action
-from pappus.publishing import assets, links, selectors, services
-from pappus.publishing.models import Asset, ContentType, Post, PostStatus, Variant, VariantStatus
+from pappus.publishing import assets, evergreen, links, selectors, services
+from pappus.publishing.models import (
+    Asset,
+    ContentType,
+    EvergreenEntry,
+    EvergreenQueue,
+    Post,
+    PostStatus,
+    Variant,
+    VariantStatus,
+)
 
 router = Router(tags=["publishing"])
 
@@ -636,3 +645,131 @@ def post_link_create(request: HttpRequest, post_id: ObjectId, payload: TrackedLi
 def landing_pages(request: HttpRequest) -> list[links.LandingRow]:
     membership = member_of(request, Action.CONTENT_VIEW)
     return links.clicks_by_landing_page(membership.workspace_id)
+
+
+# --- evergreen queues and best times -------------------------------------------------------------
+
+
+class SlotIn(Schema):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday.")
+    time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM in the workspace's time zone.")]
+
+
+class EvergreenQueueIn(Schema):
+    name: Text = Field(min_length=1, max_length=200)
+    network: Text = Field("mastodon", max_length=20)
+    account_id: PositiveId | None = Field(None, description="A connected account; its network wins.")
+    account_label: Text = Field("", max_length=300)
+    slots: list[SlotIn] = Field(min_length=1, max_length=100)
+    min_gap_days: int = Field(30, ge=1, le=3650)
+
+
+class EvergreenEntryOut(Schema):
+    id: int
+    post_id: int
+    position: int
+    last_scheduled_at: datetime.datetime | None
+    times_scheduled: int
+
+
+class EvergreenQueueOut(Schema):
+    id: int
+    name: str
+    network: str
+    account_id: int | None
+    account_label: str
+    slots: list[dict[str, Any]]
+    min_gap_days: int
+    is_active: bool
+    entries: list[EvergreenEntryOut]
+
+    @staticmethod
+    def resolve_entries(queue: EvergreenQueue) -> list[EvergreenEntry]:
+        return list(queue.entries.all())
+
+
+class EvergreenPostIn(Schema):
+    post_id: PositiveId
+
+
+class TimeCellOut(Schema):
+    weekday: int = Field(description="0 = Monday, in the workspace's time zone.")
+    hour: int
+    posts: int
+    average_engagement: float
+
+
+class BestTimesOut(Schema):
+    network: str
+    account_id: int | None
+    sample: int = Field(description="Published variants with metrics behind the figures.")
+    enough_data: bool = Field(description=f"False below {evergreen.MIN_SAMPLE} posts: no suggestion is made.")
+    best: list[TimeCellOut] = Field(
+        description=f"Up to three, best first; cells with at least {evergreen.MIN_CELL} posts."
+    )
+    cells: list[TimeCellOut]
+
+
+class BestTimesFilter(Schema):
+    network: Text = Field("", max_length=20)
+    account_id: PositiveId | None = None
+
+
+def _queue(membership: Any, queue_id: int) -> EvergreenQueue:
+    return EvergreenQueue.objects.for_workspace(membership.workspace_id).prefetch_related("entries").get(pk=queue_id)
+
+
+@router.get(
+    "/evergreen-queues", response={200: list[EvergreenQueueOut], **error_responses()}, summary="Evergreen queues"
+)
+def evergreen_list(request: HttpRequest) -> list[EvergreenQueue]:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    return list(EvergreenQueue.objects.for_workspace(membership.workspace_id).prefetch_related("entries"))
+
+
+@router.post("/evergreen-queues", response={201: EvergreenQueueOut, **error_responses()}, summary="Create a queue")
+def evergreen_create(request: HttpRequest, payload: EvergreenQueueIn) -> Status[EvergreenQueue]:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    queue = evergreen.queue_create(
+        actor=actor_of(request, membership),
+        membership=membership,
+        name=payload.name,
+        network=payload.network,
+        account_id=payload.account_id,
+        account_label=payload.account_label,
+        slots=[slot.model_dump() for slot in payload.slots],
+        min_gap_days=payload.min_gap_days,
+    )
+    return Status(201, _queue(membership, queue.pk))
+
+
+@router.post(
+    "/evergreen-queues/{queue_id}/posts",
+    response={200: EvergreenQueueOut, **error_responses(404)},
+    summary="Add a post to the rotation",
+)
+def evergreen_add(request: HttpRequest, queue_id: ObjectId, payload: EvergreenPostIn) -> EvergreenQueue:
+    membership = member_of(request, Action.CONTENT_VIEW)
+    evergreen.queue_add_post(
+        actor=actor_of(request, membership), membership=membership, queue=queue_id, post=payload.post_id
+    )
+    return _queue(membership, queue_id)
+
+
+@router.post(
+    "/evergreen-queues/{queue_id}/fill",
+    response={200: list[PostOut], **error_responses(404)},
+    summary="Schedule the queue's posts into the open slots of the next 7 days",
+)
+def evergreen_fill(request: HttpRequest, queue_id: ObjectId) -> list[Post]:
+    membership = services.require_publish(member_of(request, Action.CONTENT_VIEW))
+    queue = _queue(membership, queue_id)
+    created = evergreen.queue_fill(queue.pk)
+    return list(selectors.posts_of(membership.workspace).filter(pk__in=[post.pk for post in created]))
+
+
+@router.get("/best-times", response={200: BestTimesOut, **error_responses()}, summary="Best times to post")
+def best_times(request: HttpRequest, filters: Query[BestTimesFilter]) -> evergreen.BestTimes:
+    """Engagement by weekday and hour of the workspace's published posts (one network or account)."""
+    membership = member_of(request, Action.CONTENT_VIEW)
+    return evergreen.best_times(membership.workspace, network=filters.network, account_id=filters.account_id)

@@ -176,3 +176,26 @@ class PublishingSettingsForm(forms.Form):
         required=False,
         help_text=_("When a post is scheduled, each address in its variants gets a short link that counts clicks."),
     )
+
+
+class EvergreenQueueForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    account = forms.ChoiceField(label=_("Account"), required=False)
+    network = forms.ChoiceField(label=_("Network"), required=False)
+    account_label = forms.CharField(label=_("Account name"), max_length=300, required=False)
+    slots = forms.CharField(
+        label=_("Weekly time slots"),
+        max_length=2000,
+        help_text=_("Weekdays and times in the workspace's time zone, e.g. “mon 09:00, thu 18:30”."),
+    )
+    min_gap_days = forms.IntegerField(
+        label=_("Minimum gap before a post repeats (days)"), min_value=1, max_value=3650, initial=30
+    )
+
+    def __init__(self, *args: Any, accounts: Iterable[TargetAccount] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [  # type: ignore[attr-defined]
+            ("", _("No connected account yet")),
+            *[(str(account.id), f"{account.network_label} {account.handle}") for account in accounts],
+        ]
+        self.fields["network"].choices = [(name, name.capitalize()) for name in limits.networks()]  # type: ignore[attr-defined]

@@ -129,6 +129,10 @@ class Post(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT)
     planned_at = models.DateTimeField(_("planned time"), null=True, blank=True)
     approval_position = models.PositiveSmallIntegerField(default=0)  # steps passed so far in this review
+    # A re-publication by an evergreen queue points to the post it repeats.
+    evergreen_source = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="evergreen_copies"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
@@ -419,3 +423,51 @@ class LinkClick(models.Model):
 
     def __str__(self) -> str:
         return f"{self.link_id} at {self.clicked_at}"
+
+
+class EvergreenQueue(models.Model):
+    """Posts that stay true, re-published in rotation into one account's weekly time slots.
+
+    ``slots`` are ``[{"weekday": 0..6, "time": "HH:MM"}]`` in the workspace's time zone; a post of
+    the queue is never scheduled again within ``min_gap_days`` of its previous time.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    network = models.CharField(_("network"), max_length=20)
+    account_id = models.PositiveBigIntegerField(_("account"), null=True, blank=True)
+    account_label = models.CharField(_("account"), max_length=300, blank=True)
+    slots = models.JSONField(_("time slots"), default=list)
+    min_gap_days = models.PositiveSmallIntegerField(_("minimum gap (days)"), default=30)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("evergreen queue")
+        verbose_name_plural = _("evergreen queues")
+        ordering = ("name", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EvergreenEntry(models.Model):
+    """A post in an evergreen queue's rotation, with when it was last scheduled."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    queue = models.ForeignKey(EvergreenQueue, on_delete=models.CASCADE, related_name="entries")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=1)
+    last_scheduled_at = models.DateTimeField(_("last scheduled for"), null=True, blank=True)
+    times_scheduled = models.PositiveIntegerField(_("times scheduled"), default=0)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        ordering = ("position", "id")
+        constraints = (models.UniqueConstraint(fields=("queue", "post"), name="evergreen_entry_once_per_queue"),)
+
+    def __str__(self) -> str:
+        return f"{self.post_id} in {self.queue_id}"

@@ -30,3 +30,11 @@ def dispatch_due() -> int:
     for _ in range(senders):
         send_due.enqueue()
     return senders
+
+
+@job(name="publishing.fill_evergreen", queue="publishing", time_limit=300)
+def fill_evergreen() -> int:
+    """Schedule evergreen posts into the open slots of every active queue (idempotent); returns how many."""
+    from pappus.publishing import evergreen
+
+    return evergreen.fill_all()

@@ -15,19 +15,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pappus.core import selectors as core_selectors
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, role_allows
 from pappus.core.views import actor_of, member_required
-from pappus.publishing import assets, limits, links, selectors, services
+from pappus.publishing import assets, evergreen, limits, links, selectors, services
 from pappus.publishing.forms import (
     AssetEditForm,
     AssetFilterForm,
     AssetLocalizeForm,
     AssetUploadForm,
     CommentForm,
+    EvergreenQueueForm,
     NoteForm,
     PlanFilterForm,
     PostForm,
@@ -37,7 +39,7 @@ from pappus.publishing.forms import (
     TrackedLinkForm,
     VariantForm,
 )
-from pappus.publishing.models import Asset, AssetUse, Post, PostStatus, Variant
+from pappus.publishing.models import Asset, AssetUse, EvergreenEntry, EvergreenQueue, Post, PostStatus, Variant
 
 
 def _errors(error: ValidationError) -> str:
@@ -192,6 +194,22 @@ def post_new(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
 
 
+def _best_times_for(membership: Membership, post: Post, variants: list[Variant]) -> list[tuple[str, Any]]:
+    """Best-time suggestions per account of the post's variants, shown while it waits to be scheduled."""
+    if post.status not in {PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.APPROVED}:
+        return []
+    found: list[tuple[str, Any]] = []
+    seen: set[tuple[str, int | None]] = set()
+    for variant in variants:
+        key = (variant.network, variant.account_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        times = evergreen.best_times(membership.workspace, network=variant.network, account_id=variant.account_id)
+        found.append((variant.label, times))
+    return found
+
+
 def _post_context(request: HttpRequest, membership: Membership, post: Post, **extra: Any) -> dict[str, Any]:
     accounts = selectors.publishable_accounts(membership.workspace_id)
     initial = {
@@ -220,6 +238,8 @@ def _post_context(request: HttpRequest, membership: Membership, post: Post, **ex
             asset for asset in assets.visible_assets(membership)[:300] if not asset.is_expired(today)
         ],
         "expired_assets": assets.expired_assets_of_posts(membership.workspace_id, [post.pk]).get(post.pk, []),
+        "best_times": _best_times_for(membership, post, variants),
+        "min_sample": evergreen.MIN_SAMPLE,
         "today": today,
         "chain": chain,
         "current_step": chain[min(post.approval_position, len(chain) - 1)]
@@ -782,3 +802,101 @@ def publishing_settings(request: HttpRequest, membership: Membership) -> HttpRes
             return redirect("publishing:settings")
     context = {"page_title": _("Publishing settings"), "form": form}
     return render(request, "publishing/settings.html", context, status=400 if form.errors else 200)
+
+
+# --- evergreen queues --------------------------------------------------------------------------
+
+
+def _evergreen_context(membership: Membership, form: EvergreenQueueForm | None = None) -> dict[str, Any]:
+    queues = list(
+        EvergreenQueue.objects.for_workspace(membership.workspace_id).prefetch_related("entries__post").order_by("name")
+    )
+    candidates = list(
+        Post.objects.for_workspace(membership.workspace_id)
+        .filter(status__in=evergreen.SOURCE_STATUSES, evergreen_source__isnull=True)
+        .order_by("title")[:300]
+    )
+    upcoming = (
+        Post.objects.for_workspace(membership.workspace_id)
+        .filter(evergreen_source__isnull=False, status=PostStatus.SCHEDULED)
+        .select_related("evergreen_source")
+        .order_by("planned_at")[:50]
+    )
+    return {
+        "page_title": _("Evergreen queues"),
+        "queues": [(queue, evergreen.format_slots(queue.slots)) for queue in queues],
+        "candidates": candidates,
+        "upcoming": list(upcoming),
+        "form": form or EvergreenQueueForm(accounts=selectors.publishable_accounts(membership.workspace_id)),
+        "can_publish": services.can_publish(membership),
+    }
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def evergreen_queues(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return render(request, "publishing/evergreen.html", _evergreen_context(membership))
+
+
+@require_POST
+@member_required(Action.CONTENT_VIEW)
+def evergreen_create(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = EvergreenQueueForm(request.POST, accounts=selectors.publishable_accounts(membership.workspace_id))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            evergreen.queue_create(
+                actor=actor_of(request),
+                membership=membership,
+                name=data["name"],
+                network=data["network"] or "mastodon",
+                account_id=int(data["account"]) if data["account"] else None,
+                account_label=data["account_label"],
+                slots=evergreen.parse_slots(data["slots"]),
+                min_gap_days=data["min_gap_days"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        except PermissionDenied:
+            form.add_error(None, _("Only members who may publish manage evergreen queues."))
+        else:
+            messages.success(request, _("The queue is ready: add approved posts to it."))
+            return redirect("publishing:evergreen")
+    return render(request, "publishing/evergreen.html", _evergreen_context(membership, form), status=400)
+
+
+@require_POST
+@member_required(Action.CONTENT_VIEW)
+def evergreen_change(request: HttpRequest, membership: Membership, queue_id: int) -> HttpResponse:
+    """Add a post (``post``), take one out (``remove``: an entry id) or fill the open slots now (``fill``)."""
+    try:
+        queue = EvergreenQueue.objects.for_workspace(membership.workspace_id).get(pk=queue_id)
+    except EvergreenQueue.DoesNotExist as error:
+        raise Http404 from error
+    actor = actor_of(request)
+    try:
+        if request.POST.get("post", "").isdigit():
+            evergreen.queue_add_post(actor=actor, membership=membership, queue=queue, post=int(request.POST["post"]))
+            messages.success(request, _("The post is in the rotation."))
+        elif request.POST.get("remove", "").isdigit():
+            evergreen.queue_remove_post(actor=actor, membership=membership, entry=int(request.POST["remove"]))
+            messages.success(request, _("The post is out of the rotation."))
+        elif "fill" in request.POST:
+            services.require_publish(membership)
+            created = evergreen.queue_fill(queue.pk)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s post scheduled into open slots.",
+                    "%(count)s posts scheduled into open slots.",
+                    len(created),
+                )
+                % {"count": len(created)},
+            )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    except PermissionDenied:
+        messages.error(request, _("Only members who may publish manage evergreen queues."))
+    except (Post.DoesNotExist, EvergreenEntry.DoesNotExist):
+        messages.error(request, _("No such post in the workspace."))
+    return redirect("publishing:evergreen")
