@@ -347,7 +347,9 @@ def account_refresh(account: ConnectedAccount) -> bool:
         row.credentials = crypto.encrypt(merged)
         row.save(update_fields=["credentials", "updated_at"])
         account.token_expires_at = tokens.expires_at
-        ConnectedAccount.objects.filter(pk=account.pk).update(token_expires_at=tokens.expires_at)
+        ConnectedAccount.objects.for_workspace(account.workspace_id).filter(pk=account.pk).update(
+            token_expires_at=tokens.expires_at
+        )
     logger.info("connectors.token_refreshed network=%s account=%s", account.network, account.pk)
     return True
 
@@ -373,7 +375,7 @@ def state_create(
     """Store a started sign-in; returns (state, verifier) to put in the authorize URL."""
     state, verifier = new_state()
     now = timezone.now()
-    OAuthState.objects.filter(expires_at__lt=now).delete()
+    OAuthState.objects.for_workspace(app.workspace_id).filter(expires_at__lt=now).delete()
     OAuthState.objects.create(
         workspace_id=app.workspace_id,
         app=app,
@@ -403,7 +405,7 @@ def state_take(*, state: str, network: str, workspace_id: int, user_id: int, ses
         )
         if row is None:
             raise StateMismatchError("unknown or used state")
-        deleted, _counts = OAuthState.objects.filter(pk=row.pk).delete()
+        deleted, _counts = OAuthState.objects.for_workspace(workspace_id).filter(pk=row.pk).delete()
         if not deleted:
             raise StateMismatchError("state used by a concurrent request")
     if row.user_id != user_id or not secrets.compare_digest(row.session_key_hash, _hash(session_key)):
