@@ -26,6 +26,7 @@ from pappus.connectors.tests.replay import Answer, ReplayServer
 from pappus.core.audit import Actor
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member, make_workspace
+from pappus.inbox.models import Conversation, Message, Priority
 from pappus.listening import network_sources, tasks
 from pappus.listening.models import IngestRun, Mention, RunStatus, Source, SourceKind
 
@@ -244,28 +245,36 @@ def test_a_mastodon_search_on_snac_stores_a_post_once(analyst: Any, mastodon_pee
     assert Mention.objects.for_workspace(analyst.workspace).filter(external_id=posted.remote_id).count() == 1
 
 
+def bluesky_app_password(peer: dict[str, str], user: str) -> str:
+    """An app password made through the real endpoint; the connector never sees the account password."""
+    with httpx.Client(base_url=peer["BLUESKY_PDS_URL"], timeout=10) as http:
+        session = http.post(
+            "/xrpc/com.atproto.server.createSession",
+            json={"identifier": peer[f"BLUESKY_{user}_HANDLE"], "password": peer[f"BLUESKY_{user}_PASSWORD"]},
+        ).json()
+        return str(
+            http.post(
+                "/xrpc/com.atproto.server.createAppPassword",
+                json={"name": f"pappus-{uuid.uuid4().hex[:8]}"},
+                headers={"Authorization": f"Bearer {session['accessJwt']}"},
+            ).json()["password"]
+        )
+
+
+def connect_bluesky(analyst: Any, peer: dict[str, str], user: str) -> ConnectedAccount:
+    return connector_services.account_connect(
+        actor=ACTOR,
+        membership=make_member(analyst.workspace, Role.ADMIN),
+        network="bluesky",
+        base_url=peer["BLUESKY_PDS_URL"],
+        credentials={"app_password": bluesky_app_password(peer, user)},
+        options={"identifier": peer[f"BLUESKY_{user}_HANDLE"]},
+    )
+
+
 @pytest.mark.django_db
 def test_a_bluesky_search_on_the_local_network_stores_a_post_once(analyst: Any, bluesky_peer: dict[str, str]) -> None:
-    http = httpx.Client(base_url=bluesky_peer["BLUESKY_PDS_URL"], timeout=10)
-    session = http.post(
-        "/xrpc/com.atproto.server.createSession",
-        json={"identifier": bluesky_peer["BLUESKY_ALICE_HANDLE"], "password": bluesky_peer["BLUESKY_ALICE_PASSWORD"]},
-    ).json()
-    app_password = http.post(
-        "/xrpc/com.atproto.server.createAppPassword",
-        json={"name": f"pappus-{uuid.uuid4().hex[:8]}"},
-        headers={"Authorization": f"Bearer {session['accessJwt']}"},
-    ).json()["password"]
-    http.close()
-    admin = make_member(analyst.workspace, Role.ADMIN)
-    account = connector_services.account_connect(
-        actor=ACTOR,
-        membership=admin,
-        network="bluesky",
-        base_url=bluesky_peer["BLUESKY_PDS_URL"],
-        credentials={"app_password": app_password},
-        options={"identifier": bluesky_peer["BLUESKY_ALICE_HANDLE"]},
-    )
+    account = connect_bluesky(analyst, bluesky_peer, "ALICE")
     word = f"pappus{uuid.uuid4().hex[:8]}"
     source = source_for(analyst, account, query=word)
     with connector_services.connector_for(account) as alice:
@@ -281,6 +290,37 @@ def test_a_bluesky_search_on_the_local_network_stores_a_post_once(analyst: Any, 
     assert counts(poll(source)) == (RunStatus.SUCCEEDED, 0, 0, 0, 0)
     assert Mention.objects.for_workspace(analyst.workspace).filter(external_id=posted.remote_id).count() == 1
     assert source.kind == SourceKind.CONNECTOR
+
+
+@pytest.mark.django_db
+def test_a_customers_bluesky_post_naming_the_brand_is_found_and_becomes_an_urgent_conversation(
+    analyst: Any, bluesky_peer: dict[str, str], django_capture_on_commit_callbacks: Any
+) -> None:
+    # alice.test is the brand's account; bob.test, a customer, names it in a post the search finds.
+    account = connect_bluesky(analyst, bluesky_peer, "ALICE")
+    word = f"pappus{uuid.uuid4().hex[:8]}"
+    source = source_for(analyst, account, query=word)
+    with registry.build(
+        "bluesky",
+        base_url=bluesky_peer["BLUESKY_PDS_URL"],
+        credentials={"app_password": bluesky_app_password(bluesky_peer, "BOB")},
+        options={"identifier": bluesky_peer["BLUESKY_BOB_HANDLE"]},
+    ) as bob:
+        posted = bob.publish(PublishRequest(text=f"@alice.test I want to buy two bags of the {word} blend, how much?"))
+    with django_capture_on_commit_callbacks(execute=True):
+        eventually(lambda: poll(source), lambda run: run.stored == 1)
+    conversation = Conversation.objects.for_workspace(analyst.workspace).get()
+    assert (conversation.network, conversation.intent, conversation.priority) == (
+        "bluesky",
+        "purchase_intent",
+        Priority.URGENT,
+    )
+    assert list(Message.objects.for_workspace(analyst.workspace).values_list("external_id", flat=True)) == [
+        posted.remote_id
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert counts(poll(source)) == (RunStatus.SUCCEEDED, 0, 0, 0, 0)
+    assert Conversation.objects.for_workspace(analyst.workspace).count() == 1
 
 
 # --- the page and the API --------------------------------------------------------------------------
