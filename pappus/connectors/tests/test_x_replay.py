@@ -264,3 +264,54 @@ def test_mentions_timeline_as_inbox_and_recent_search(replay: ReplayServer) -> N
     assert asked[0]["since_id"] == ["1460323737035670000"]
     assert asked[1]["since_id"] == ["1460323737035677698"]
     assert asked[0]["expansions"] == ["author_id"]
+
+
+def test_an_inbox_read_pages_back_to_the_cursor_so_no_mention_is_skipped(replay: ReplayServer) -> None:
+    replay.add("GET", "/2/users/me", Answer(200, ME), always=True)
+
+    def mention(tweet_id: str) -> dict[str, Any]:
+        return {
+            "id": tweet_id,
+            "text": f"@nordlyscoffee {tweet_id}",
+            "author_id": "99",
+            "edit_history_tweet_ids": [tweet_id],
+        }
+
+    includes = {"users": [{"id": "99", "name": "Ola", "username": "ola"}]}
+    replay.add(
+        "GET",
+        "/2/users/2244994945/mentions",
+        Answer(
+            200,
+            {
+                "data": [mention("130"), mention("120")],
+                "includes": includes,
+                "meta": {
+                    "result_count": 2,
+                    "newest_id": "130",
+                    "oldest_id": "120",
+                    "next_token": "7140dibdnow9c7btw3w29",
+                },
+            },
+        ),
+    )
+    replay.add(
+        "GET",
+        "/2/users/2244994945/mentions",
+        Answer(
+            200,
+            {
+                "data": [mention("110")],
+                "includes": includes,
+                "meta": {"result_count": 1, "newest_id": "110", "oldest_id": "110"},
+            },
+        ),
+    )
+    with x(replay) as connector:
+        page = connector.inbox(cursor="100", limit=2)
+    assert [item.remote_id for item in page.items] == ["130", "120", "110"]
+    assert page.cursor == "130"
+    asked = [parse_qs(entry.query) for entry in replay.requests_to("GET", "/2/users/2244994945/mentions")]
+    assert "pagination_token" not in asked[0]
+    assert asked[1]["pagination_token"] == ["7140dibdnow9c7btw3w29"]
+    assert asked[1]["since_id"] == ["100"]

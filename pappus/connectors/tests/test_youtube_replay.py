@@ -384,3 +384,59 @@ def test_the_quota_resets_at_midnight_pacific_time() -> None:
     # 2026-11-30 07:00 UTC is 23:00 on the 29th in Los Angeles (PST, UTC-8): one hour to go.
     moment = datetime.datetime(2026, 11, 30, 7, 0, tzinfo=datetime.UTC)
     assert seconds_until_quota_reset(moment) == 3600
+
+
+def test_an_inbox_read_pages_back_to_the_cursor(replay: ReplayServer) -> None:
+    replay.add("GET", "/youtube/v3/channels", Answer(200, CHANNELS), always=True)
+
+    def thread(thread_id: str, published: str) -> dict[str, Any]:
+        return {
+            "kind": "youtube#commentThread",
+            "etag": thread_id,
+            "id": thread_id,
+            "snippet": {
+                "channelId": CHANNEL_ID,
+                "videoId": "vid123",
+                "topLevelComment": comment(thread_id, f"Comment {thread_id}", "Kari", published),
+                "canReply": True,
+                "totalReplyCount": 0,
+                "isPublic": True,
+            },
+        }
+
+    listing = {
+        "kind": "youtube#commentThreadListResponse",
+        "etag": "t",
+        "pageInfo": {"totalResults": 4, "resultsPerPage": 2},
+    }
+    replay.add(
+        "GET",
+        "/youtube/v3/commentThreads",
+        Answer(
+            200,
+            {
+                **listing,
+                "nextPageToken": "QURTSl9p",
+                "items": [thread("Ugz3", "2026-11-29T12:00:00Z"), thread("Ugz2", "2026-11-29T11:00:00Z")],
+            },
+        ),
+    )
+    replay.add(
+        "GET",
+        "/youtube/v3/commentThreads",
+        Answer(
+            200,
+            {
+                **listing,
+                "nextPageToken": "QURTSl9q",
+                "items": [thread("Ugz1", "2026-11-29T10:00:00Z"), thread("Ugz0", "2026-11-28T10:00:00Z")],
+            },
+        ),
+    )
+    with youtube(replay) as connector:
+        page = connector.inbox(cursor="2026-11-29T00:00:00+00:00", limit=2)
+    assert [item.remote_id for item in page.items] == ["Ugz3", "Ugz2", "Ugz1"]
+    requests = [parse_qs(entry.query) for entry in replay.requests_to("GET", "/youtube/v3/commentThreads")]
+    # The second page reached past the cursor, so no third page was asked for.
+    assert len(requests) == 2
+    assert requests[1]["pageToken"] == ["QURTSl9p"]

@@ -37,6 +37,8 @@ from pappus.connectors.registry import register
 from pappus.connectors.x import mapping
 
 DEFAULT_LIMITS = mapping.XPublishLimits(max_characters=280)
+# Pages of mentions read at most in one inbox read when more arrived since the cursor (100 each).
+MAXIMUM_INBOX_PAGES = 10
 TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets"
 
 
@@ -231,7 +233,20 @@ class XConnector(HttpConnector):
         if cursor:
             parameters["since_id"] = cursor
         answer = self.request_json("GET", f"/2/users/{my_id}/mentions", params=parameters)
-        return self._page(answer, my_id=my_id, cursor=cursor)
+        first = self._page(answer, my_id=my_id, cursor=cursor)
+        items = list(first.items)
+        # With since_id X gives the newest page first; older ones since the cursor follow by next_token,
+        # read now so that moving the cursor to the newest id leaves no gap.
+        for _page_number in range(MAXIMUM_INBOX_PAGES - 1):
+            meta = answer.get("meta") if isinstance(answer, dict) else None
+            token = meta.get("next_token") if isinstance(meta, dict) else None
+            if not cursor or not token:
+                break
+            answer = self.request_json(
+                "GET", f"/2/users/{my_id}/mentions", params={**parameters, "pagination_token": token}
+            )
+            items.extend(self._page(answer, my_id=my_id, cursor=cursor).items)
+        return InboundPage(items=tuple(items), cursor=first.cursor)
 
     def listen(self, query: str, *, limit: int = 40) -> InboundPage:
         """Recent search (the last seven days) with X's query syntax."""

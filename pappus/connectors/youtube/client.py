@@ -57,6 +57,15 @@ _QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "rateLimitExc
 _NOT_FOUND_REASONS = frozenset({"commentNotFound", "videoNotFound", "channelNotFound", "commentThreadNotFound"})
 
 
+# Pages of comment threads read at most in one inbox read when more arrived since the cursor.
+MAXIMUM_INBOX_PAGES = 10
+
+
+def _thread_time(thread: dict[str, Any]) -> datetime.datetime | None:
+    top = (thread.get("snippet") or {}).get("topLevelComment") or {}
+    return parse_time((top.get("snippet") or {}).get("publishedAt")) if isinstance(top, dict) else None
+
+
 def seconds_until_quota_reset(now: datetime.datetime | None = None) -> float:
     """YouTube's daily quota resets at midnight Pacific time."""
     local = (now or timezone.now()).astimezone(PACIFIC)
@@ -221,26 +230,33 @@ class YouTubeConnector(HttpConnector):
     def inbox(self, *, cursor: str = "", limit: int = 40) -> InboundPage:
         """Comments and replies on the channel's videos published after ``cursor`` (a time), newest first."""
         channel_id = str(self._mine()["id"])
-        answer = self.request_json(
-            "GET",
-            f"{API}/commentThreads",
-            params={
-                "part": "snippet,replies",
-                "allThreadsRelatedToChannelId": channel_id,
-                "order": "time",
-                "textFormat": "plainText",
-                "maxResults": max(1, min(limit, 100)),
-            },
-        )
-        if not isinstance(answer, dict) or "kind" not in answer:
-            raise TemporaryFailureError(
-                f"{self.label} answered commentThreads.list without a list", network=self.network
-            )
         since = parse_time(cursor)
+        parameters: dict[str, Any] = {
+            "part": "snippet,replies",
+            "allThreadsRelatedToChannelId": channel_id,
+            "order": "time",
+            "textFormat": "plainText",
+            "maxResults": max(1, min(limit, 100)),
+        }
+        threads: list[dict[str, Any]] = []
+        for _page_number in range(MAXIMUM_INBOX_PAGES):
+            answer = self.request_json("GET", f"{API}/commentThreads", params=parameters)
+            if not isinstance(answer, dict) or "kind" not in answer:
+                raise TemporaryFailureError(
+                    f"{self.label} answered commentThreads.list without a list", network=self.network
+                )
+            page = [thread for thread in answer.get("items") or [] if isinstance(thread, dict)]
+            threads.extend(page)
+            # Newest threads first: go on while this page still reaches past the cursor (first read: one page).
+            times = [moment for moment in (_thread_time(thread) for thread in page) if moment is not None]
+            oldest = min(times, default=None)
+            token = answer.get("nextPageToken")
+            if since is None or not token or oldest is None or oldest <= since:
+                break
+            parameters["pageToken"] = token
         items = [
             item
-            for thread in answer.get("items") or []
-            if isinstance(thread, dict)
+            for thread in threads
             for item in mapping.thread_items(thread)
             if item.author_id != channel_id and (since is None or (item.published_at and item.published_at > since))
         ]
