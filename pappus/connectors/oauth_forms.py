@@ -28,7 +28,7 @@ class OAuthAppForm(forms.Form):
         label=_("Scopes"),
         max_length=1000,
         required=False,
-        help_text=_("Separated by spaces; empty asks for the scopes Pappus needs (shown below)."),
+        help_text=_("Separated by spaces; empty asks for the scopes Pappus needs (listed on this page)."),
     )
     authorize_url = forms.URLField(label=_("Authorization address"), max_length=500, assume_scheme="https")
     token_url = forms.URLField(label=_("Token address"), max_length=500, assume_scheme="https")
