@@ -191,17 +191,13 @@ def reach(scope: Scope) -> float | None:
 @_shared_read
 def sentiment_counts(scope: Scope) -> dict[str, list[int]]:
     """Mentions per day by sentiment (positive, neutral, negative), from listening's rollups."""
-    counts = {}
-    for sentiment in ("positive", "neutral", "negative"):
-        series = listening_facade.mention_series(
-            scope.workspace_id,
-            since=scope.start,
-            until=scope.end,
-            sentiments=(sentiment,),
-            region_ids=scope.region_ids or (),
-            bucket="day",
-        )
-        counts[sentiment] = [point.count for point in series.points]
+    days = {day: index for index, day in enumerate(scope.day_list())}
+    counts = {sentiment: [0] * len(days) for sentiment in ("positive", "neutral", "negative")}
+    for row in listening_facade.mention_counts_by_day(
+        scope.workspace_id, since=scope.start, until=scope.end, region_ids=scope.region_ids or ()
+    ):
+        if row.sentiment in counts and row.day in days:
+            counts[row.sentiment][days[row.day]] += row.count
     return counts
 
 
@@ -220,20 +216,19 @@ def net_sentiment(scope: Scope) -> float | None:
 @_shared_read
 def topic_mentions(scope: Scope) -> list[tuple[listening_facade.TopicInfo, int]]:
     """Mentions of each brand and competitor topic in the period."""
-    found = []
-    for topic in listening_facade.topics(scope.workspace_id):
-        if topic.kind not in {"brand", "competitor"}:
-            continue
-        series = listening_facade.mention_series(
-            scope.workspace_id,
-            since=scope.start,
-            until=scope.end,
-            topic_id=topic.id,
-            region_ids=scope.region_ids or (),
-            bucket="day",
-        )
-        found.append((topic, series.total))
-    return found
+    chosen = [topic for topic in listening_facade.topics(scope.workspace_id) if topic.kind in {"brand", "competitor"}]
+    if not chosen:
+        return []
+    totals: dict[int | None, int] = {}
+    for row in listening_facade.mention_counts_by_day(
+        scope.workspace_id,
+        since=scope.start,
+        until=scope.end,
+        topic_ids=[topic.id for topic in chosen],
+        region_ids=scope.region_ids or (),
+    ):
+        totals[row.topic_id] = totals.get(row.topic_id, 0) + row.count
+    return [(topic, totals.get(topic.id, 0)) for topic in chosen]
 
 
 def share_of_voice(scope: Scope) -> float | None:

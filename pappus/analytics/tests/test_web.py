@@ -20,7 +20,7 @@ from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member, make_region
 
 pytestmark = pytest.mark.django_db
-QUERIES = 41  # the dashboard over the fixture; see test_the_dashboard_reads_each_total_once
+QUERIES = 35  # the dashboard over the fixture; see test_the_dashboard_reads_each_total_once
 PERIOD: dict[str, str | int] = {"start": FIRST.isoformat(), "end": LAST.isoformat()}
 
 
