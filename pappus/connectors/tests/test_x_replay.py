@@ -315,3 +315,67 @@ def test_an_inbox_read_pages_back_to_the_cursor_so_no_mention_is_skipped(replay:
     assert "pagination_token" not in asked[0]
     assert asked[1]["pagination_token"] == ["7140dibdnow9c7btw3w29"]
     assert asked[1]["since_id"] == ["100"]
+
+
+def test_direct_messages_are_read_and_answered_when_the_sign_in_granted_dm_read(replay: ReplayServer) -> None:
+    replay.add("GET", "/2/users/me", Answer(200, ME), always=True)
+    replay.add("GET", "/2/users/2244994945/mentions", Answer(200, {"meta": {"result_count": 0}}), always=True)
+    conversation = "783214-2244994945"
+    events = {
+        "data": [
+            {
+                "id": "1580705921830768647",
+                "event_type": "MessageCreate",
+                "text": "Do you ship to Bergen?",
+                "sender_id": "783214",
+                "dm_conversation_id": conversation,
+                "created_at": "2026-11-29T10:30:00.000Z",
+            },
+            {
+                "id": "1580705921830768600",
+                "event_type": "MessageCreate",
+                "text": "Hi! How can we help?",
+                "sender_id": "2244994945",
+                "dm_conversation_id": conversation,
+                "created_at": "2026-11-29T10:20:00.000Z",
+            },
+            {
+                "id": "1580705921830768500",
+                "event_type": "MessageCreate",
+                "text": "Read before",
+                "sender_id": "783214",
+                "dm_conversation_id": conversation,
+                "created_at": "2026-11-29T10:00:00.000Z",
+            },
+        ],
+        "includes": {"users": [{"id": "783214", "name": "Kari", "username": "kari_n"}]},
+        "meta": {"result_count": 3, "next_token": "18LAA581J5II7LA00C00"},
+    }
+    replay.add("GET", "/2/dm_events", Answer(200, events))
+    replay.add(
+        "POST",
+        f"/2/dm_conversations/{conversation}/messages",
+        Answer(201, {"data": {"dm_conversation_id": conversation, "dm_event_id": "1580705921830768700"}}),
+    )
+    granted = {"granted_scopes": ["tweet.read", "users.read", "dm.read", "dm.write", "offline.access"]}
+    with XConnector(base_url=replay.url, credentials={"access_token": "x-token"}, options=granted) as connector:
+        page = connector.inbox(cursor="130|1580705921830768550")
+        (message,) = page.items
+        assert (message.kind, message.text, message.author_handle) == (
+            InboundKind.DIRECT_MESSAGE,
+            "Do you ship to Bergen?",
+            "@kari_n",
+        )
+        assert message.remote_id == f"dm:{conversation}:1580705921830768647"
+        assert page.cursor == "130|1580705921830768647"
+        answer = connector.reply(message.remote_id, PublishRequest(text="Yes, in 2 days."))
+        assert answer.remote_id == f"dm:{conversation}:1580705921830768700"
+    # The first page reached the cursor, so no second page was asked for.
+    assert len(replay.requests_to("GET", "/2/dm_events")) == 1
+    assert parse_qs(replay.requests_to("GET", "/2/dm_events")[0].query)["event_types"] == ["MessageCreate"]
+    sent = replay.requests_to("POST", f"/2/dm_conversations/{conversation}/messages")[0]
+    assert json.loads(sent.body) == {"text": "Yes, in 2 days."}
+    # Without dm.read in the grant, direct messages are not asked for.
+    with x(replay) as connector:
+        assert connector.inbox(cursor="130").cursor == "130"
+    assert len(replay.requests_to("GET", "/2/dm_events")) == 1

@@ -24,6 +24,7 @@ from pappus.connectors.contracts import (
     AccountInfo,
     Capability,
     ConnectField,
+    InboundItem,
     InboundPage,
     MetricSnapshot,
     PublishLimits,
@@ -37,6 +38,8 @@ from pappus.connectors.registry import register
 from pappus.connectors.x import mapping
 
 DEFAULT_LIMITS = mapping.XPublishLimits(max_characters=280)
+# A direct message: up to 10,000 characters, no files through this connector.
+DIRECT_MESSAGE_LIMITS = PublishLimits(max_characters=10_000)
 # Pages of mentions read at most in one inbox read when more arrived since the cursor (100 each).
 MAXIMUM_INBOX_PAGES = 10
 TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets"
@@ -187,8 +190,24 @@ class XConnector(HttpConnector):
         return self._create({"text": request.full_text()})
 
     def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
+        """Answer a tweet, or a direct message (``dm:<conversation>:<event>``) in its conversation."""
+        if parent_remote_id.startswith("dm:"):
+            return self._answer_message(parent_remote_id, request)
         self.check_limits(request)
         return self._create({"text": request.full_text(), "reply": {"in_reply_to_tweet_id": parent_remote_id}})
+
+    def _answer_message(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
+        DIRECT_MESSAGE_LIMITS.check(request, network=self.network)
+        conversation = parent_remote_id.split(":")[1]
+        answer = self.request_json(
+            "POST", f"/2/dm_conversations/{conversation}/messages", json={"text": request.full_text()}
+        )
+        data = self._data(answer, "dm_conversations/:id/messages")
+        if not isinstance(data, dict) or "dm_event_id" not in data:
+            raise TemporaryFailureError(f"{self.label} answered without the message", network=self.network)
+        return PublishResult(
+            remote_id=f"dm:{data.get('dm_conversation_id') or conversation}:{data['dm_event_id']}", url="", raw=data
+        )
 
     def delete(self, remote_id: str) -> None:
         """Delete one of the account's own tweets."""
@@ -226,9 +245,25 @@ class XConnector(HttpConnector):
             "user.fields": "username,name",
         }
 
+    @property
+    def reads_direct_messages(self) -> bool:
+        """Direct messages are read only when the sign-in granted ``dm.read`` (add it to the app's scopes)."""
+        granted = self.options.get("granted_scopes") or []
+        return isinstance(granted, list) and "dm.read" in granted
+
     def inbox(self, *, cursor: str = "", limit: int = 40) -> InboundPage:
-        """Tweets mentioning the account (replies to its tweets as comments) newer than ``cursor`` (a tweet id)."""
+        """Tweets mentioning the account (replies to its tweets as comments) and, with ``dm.read``, direct
+        messages, newer than ``cursor`` (``<tweet id>`` or ``<tweet id>|<DM event id>``)."""
+        mentions_cursor, _separator, messages_cursor = cursor.partition("|")
         my_id = str(self._user()["id"])
+        mentions = self._mentions(my_id, mentions_cursor, limit)
+        if not self.reads_direct_messages:
+            return mentions
+        messages = self._direct_messages(my_id, messages_cursor)
+        newest_message = messages[0].remote_id.rsplit(":", 1)[-1] if messages else messages_cursor
+        return InboundPage(items=mentions.items + messages, cursor=f"{mentions.cursor}|{newest_message}")
+
+    def _mentions(self, my_id: str, cursor: str, limit: int) -> InboundPage:
         parameters = self._timeline_parameters(limit) | {"max_results": max(5, min(limit, 100))}
         if cursor:
             parameters["since_id"] = cursor
@@ -247,6 +282,35 @@ class XConnector(HttpConnector):
             )
             items.extend(self._page(answer, my_id=my_id, cursor=cursor).items)
         return InboundPage(items=tuple(items), cursor=first.cursor)
+
+    def _direct_messages(self, my_id: str, cursor: str) -> tuple[InboundItem, ...]:
+        """Messages others sent the account after the DM event ``cursor``, newest first (``dm_events`` has no
+        since_id: pages are read until one reaches the cursor)."""
+        since = int(cursor) if cursor.isdigit() else None
+        parameters: dict[str, Any] = {
+            "event_types": "MessageCreate",
+            "dm_event.fields": "created_at,sender_id,text,dm_conversation_id",
+            "expansions": "sender_id",
+            "user.fields": "username,name",
+            "max_results": 100,
+        }
+        items: list[InboundItem] = []
+        for _page_number in range(MAXIMUM_INBOX_PAGES):
+            answer = self.request_json("GET", "/2/dm_events", params=parameters)
+            if not isinstance(answer, dict):
+                raise TemporaryFailureError(f"{self.label} answered dm_events without a list", network=self.network)
+            events = [event for event in answer.get("data") or [] if isinstance(event, dict)]
+            users = mapping.users_by_id(answer)
+            fresh = [event for event in events if since is None or int(event.get("id") or 0) > since]
+            items.extend(
+                mapping.direct_message(event, users) for event in fresh if str(event.get("sender_id") or "") != my_id
+            )
+            meta = answer.get("meta") or {}
+            token = meta.get("next_token") if isinstance(meta, dict) else None
+            if since is None or not token or len(fresh) < len(events):
+                break
+            parameters["pagination_token"] = token
+        return tuple(items)
 
     def listen(self, query: str, *, limit: int = 40) -> InboundPage:
         """Recent search (the last seven days) with X's query syntax."""

@@ -103,3 +103,22 @@ def inbound_tweet(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any
         conversation_id=str(tweet.get("conversation_id") or ""),
         raw=dict(tweet),
     )
+
+
+def direct_message(event: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> InboundItem:
+    """A DM event (``MessageCreate``); its id carries the conversation so that a reply can go there."""
+    sender = users.get(str(event.get("sender_id") or "")) or {}
+    username = str(sender.get("username") or "")
+    conversation = str(event.get("dm_conversation_id") or "")
+    return InboundItem(
+        network=NETWORK,
+        remote_id=f"dm:{conversation}:{event['id']}",
+        kind=InboundKind.DIRECT_MESSAGE,
+        text=str(event.get("text") or ""),
+        author_handle=f"@{username}" if username else "",
+        author_name=str(sender.get("name") or ""),
+        author_id=str(event.get("sender_id") or ""),
+        published_at=parse_time(event.get("created_at")),
+        conversation_id=conversation,
+        raw=dict(event),
+    )
