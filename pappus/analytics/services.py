@@ -199,7 +199,7 @@ def account_collect(*, workspace_id: int, account_id: int, now: datetime.datetim
     finally:
         if connector is not None:
             connector.close()
-    connector_facade.record_success(workspace_id, account_id)
+    connector_facade.record_success(workspace_id, account_id, connector)  # keeps the rate-limit budget it saw
     return _attempt_store(
         workspace_id,
         account_id,
