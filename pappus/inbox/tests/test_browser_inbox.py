@@ -167,5 +167,13 @@ def test_purchase_first_keyboard_reply_with_a_saved_reply_close_and_bulk_assign(
     assigned = dict(Conversation.objects.filter(workspace=workspace).values_list("pk", "assignee_id"))
     assert [assigned[pk] for pk in chosen] == [colleague.user_id, colleague.user_id]
     assert sum(1 for value in assigned.values() if value == colleague.user_id) == 2
+
+    # From a conversation, j goes to the next one of the queue last shown.
+    rows = page.locator("tr[data-row]")
+    first_url, second_url = rows.nth(0).get_attribute("data-url"), rows.nth(1).get_attribute("data-url")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}{first_url}")
+    page.keyboard.press("j")
+    page.wait_for_url(f"{live_server.url}{second_url}")
     other.close()
     context.close()

@@ -484,3 +484,28 @@ def test_api_settings_need_inbox_manage(workspace, manager):
     assert outsider.get(f"/inbox/teams/{team.pk}").status_code == 404
     assert outsider.delete(f"/inbox/teams/{team.pk}").status_code == 404
     assert Team.objects.filter(pk=team.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "error"),
+    [
+        ("nb", "Innboksinnstillinger", "Linje 1: «funday» er ikke en ukedag"),
+        ("zh-hans", "收件箱设置", "“funday”不是星期几"),
+        ("ru", "Настройки входящих", "Строка 1: «funday» — не день недели"),
+    ],
+)
+def test_the_settings_speak_the_users_language(workspace, manager, language, title, error):
+    manager.user.language = language
+    manager.user.save(update_fields=["language"])
+    client = signed_in(manager)
+    assert title in client.get(reverse("inbox:settings")).content.decode()
+    refused = client.post(
+        reverse("inbox:settings_team_create"),
+        {
+            "team-name": "X",
+            "team-kind": "support",
+            "team-assignment_mode": "manual",
+            "team-business_hours": "funday: 1",
+        },
+    )
+    assert error in refused.content.decode()
