@@ -19,7 +19,7 @@ from pappus.core.audit import Actor
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import PASSWORD, make_member, make_workspace
 from pappus.inbox import facade, services
-from pappus.inbox.models import Conversation, ConversationStatus
+from pappus.inbox.models import Conversation, ConversationStatus, Team
 from pappus.inbox.tests.factories import make_conversation
 
 # Playwright's sync API runs an event loop in this thread; the ORM is used between browser steps.
@@ -45,6 +45,10 @@ ANSWER = {
     "in_reply_to_id": "500",
     "account": mastodon_account_json(),
 }
+
+
+def workspace_team(workspace, name: str) -> Team:
+    return Team.objects.for_workspace(workspace).select_related("sla_policy").get(name=name)
 
 
 def screenshot(page, name: str) -> None:
@@ -177,3 +181,53 @@ def test_purchase_first_keyboard_reply_with_a_saved_reply_close_and_bulk_assign(
     page.wait_for_url(f"{live_server.url}{second_url}")
     other.close()
     context.close()
+
+
+def test_settings_a_team_a_rule_and_the_live_routing_test(page, live_server, inbox):
+    workspace, agent, _colleague = inbox
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    sign_in(page, live_server.url, "ingrid@example.com")
+    page.goto(f"{live_server.url}/inbox/")
+    page.get_by_role("link", name="Inbox settings").click()
+    page.get_by_role("heading", name="Inbox settings", level=1).wait_for()
+
+    page.get_by_text("New team", exact=True).click()
+    team_form = page.get_by_test_id("team-form")
+    team_form.get_by_label("Name").fill("Sales")
+    team_form.get_by_label("Kind").select_option("sales")
+    team_form.get_by_label("Ingrid Solberg").check()
+    team_form.get_by_label("Assignment").select_option("load_based")
+    team_form.get_by_label("Time zone").fill("Europe/Oslo")
+    team_form.get_by_label("Business hours").fill("mon-fri: 09:00-17:00")
+    team_form.get_by_role("button", name="Create the team").click()
+    page.get_by_text("Team Sales created.").wait_for()
+    sla = page.get_by_test_id("sla-form")
+    sla.get_by_label("First response within (minutes)").fill("30")
+    sla.get_by_role("button", name="Save the SLA").click()
+    page.get_by_text("SLA saved.").wait_for()
+
+    page.goto(f"{live_server.url}/inbox/settings/")
+    page.get_by_text("New routing rule", exact=True).click()
+    rule_form = page.get_by_test_id("rule-form")
+    rule_form.get_by_label("Name").fill("Buyers")
+    rule_form.get_by_label("Send to team").select_option(label="Sales")
+    rule_form.get_by_label("Purchase intent").check()
+    rule_form.get_by_role("button", name="Add the rule").click()
+    page.get_by_text("Routing rule Buyers added.").wait_for()
+
+    # The test updates while the sample is typed (htmx, nothing stored).
+    page.get_by_text("Test the rules with a sample message", exact=True).click()
+    page.get_by_label("Sample message").fill("[purchase] Do you have the grinder in black?")
+    result = page.get_by_test_id("routing-test-result")
+    result.filter(has_text="Rule “Buyers” sends it to Sales.").wait_for()
+    page.get_by_label("Sample message").fill("[praise] Lovely shop")
+    result.filter(has_text="No rule matches: the conversation would get no team.").wait_for()
+    screenshot(page, "04-settings")
+    team = workspace_team(workspace, "Sales")
+    assert (team.time_zone, team.assignment_mode, team.business_hours["fri"]) == (
+        "Europe/Oslo",
+        "load_based",
+        [["09:00", "17:00"]],
+    )
+    assert team.sla_policy.first_response_minutes == 30
+    assert [user.pk for user in team.members.all()] == [agent.user_id]
