@@ -62,10 +62,26 @@ class PlanFilterForm(forms.Form):
     author = forms.ModelChoiceField(label=_("Author"), queryset=User.objects.none(), required=False)
     pillar = forms.ChoiceField(label=_("Content pillar"), required=False)
     content_type = forms.ChoiceField(label=_("Content type"), required=False)
+    program = forms.TypedChoiceField(label=_("Program"), required=False, coerce=int, empty_value=None)
+    campaign = forms.TypedChoiceField(label=_("Campaign"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args: Any, regions: Any, authors: Any, pillars: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        regions: Any,
+        authors: Any,
+        pillars: list[str],
+        campaigns: Iterable[Any] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         everything = [("", _("All"))]
+        campaigns = list(campaigns)
+        programs = sorted({(campaign.program_id, campaign.program_name) for campaign in campaigns}, key=lambda p: p[1])
+        self.fields["program"].choices = everything + [(str(pk), name) for pk, name in programs]  # type: ignore[attr-defined]
+        self.fields["campaign"].choices = everything + [  # type: ignore[attr-defined]
+            (str(campaign.id), campaign.name) for campaign in campaigns
+        ]
         self.fields["status"].choices = everything + list(PostStatus.choices)  # type: ignore[attr-defined]
         self.fields["network"].choices = everything + [(n, n.capitalize()) for n in limits.networks()]  # type: ignore[attr-defined]
         self.fields["region"].queryset = regions  # type: ignore[attr-defined]

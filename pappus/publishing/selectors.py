@@ -40,6 +40,7 @@ class PostFilters:
     pillar: str = ""
     content_type: str = ""
     campaign_id: int | None = None
+    campaign_ids: tuple[int, ...] | None = None  # a program's campaigns
     since: datetime.datetime | None = None
     until: datetime.datetime | None = None
 
@@ -62,6 +63,8 @@ def posts_filtered(workspace: Workspace | int, filters: PostFilters) -> QuerySet
         posts = posts.filter(content_type=filters.content_type)
     if filters.campaign_id is not None:
         posts = posts.filter(campaign_id=filters.campaign_id)
+    if filters.campaign_ids is not None:
+        posts = posts.filter(campaign_id__in=filters.campaign_ids)
     if filters.since is not None:
         posts = posts.filter(planned_at__gte=filters.since)
     if filters.until is not None:

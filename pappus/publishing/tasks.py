@@ -38,3 +38,11 @@ def fill_evergreen() -> int:
     from pappus.publishing import evergreen
 
     return evergreen.fill_all()
+
+
+@job(name="publishing.collect_metrics", queue="publishing", time_limit=600)
+def collect_metrics() -> int:
+    """Read the counters of recently published variants from their networks; returns how many."""
+    from pappus.publishing import metrics
+
+    return metrics.collect_metrics()

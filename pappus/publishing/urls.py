@@ -7,6 +7,7 @@ app_name = "publishing"
 urlpatterns = [
     path("", views.plan, name="plan"),
     path("calendar/", views.month, name="calendar"),
+    path("calendar/week/", views.week, name="week"),
     path("failed/", views.failed, name="failed"),
     path("new/", views.post_new, name="post_new"),
     path("check/", views.variant_check, name="variant_check"),

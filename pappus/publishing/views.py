@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime
 from collections import defaultdict
 from typing import Any
@@ -13,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -75,17 +76,24 @@ def _regions(membership: Membership) -> Any:
 # --- the content plan --------------------------------------------------------------------------
 
 
-@require_GET
-@member_required(Action.CONTENT_VIEW)
-def plan(request: HttpRequest, membership: Membership) -> HttpResponse:
+def _plan_filters(request: HttpRequest, membership: Membership) -> tuple[PlanFilterForm, selectors.PostFilters]:
+    """The filter form of the plan and the calendars, and the filters it gives (none when invalid)."""
+    from pappus.strategy import facade as strategy_facade
+
     workspace = membership.workspace
-    authors = core_selectors.audit_actors(workspace)
+    campaigns = strategy_facade.list_campaigns(workspace.pk)
+    data_in = {key: value for key, value in request.GET.items() if key not in {"month", "week"}}
     form = PlanFilterForm(
-        request.GET or None, regions=_regions(membership), authors=authors, pillars=selectors.pillars_of(workspace)
+        data_in or None,
+        regions=_regions(membership),
+        authors=core_selectors.audit_actors(workspace),
+        pillars=selectors.pillars_of(workspace),
+        campaigns=campaigns,
     )
     filters = selectors.PostFilters()
     if form.is_valid():
         data = form.cleaned_data
+        program = data["program"]
         filters = selectors.PostFilters(
             status=data["status"],
             network=data["network"],
@@ -93,7 +101,25 @@ def plan(request: HttpRequest, membership: Membership) -> HttpResponse:
             author_id=data["author"].pk if data["author"] else None,
             pillar=data["pillar"],
             content_type=data["content_type"],
+            campaign_id=data["campaign"],
+            campaign_ids=tuple(c.id for c in campaigns if c.program_id == program) if program is not None else None,
         )
+    return form, filters
+
+
+def _filter_query(request: HttpRequest) -> str:
+    """The current filters as a query string, for the calendars' navigation links."""
+    query = request.GET.copy()
+    for key in ("month", "week"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def plan(request: HttpRequest, membership: Membership) -> HttpResponse:
+    workspace = membership.workspace
+    form, filters = _plan_filters(request, membership)
     posts = list(selectors.posts_filtered(workspace, filters)[:500])
     expired = assets.expired_assets_of_posts(
         workspace.pk, [post.pk for post in posts if post.status == PostStatus.SCHEDULED]
@@ -124,7 +150,8 @@ def month(request: HttpRequest, membership: Membership) -> HttpResponse:
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     start = datetime.datetime.combine(weeks[0][0], datetime.time(), tzinfo=zone)
     end = datetime.datetime.combine(weeks[-1][-1] + datetime.timedelta(days=1), datetime.time(), tzinfo=zone)
-    posts = selectors.posts_filtered(membership.workspace, selectors.PostFilters(since=start, until=end))
+    form, filters = _plan_filters(request, membership)
+    posts = selectors.posts_filtered(membership.workspace, dataclasses.replace(filters, since=start, until=end))
     by_day: dict[datetime.date, list[Post]] = defaultdict(list)
     for post in posts:
         if post.planned_at is not None:
@@ -140,8 +167,50 @@ def month(request: HttpRequest, membership: Membership) -> HttpResponse:
         "following": f"{following:%Y-%m}",
         "weekdays": [calendar.day_abbr[index] for index in range(7)],
         "can_draft": role_allows(membership.role, Action.CONTENT_DRAFT),
+        "form": form,
+        "filter_query": _filter_query(request),
+        "this_week": first if first.weekday() == 0 else first - datetime.timedelta(days=first.weekday()),
     }
     return render(request, "publishing/calendar.html", context)
+
+
+WEEK_HOURS = range(24)
+
+
+@require_GET
+@member_required(Action.CONTENT_VIEW)
+def week(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """A week of the plan by hour (Monday first, the workspace's time zone); posts can be dragged to another hour."""
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate()
+    try:
+        chosen = datetime.date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        chosen = today
+    monday = chosen - datetime.timedelta(days=chosen.weekday())
+    days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
+    start = datetime.datetime.combine(monday, datetime.time(), tzinfo=zone)
+    end = datetime.datetime.combine(monday + datetime.timedelta(days=7), datetime.time(), tzinfo=zone)
+    form, filters = _plan_filters(request, membership)
+    posts = selectors.posts_filtered(membership.workspace, dataclasses.replace(filters, since=start, until=end))
+    by_slot: dict[tuple[datetime.date, int], list[Post]] = defaultdict(list)
+    for post in posts:
+        if post.planned_at is not None:
+            local = timezone.localtime(post.planned_at, zone)
+            by_slot[(local.date(), local.hour)].append(post)
+    context = {
+        "page_title": _("Week of %(day)s") % {"day": formats.date_format(monday, "SHORT_DATE_FORMAT")},
+        "monday": monday,
+        "today": today,
+        "days": days,
+        "rows": [(hour, [(day, by_slot.get((day, hour), [])) for day in days]) for hour in WEEK_HOURS],
+        "previous": (monday - datetime.timedelta(days=7)).isoformat(),
+        "following": (monday + datetime.timedelta(days=7)).isoformat(),
+        "can_draft": role_allows(membership.role, Action.CONTENT_DRAFT),
+        "form": form,
+        "filter_query": _filter_query(request),
+    }
+    return render(request, "publishing/week.html", context)
 
 
 @require_POST
@@ -150,11 +219,17 @@ def reschedule(request: HttpRequest, membership: Membership, post_id: int) -> Ht
     """The calendar's drop: a new day (the time of day is kept) or a full new time; answers JSON."""
     post = _post_or_404(membership, post_id)
     day = request.POST.get("day", "")
+    hour = request.POST.get("hour", "")
     try:
         if day:
             date = datetime.date.fromisoformat(day)
             current = timezone.localtime(post.planned_at) if post.planned_at else None
             clock = current.time() if current else datetime.time(9, 0)
+            if hour:
+                # The week view's drop: another hour too; the minutes are kept.
+                if not hour.isdigit() or not 0 <= int(hour) <= 23:
+                    return JsonResponse({"detail": _("The hour must be between 0 and 23.")}, status=400)
+                clock = clock.replace(hour=int(hour))
             planned_at = datetime.datetime.combine(date, clock, tzinfo=timezone.get_current_timezone())
         else:
             form = RescheduleForm(request.POST)

@@ -135,6 +135,9 @@ class _Handler(BaseHTTPRequestHandler):
                     "in_reply_to_id": body.get("in_reply_to_id"),
                     "account": self._account(),
                     "visibility": "public",
+                    "favourites_count": 0,
+                    "reblogs_count": 0,
+                    "replies_count": 0,
                 }
                 state.statuses[status_id] = status
                 state.created_per_key[key] += 1

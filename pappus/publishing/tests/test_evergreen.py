@@ -263,3 +263,29 @@ def test_best_times_need_enough_history_and_show_the_sample(client, oslo_workspa
         f"{BASE}/best-times", {"network": "bluesky"}, headers={"Authorization": f"Bearer {token_for(manager)}"}
     )
     assert (other.json()["sample"], other.json()["enough_data"], other.json()["best"]) == (0, False, [])
+
+
+def test_the_metrics_job_reads_the_networks_counters_of_published_variants(workspace):
+    from pappus.connectors import registry
+    from pappus.publishing import metrics
+    from pappus.publishing.tests.mastodon_server import TOKEN
+
+    manager = make_member(workspace, role=Role.CONTENT_MANAGER)
+    post = make_scheduled_post(manager)
+    draft = make_post(manager)
+    with LocalMastodon() as server:
+        scheduler.run_due(connector_for=connector_factory(server.base_url))
+        (variant,) = variants_of(post)
+        status = server.state.statuses[variant.remote_id]
+        status.update(favourites_count=7, reblogs_count=2, replies_count=1)
+
+        def connector_for(_variant: Variant) -> Any:
+            return registry.build("mastodon", base_url=server.base_url, credentials={"access_token": TOKEN}, timeout=10)
+
+        first = metrics.collect_metrics(connector_for=connector_for)
+        again = metrics.collect_metrics(connector_for=connector_for)  # fresh counters are not read again
+
+    (variant,) = variants_of(post)
+    assert (first, again) == (1, 0)
+    assert (variant.likes, variant.shares, variant.replies, variant.engagement) == (7, 2, 1, 10)
+    assert variants_of(draft)[0].metrics_at is None
