@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import random
@@ -171,7 +172,8 @@ def fill(snapshots: int, mentions: int, account_count: int) -> dict[str, Any]:
         for number in range(1, account_count + 1)
     ]
 
-    variant_count = max(1, snapshots // HOURS_PER_POST)
+    # One in ten variants ends failed or unknown (no snapshots): make enough, then stop at ``snapshots``.
+    variant_count = max(1, -(-snapshots * 10 // (HOURS_PER_POST * 9)))
     posts = Post.objects.bulk_create(
         [
             Post(
@@ -187,7 +189,9 @@ def fill(snapshots: int, mentions: int, account_count: int) -> dict[str, Any]:
         ],
         batch_size=2000,
     )
-    statuses = [VariantStatus.PUBLISHED] * 18 + [VariantStatus.FAILED, VariantStatus.UNKNOWN]
+    statuses = [VariantStatus.PUBLISHED] * 9 + [
+        VariantStatus.FAILED if generator.random() < 0.5 else VariantStatus.UNKNOWN
+    ]
     variant_rows = Variant.objects.bulk_create(
         [
             Variant(
@@ -195,7 +199,7 @@ def fill(snapshots: int, mentions: int, account_count: int) -> dict[str, Any]:
                 post=post,
                 network=accounts[index % account_count][1],
                 account_id=accounts[index % account_count][0],
-                status=generator.choice(statuses),
+                status=statuses[index % 10],
                 remote_id=f"r{index}",
                 published_at=post.planned_at,
             )
@@ -245,7 +249,12 @@ def fill(snapshots: int, mentions: int, account_count: int) -> dict[str, Any]:
     started = time.perf_counter()
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor
-        stored = copy(cursor, "analytics_postsnapshot", POST_SNAPSHOT_COLUMNS, post_rows(workspace.pk, variants, now))
+        stored = copy(
+            cursor,
+            "analytics_postsnapshot",
+            POST_SNAPSHOT_COLUMNS,
+            itertools.islice(post_rows(workspace.pk, variants, now), snapshots),
+        )
         accounts_stored = copy(
             cursor, "analytics_accountsnapshot", ACCOUNT_SNAPSHOT_COLUMNS, account_rows(workspace.pk, accounts, start)
         )

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -125,12 +125,12 @@ def followers_at(scope: Scope, day: datetime.date) -> dict[tuple[str, int], int]
     pairs = {(row["network"], row["account_id"]): row["last"] for row in latest}
     if not pairs:
         return {}
-    wanted = Q()
-    for (network, account_id), last in pairs.items():
-        wanted |= Q(network=network, account_id=account_id, day=last)
+    # Usually every account's last day is the same day: one indexed read of those days, matched here.
+    found = rows.filter(day__in=set(pairs.values())).values_list("network", "account_id", "day", "followers")
     return {
         (network, account_id): int(followers or 0)
-        for network, account_id, followers in rows.filter(wanted).values_list("network", "account_id", "followers")
+        for network, account_id, day, followers in found
+        if pairs.get((network, account_id)) == day
     }
 
 

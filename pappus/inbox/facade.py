@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
+from django.db.models import DurationField, ExpressionWrapper, F
 from django.utils import timezone
 
 from pappus.connectors.contracts import InboundItem
@@ -56,15 +57,20 @@ def response_times(
         rows = rows.filter(region_id__in=list(region_ids))
     if networks:
         rows = rows.filter(network__in=list(networks))
-    answered = rows.filter(first_responded_at__gte=since, first_responded_at__lt=until).values_list(
-        "created_at", "first_responded_at"
+    # The database subtracts: one interval per row comes back instead of two time-zone-aware moments.
+    answered = (
+        rows.filter(first_responded_at__gte=since, first_responded_at__lt=until)
+        .annotate(took=ExpressionWrapper(F("first_responded_at") - F("created_at"), output_field=DurationField()))
+        .order_by()
+        .values_list("took", flat=True)
     )
-    closed = rows.filter(status=ConversationStatus.CLOSED, closed_at__gte=since, closed_at__lt=until).values_list(
-        "created_at", "closed_at"
+    closed = (
+        rows.filter(status=ConversationStatus.CLOSED, closed_at__gte=since, closed_at__lt=until)
+        .annotate(took=ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField()))
+        .order_by()
+        .values_list("took", flat=True)
     )
     return ResponseTimes(
-        first_response_seconds=tuple(
-            max(0.0, (answer - start).total_seconds()) for start, answer in answered.order_by() if answer
-        ),
-        resolution_seconds=tuple(max(0.0, (end - start).total_seconds()) for start, end in closed.order_by() if end),
+        first_response_seconds=tuple(max(0.0, took.total_seconds()) for took in answered if took is not None),
+        resolution_seconds=tuple(max(0.0, took.total_seconds()) for took in closed if took is not None),
     )
