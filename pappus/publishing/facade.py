@@ -158,3 +158,28 @@ def delivery_counts(
 def content_type_labels() -> dict[str, str]:
     """Each content type's readable name in the active language."""
     return {value: str(label) for value, label in ContentType.choices}
+
+
+def record_variant_metrics(
+    workspace_id: int,
+    variant_id: int,
+    *,
+    taken_at: datetime.datetime,
+    likes: int | None = None,
+    shares: int | None = None,
+    replies: int | None = None,
+    impressions: int | None = None,
+) -> None:
+    """Hand publishing the latest counters of a published variant read elsewhere (analytics' hourly
+    collection), so best-time suggestions and asset performance need no second read of the network."""
+    from pappus.publishing import services
+
+    services.variant_metrics_record(
+        workspace_id=workspace_id,
+        variant_id=variant_id,
+        taken_at=taken_at,
+        likes=likes,
+        shares=shares,
+        replies=replies,
+        impressions=impressions,
+    )

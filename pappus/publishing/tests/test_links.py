@@ -18,7 +18,7 @@ from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member
 from pappus.core.tests.test_api import BASE, token_for
 from pappus.publishing import facade, links, scheduler, services
-from pappus.publishing.models import LinkClick, Post, TrackedLink
+from pappus.publishing.models import LinkClick, Post, TrackedLink, Variant
 from pappus.publishing.tests.factories import ACTOR, make_post, make_scheduled_post, variants_of
 from pappus.publishing.tests.mastodon_server import LocalMastodon, connector_factory
 from pappus.strategy.tests.factories import make_campaign
@@ -234,3 +234,17 @@ def test_only_administrators_change_the_publishing_settings(client, workspace):
     response = client.post(reverse("publishing:settings"), {"review_link_days": "7", "track_links": "on"}, follow=True)
     assert "The publishing settings have been saved." in _text(response)
     assert services.settings_for(workspace).track_links is True
+
+
+def test_analytics_hands_over_post_counters_through_the_facade(workspace):
+    manager = make_member(workspace, role=Role.CONTENT_MANAGER)
+    post = make_scheduled_post(manager)
+    with LocalMastodon() as server:
+        scheduler.run_due(connector_for=connector_factory(server.base_url))
+    (variant,) = variants_of(post)
+
+    facade.record_variant_metrics(workspace.pk, variant.pk, taken_at=timezone.now(), likes=3, shares=1, replies=0)
+
+    assert variants_of(post)[0].engagement == 4
+    with pytest.raises(Variant.DoesNotExist):
+        facade.record_variant_metrics(workspace.pk + 1000, variant.pk, taken_at=timezone.now(), likes=1)
