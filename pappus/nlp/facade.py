@@ -18,7 +18,6 @@ from pappus.nlp.models import (
     load_accurate,
     load_models,
     prepare,
-    sentiment_head_name,
 )
 
 # Outside English the toxicity model has no training data; a listed insult or slur then counts
@@ -109,15 +108,8 @@ def analyze(texts: Sequence[str], *, quality: str | None = None) -> list[Analysi
 def sentiment_probabilities(
     models: LinearModels, features: sparse.csr_matrix, languages: Sequence[str]
 ) -> npt.NDArray[np.float32]:
-    """The general head for every text, replaced by a language's own head where it has one."""
-    probabilities = models.heads["sentiment"].probabilities(features)
-    for name in {sentiment_head_name(language) for language in languages} - {"sentiment"}:
-        head = models.heads.get(name)
-        if head is None:
-            continue
-        rows = [row for row, language in enumerate(languages) if sentiment_head_name(language) == name]
-        probabilities[rows] = head.probabilities(features[rows])
-    return probabilities
+    """The fast sentiment head (with its language block and per-language offsets) of featurised texts."""
+    return models.sentiment_probabilities(features, languages)
 
 
 def accurate_sentiment_probabilities(texts: Sequence[str], fast: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

@@ -137,6 +137,36 @@ def count_matrix(
     return matrix
 
 
+def language_salt(language: str) -> np.uint64:
+    """A stable 64-bit salt per language code (for the language block of the sentiment features)."""
+    return np.uint64(zlib.crc32(f"language:{language}".encode()) * 0x9E3779B1 + 1)
+
+
+def language_block_entries(
+    features: sparse.csr_matrix, languages: Sequence[str], block_languages: Sequence[str], spec: FeatureSpec
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """(row, salted column, value) of every stored feature of a row whose language has a block."""
+    salts_by_language = {language: language_salt(language) for language in block_languages}
+    salts = np.array([salts_by_language.get(language, 0) for language in languages], dtype=np.uint64)
+    rows = np.repeat(np.arange(features.shape[0], dtype=np.int64), np.diff(features.indptr))
+    row_salts = salts[rows]
+    keep = row_salts != 0
+    columns = _mix(features.indices[keep].astype(np.uint64) * _MULTIPLIER + row_salts[keep])
+    shifted = (columns >> np.uint64(64 - spec.bits)).astype(np.int64)
+    values: npt.NDArray[np.float32] = np.asarray(features.data[keep], dtype=np.float32)
+    return rows[keep], shifted, values
+
+
+def language_block(
+    features: sparse.csr_matrix, languages: Sequence[str], block_languages: Sequence[str], spec: FeatureSpec
+) -> sparse.csr_matrix:
+    """Each row's features again, under columns salted by its language; empty rows for other languages."""
+    rows, columns, values = language_block_entries(features, languages, block_languages, spec)
+    block = sparse.csr_matrix((values, (rows, columns)), shape=features.shape, dtype=np.float32)
+    block.sum_duplicates()
+    return block
+
+
 def inverse_document_frequency(counts: sparse.csr_matrix) -> npt.NDArray[np.float32]:
     """Smoothed IDF as scikit-learn computes it: ln((1 + n) / (1 + df)) + 1."""
     document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])

@@ -220,18 +220,32 @@ def _vote(words: Sequence[str], letter_votes: Sequence[str]) -> tuple[str, float
     return None
 
 
-def detect_language(text: str) -> LanguageGuess:
-    cleaned = _CLEANUP_PATTERN.sub(" ", text)
+_ASCII_LETTER_PATTERN = re.compile(r"[A-Za-z]")
+_NON_ASCII_PATTERN = re.compile(r"[^\x00-\x7f]")
+
+
+def _script_counts(cleaned: str) -> dict[str, int]:
+    """Letters per script. ASCII letters are counted by one regular expression; only the other
+    characters go through `_script_of` one by one (a third of the language pass's time before)."""
     counts: dict[str, int] = {}
-    letters = 0
-    for character in cleaned:
+    ascii_letters = len(_ASCII_LETTER_PATTERN.findall(cleaned))
+    if ascii_letters:
+        counts["latin"] = ascii_letters
+    for character in _NON_ASCII_PATTERN.findall(cleaned):
         if character.isalpha():
             script = _script_of(character)
             counts[script] = counts.get(script, 0) + 1
-            letters += 1
+    return counts
+
+
+def detect_language(text: str) -> LanguageGuess:
+    cleaned = _CLEANUP_PATTERN.sub(" ", text)
+    counts = _script_counts(cleaned)
+    letters = sum(counts.values())
     if not counts:
         return LanguageGuess(UNKNOWN_LANGUAGE, 0.0, "none")
-    script, count = max(counts.items(), key=lambda item: item[1])
+    # On a tie, a script other than Latin wins: it says more about the language ("@user داعش. http").
+    script, count = max(counts.items(), key=lambda item: (item[1], item[0] != "latin"))
     cjk = counts.get("han", 0) + counts.get("kana", 0)
     if cjk >= MINIMUM_CJK_CHARACTERS and cjk + counts.get("hangul", 0) >= count:
         if counts.get("hangul", 0) > cjk:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from pappus.nlp.features import FeatureSpec, count_matrix, normalize, weight
+from pappus.nlp.features import FeatureSpec, count_matrix, language_block, language_block_entries, normalize, weight
 from pappus.nlp.lexicons import cue_tokens
 
 MODEL_DIRECTORY = Path(__file__).resolve().parent / "models"
@@ -20,12 +20,6 @@ MODEL_FILE_NAME = "linear-v1.npz"
 ACCURATE_FILE_NAME = "accurate-v1.npz"
 QUALITIES = ("fast", "accurate")
 TASKS = ("sentiment", "intent", "toxicity")
-# Sentiment heads for one language, used when the language identifier says that language.
-LANGUAGE_SENTIMENT_HEADS = ("no",)
-
-
-def sentiment_head_name(language: str) -> str:
-    return f"sentiment_{language}" if language in LANGUAGE_SENTIMENT_HEADS else "sentiment"
 
 
 def model_path() -> Path:
@@ -59,13 +53,59 @@ class LinearHead:
 
 @dataclass(frozen=True)
 class LinearModels:
+    """The heads over one feature space.
+
+    The sentiment head may read twice as many columns: the shared features, then the same features
+    again under columns salted by the text's detected language (`sentiment_languages`), so each
+    language with training data also has weights of its own. `sentiment_language_bias` adds a
+    per-language offset to the sentiment scores (negative, neutral, positive), chosen by
+    cross-validation on the training splits.
+    """
+
     spec: FeatureSpec
     idf: npt.NDArray[np.float32]
     heads: dict[str, LinearHead]
     toxicity_threshold: float
+    sentiment_languages: tuple[str, ...] = ()
+    sentiment_language_bias: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
 
     def featurize(self, texts: Sequence[str]) -> sparse.csr_matrix:
         return featurize(texts, self.spec, self.idf)
+
+    def sentiment_features(self, features: sparse.csr_matrix, languages: Sequence[str]) -> sparse.csr_matrix:
+        """The sentiment head's input: the shared features, plus their language block when the model has one."""
+        if not self.sentiment_languages:
+            return features
+        block = language_block(features, languages, self.sentiment_languages, self.spec)
+        combined: sparse.csr_matrix = sparse.hstack((features, block), format="csr")
+        return combined
+
+    def sentiment_probabilities(self, features: sparse.csr_matrix, languages: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Sentiment probabilities (negative, neutral, positive) of featurised texts in their detected languages."""
+        head = self.heads["sentiment"]
+        width = features.shape[1]
+        if self.sentiment_languages and head.weights.shape[0] == 2 * width:
+            # The same sum as head.scores(self.sentiment_features(...)), without building the block:
+            # each stored value times its salted column's weights, added up per row.
+            rows, columns, values = language_block_entries(features, languages, self.sentiment_languages, self.spec)
+            scores = np.asarray(features @ head.weights[:width], dtype=np.float32) + head.bias
+            if values.size:
+                # Rows come out in order, so the block's row pointers are a running count (no sorting).
+                pointers = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=features.shape[0]))))
+                block = sparse.csr_matrix((values, columns, pointers), shape=features.shape)
+                scores += np.asarray(block @ head.weights[width:], dtype=np.float32)
+        else:
+            scores = head.scores(self.sentiment_features(features, languages))
+        for row, language in enumerate(languages):
+            offset = self.sentiment_language_bias.get(language)
+            if offset is not None:
+                scores[row] += offset
+        scores = scores - scores.max(axis=1, keepdims=True)
+        exponentials = np.exp(scores)
+        probabilities: npt.NDArray[np.float32] = (exponentials / exponentials.sum(axis=1, keepdims=True)).astype(
+            np.float32
+        )
+        return probabilities
 
     def save(self, path: Path) -> None:
         arrays: dict[str, npt.NDArray[np.generic]] = {
@@ -77,6 +117,11 @@ class LinearModels:
             arrays[f"{task}_weights"] = head.weights.astype(np.float16)
             arrays[f"{task}_bias"] = head.bias.astype(np.float32)
             arrays[f"{task}_labels"] = np.array(head.labels)
+        if self.sentiment_languages:
+            arrays["sentiment_languages"] = np.array(self.sentiment_languages)
+        if self.sentiment_language_bias:
+            arrays["sentiment_bias_languages"] = np.array(list(self.sentiment_language_bias))
+            arrays["sentiment_bias_offsets"] = np.stack(list(self.sentiment_language_bias.values())).astype(np.float32)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
@@ -90,14 +135,25 @@ class LinearModels:
                     weights=archive[f"{task}_weights"].astype(np.float32),
                     bias=archive[f"{task}_bias"].astype(np.float32),
                 )
-                for task in (*TASKS, *(f"sentiment_{language}" for language in LANGUAGE_SENTIMENT_HEADS))
+                for task in TASKS
                 if f"{task}_weights" in archive
             }
+            languages: tuple[str, ...] = ()
+            if "sentiment_languages" in archive:
+                languages = tuple(str(language) for language in archive["sentiment_languages"])
+            bias: dict[str, npt.NDArray[np.float32]] = {}
+            if "sentiment_bias_languages" in archive:
+                offsets = archive["sentiment_bias_offsets"].astype(np.float32)
+                bias = {
+                    str(language): offsets[index] for index, language in enumerate(archive["sentiment_bias_languages"])
+                }
             return cls(
                 spec=spec,
                 idf=archive["idf"].astype(np.float32),
                 heads=heads,
                 toxicity_threshold=float(archive["toxicity_threshold"][0]),
+                sentiment_languages=languages,
+                sentiment_language_bias=bias,
             )
 
 

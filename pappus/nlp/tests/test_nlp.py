@@ -199,3 +199,56 @@ def test_praise_is_not_given_to_a_negative_message():
     analysis = analyze(["Worst support ever, thanks for nothing"])[0]
     assert analysis.sentiment == Sentiment.NEGATIVE
     assert analysis.intent != Intent.PRAISE
+
+
+def test_sentiment_language_block_and_offsets_survive_saving(tmp_path):
+    from pappus.nlp.models import LinearModels, load_models
+
+    shipped = load_models()
+    assert "no" in shipped.sentiment_languages
+    assert set(shipped.sentiment_language_bias) <= set(shipped.sentiment_languages)
+    texts = ["Fantastisk film, jeg elsker den!", "I hate waiting for the bus"]
+    features = shipped.featurize(texts)
+    widened = shipped.sentiment_features(features, ["no", "en"])
+    assert widened.shape[1] == 2 * features.shape[1]
+    # A text in a language without a block reads the shared columns only.
+    assert shipped.sentiment_features(features, ["ru", "ru"])[:, features.shape[1] :].nnz == 0
+    small = LinearModels(
+        spec=shipped.spec,
+        idf=shipped.idf,
+        heads=shipped.heads,
+        toxicity_threshold=shipped.toxicity_threshold,
+        sentiment_languages=shipped.sentiment_languages,
+        sentiment_language_bias=shipped.sentiment_language_bias,
+    )
+    small.save(tmp_path / "model.npz")
+    again = LinearModels.load(tmp_path / "model.npz")
+    assert again.sentiment_languages == shipped.sentiment_languages
+    assert np.allclose(
+        again.sentiment_probabilities(features, ["no", "en"]),
+        shipped.sentiment_probabilities(features, ["no", "en"]),
+        atol=1e-3,
+    )
+
+
+def _shared_data_present() -> bool:
+    from pappus.nlp.data import shared_data_directory
+
+    return (shared_data_directory() / "sentiment" / "xlm-t").exists()
+
+
+@pytest.mark.skipif(not _shared_data_present(), reason="../shared/data is not here")
+def test_shipped_sentiment_meets_its_measured_floors():
+    # The model card's figures, less half a point: XLM-T val average 0.570, NoReC dev 0.572.
+    from pappus.nlp import data
+    from pappus.nlp.evaluate import _sentiment, macro_f1
+    from pappus.nlp.models import load_models
+
+    models = load_models()
+    scores = []
+    for language in data.XLMT_LANGUAGES:
+        part = data.xlmt(language, "val")
+        scores.append(macro_f1(part.labels, _sentiment(models, part.texts).argmax(axis=1)))
+    assert np.mean(scores) >= 0.565
+    part = data.norec("dev")
+    assert macro_f1(part.labels, _sentiment(models, part.texts).argmax(axis=1)) >= 0.565
