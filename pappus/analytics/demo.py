@@ -5,7 +5,7 @@ these snapshots are generated, honestly labelled as the demo's in docs/analytics
 the demo publishes to gets a stand-in account (``account_id`` 0) with a daily follower count for
 the last 60 days; each published demo variant gets a daily snapshot of counters that grow and
 settle as real posts' do. Idempotent: snapshots are unique per account (or variant) and hour and
-are only added, never changed; the rollups are then rebuilt (an audited backfill).
+are only added, never changed; when any were added the rollups are rebuilt (an audited backfill).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def contribute(workspace: Workspace, rng: random.Random) -> None:
     variants = publishing_facade.published_variants(workspace.pk, include_unlinked=True)
     if not variants:
         return
+    before = _stored(workspace)
     now = timezone.now()
     today = now.astimezone(datetime.UTC).date()
     days = [today - datetime.timedelta(days=offset) for offset in range(HISTORY_DAYS, -1, -1)]
@@ -85,4 +86,12 @@ def contribute(workspace: Workspace, rng: random.Random) -> None:
             moment += datetime.timedelta(days=1)
             age += 1
     PostSnapshot.objects.bulk_create(posts, ignore_conflicts=True)
-    services.rollups_backfill(workspace_id=workspace.pk)
+    if _stored(workspace) != before:  # a second load on the same day adds nothing, and rebuilds nothing
+        services.rollups_backfill(workspace_id=workspace.pk)
+
+
+def _stored(workspace: Workspace) -> tuple[int, int]:
+    return (
+        AccountSnapshot.objects.for_workspace(workspace).count(),
+        PostSnapshot.objects.for_workspace(workspace).count(),
+    )

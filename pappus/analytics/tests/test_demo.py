@@ -13,7 +13,7 @@ from pappus.analytics import kpis
 from pappus.analytics.models import AccountSnapshot, DailyAccountRollup, DailyPostRollup, PostSnapshot
 from pappus.analytics.tests.factories import make_published_variant
 from pappus.core import demo
-from pappus.core.models import Workspace
+from pappus.core.models import AuditEvent, Workspace
 
 
 def test_analytics_contributes_after_publishing() -> None:
@@ -34,10 +34,10 @@ def test_the_demo_fills_the_dashboard_and_a_second_load_adds_nothing(workspace: 
         )
 
     analytics_demo.contribute(workspace, random.Random(1))
-    counts = (AccountSnapshot.objects.count(), PostSnapshot.objects.count())
+    counts = (AccountSnapshot.objects.count(), PostSnapshot.objects.count(), AuditEvent.objects.count())
     analytics_demo.contribute(workspace, random.Random(1))
 
-    assert (AccountSnapshot.objects.count(), PostSnapshot.objects.count()) == counts
+    assert (AccountSnapshot.objects.count(), PostSnapshot.objects.count(), AuditEvent.objects.count()) == counts
     assert set(AccountSnapshot.objects.values_list("network", flat=True)) == {"mastodon", "bluesky"}
     assert PostSnapshot.objects.filter(remote_id="demo-5").count() == 5  # one a day since publication
     assert DailyAccountRollup.objects.exists()
