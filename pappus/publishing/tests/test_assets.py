@@ -285,3 +285,45 @@ def test_assets_through_the_api(workspace):
     assert "expired on 2020-01-01" in attach.json()["detail"][0]["message"]
     usage = api.get(f"{BASE}/assets/{body['id']}/usage", headers=headers)
     assert usage.json() == []
+
+
+def test_the_library_page_makes_the_same_number_of_queries_for_3_or_30_assets(
+    client, workspace, django_assert_max_num_queries
+):
+    manager = make_member(workspace, role=Role.CONTENT_MANAGER)
+    client.force_login(manager.user)
+    for number in range(3):
+        _upload(manager, name=f"a{number}.png", tags=["brand"])
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("publishing:assets"))
+    for number in range(27):
+        _upload(manager, name=f"b{number}.png")
+    with django_assert_max_num_queries(12) as many:
+        client.get(reverse("publishing:assets"))
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("role", "upload", "link"),
+    [
+        (Role.DESIGNER, 302, 302),
+        (Role.AGENCY, 302, 302),
+        (Role.ANALYST, 403, 403),
+        (Role.EXECUTIVE, 403, 403),
+        (Role.COMMUNITY_MANAGER, 403, 302),
+    ],
+)
+def test_who_may_upload_assets_and_make_tracked_links(client, workspace, role, upload, link):
+    author = make_member(workspace, role=Role.CONTENT_MANAGER)
+    post = make_post(author)
+    member = make_member(workspace, role=role)
+    client.force_login(member.user)
+
+    uploaded = client.post(reverse("publishing:asset_upload"), {"file": SimpleUploadedFile("a.png", PNG)})
+    linked = client.post(
+        reverse("publishing:post_link_create", args=[post.pk]), {"landing_url": "https://shop.example/"}
+    )
+
+    assert (uploaded.status_code, linked.status_code) == (upload, link)
+    assert Asset.objects.count() == (1 if upload == 302 else 0)
+    assert client.get(reverse("publishing:assets")).status_code == 200
