@@ -87,7 +87,14 @@ class FacetValueOut(Schema):
 
 
 class MentionPageOut(Schema):
-    count: int = Field(description="All mentions that match, on every page.")
+    count: int = Field(
+        description="All mentions that match, on every page; when count_capped is true, a lower bound "
+        "(counting stopped after 10,000 matches)."
+    )
+    count_capped: bool = Field(
+        description="True when the search finds more than 10,000 mentions: count is then 10,001 and pages "
+        "reach no further than it."
+    )
     limit: int
     offset: int
     next: str | None
@@ -96,6 +103,10 @@ class MentionPageOut(Schema):
     facets: dict[str, list[FacetValueOut]] | None = Field(
         description="Per facet (topic, sentiment, language, source, country, author), the most frequent values "
         "among mentions matching every other filter; null when facets=false."
+    )
+    sampled_facets: list[str] = Field(
+        default_factory=list,
+        description="Facets counted among the newest 10,000 matching mentions only, because more matched.",
     )
 
 
@@ -262,11 +273,14 @@ def mention_search(request: HttpRequest, filters: Query[MentionFilters]) -> dict
     offset = filters.offset
     count = mentions.count()
     facets = None
+    sampled: list[str] = []
     if filters.facets:
+        found = search.search_facets(membership.workspace, wanted)
         facets = {
             name: [{"value": value.value, "label": value.label, "count": value.count} for value in values]
-            for name, values in search.search_facets(membership.workspace, wanted).values.items()
+            for name, values in found.values.items()
         }
+        sampled = sorted(found.sampled)
     return {
         "count": count,
         "limit": limit,
@@ -275,6 +289,8 @@ def mention_search(request: HttpRequest, filters: Query[MentionFilters]) -> dict
         "previous": _page_url(request, limit, max(offset - limit, 0)) if offset > 0 else None,
         "items": list(mentions[offset : offset + limit]) if offset < count else [],
         "facets": facets,
+        "count_capped": search.count_is_capped(count),
+        "sampled_facets": sampled,
     }
 
 

@@ -30,6 +30,10 @@ SORTS: Final[dict[str, tuple[str, ...]]] = {
 }
 FACETS: Final = ("topic", "sentiment", "language", "source", "country", "author")
 FACET_SIZE: Final = 10
+# Beyond this many matches a search's count says "more than COUNT_LIMIT" instead of counting every
+# match (an exact count of a broad word over a million mentions takes seconds), and facets that
+# must be counted from the mentions are counted among the newest COUNT_LIMIT matches.
+COUNT_LIMIT: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +75,11 @@ class FacetValue:
 
 @dataclass(frozen=True, slots=True)
 class Facets:
-    """Up to :data:`FACET_SIZE` values per facet, most frequent first."""
+    """Up to :data:`FACET_SIZE` values per facet, most frequent first. ``sampled`` names the facets
+    counted among the newest :data:`COUNT_LIMIT` matches only (more mentions matched)."""
 
     values: dict[str, list[FacetValue]] = field(default_factory=dict)
+    sampled: frozenset[str] = frozenset()
 
 
 def _fulltext_sqlite(mentions: QuerySet[Mention], terms: list[fulltext.Term]) -> QuerySet[Mention]:
@@ -154,9 +160,23 @@ class SearchResults(WorkspaceQuerySet[Mention]):
         return clone
 
     def count(self) -> int:
-        if self._rollup_search is not None and self._result_cache is None:
+        """Exact from the rollups when they count the same mentions; otherwise counted up to
+        :data:`COUNT_LIMIT` + 1 (see :func:`count_is_capped`)."""
+        if self._result_cache is not None or self.query.is_sliced:
+            return super().count()
+        if self._rollup_search is not None:
             return rollup_count(*self._rollup_search)
-        return super().count()
+        return capped_count(self)
+
+
+def capped_count(mentions: QuerySet[Mention]) -> int:
+    """How many mentions match, counting no further than :data:`COUNT_LIMIT` + 1."""
+    return QuerySet.count(mentions.order_by()[: COUNT_LIMIT + 1])
+
+
+def count_is_capped(count: int) -> bool:
+    """Whether a search's count stopped at the limit: the search finds more than :data:`COUNT_LIMIT`."""
+    return count > COUNT_LIMIT
 
 
 def search_mentions(workspace: Workspace | int, search: MentionSearch) -> SearchResults:
@@ -244,17 +264,25 @@ def _rollup_rows(
     return rows
 
 
-def _mention_counts(workspace: Workspace | int, search: MentionSearch, facet: str, size: int) -> list[tuple[Any, int]]:
-    """The ``size`` most frequent values of ``facet`` counted from the mentions themselves."""
+def _mention_counts(
+    workspace: Workspace | int, search: MentionSearch, facet: str, size: int
+) -> tuple[list[tuple[Any, int]], bool]:
+    """The ``size`` most frequent values of ``facet`` counted from the mentions themselves, among
+    the newest :data:`COUNT_LIMIT` matches when more match (then the second value is True)."""
     base = _filtered(workspace, search).order_by()
+    sampled = count_is_capped(capped_count(base))
+    if sampled:
+        newest = base.order_by(*SORTS["newest"]).values("pk")[:COUNT_LIMIT]
+        base = Mention.objects.for_workspace(workspace).filter(pk__in=newest).order_by()
     if facet == "topic":
-        return list(
+        topics = list(
             MentionTopic.objects.for_workspace(workspace)
             .filter(mention__in=base.values("pk"))
             .values_list("topic_id")
             .annotate(count=Count("id"))
             .order_by("-count", "topic_id")[:size]
         )
+        return topics, sampled
     column = {
         "sentiment": "sentiment",
         "language": "language",
@@ -262,12 +290,13 @@ def _mention_counts(workspace: Workspace | int, search: MentionSearch, facet: st
         "country": "country",
         "author": "author_handle",
     }[facet]
-    return list(
+    values = list(
         base.exclude(**{column: ""} if column != "source_id" else {})
         .values_list(column)
         .annotate(count=Count("id"))
         .order_by("-count", column)[:size]
     )
+    return values, sampled
 
 
 def search_facets(workspace: Workspace | int, search: MentionSearch, size: int = FACET_SIZE) -> Facets:
@@ -275,15 +304,19 @@ def search_facets(workspace: Workspace | int, search: MentionSearch, size: int =
 
     Topic, sentiment, language and source are counted from the hourly rollups when they count
     the same mentions (:func:`countable_from_rollups`): a few rows per hour instead of every
-    mention. Words, a country or an author filter need the mentions.
+    mention. Words, a country or an author filter need the mentions; beyond :data:`COUNT_LIMIT`
+    matches those facets count the newest :data:`COUNT_LIMIT` and are named in ``sampled``.
     """
     facets: dict[str, list[FacetValue]] = {}
+    sampled: set[str] = set()
     for facet in FACETS:
         wanted = search.without(facet)
         if facet in ROLLUP_FACETS and countable_from_rollups(wanted):
             rows = _rollup_counts(workspace, wanted, facet, size)
         else:
-            rows = _mention_counts(workspace, wanted, facet, size)
+            rows, was_sampled = _mention_counts(workspace, wanted, facet, size)
+            if was_sampled:
+                sampled.add(facet)
         if facet == "topic":
             names = dict(
                 Topic.objects.for_workspace(workspace).filter(pk__in=[row[0] for row in rows]).values_list("pk", "name")
@@ -303,4 +336,4 @@ def search_facets(workspace: Workspace | int, search: MentionSearch, size: int =
             ]
         else:
             facets[facet] = [FacetValue(str(value), str(value), count) for value, count in rows]
-    return Facets(facets)
+    return Facets(facets, frozenset(sampled))

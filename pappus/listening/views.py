@@ -99,9 +99,11 @@ def mention_list(request: HttpRequest, membership: Membership) -> HttpResponse:
         "country": _("Country"),
         "author": _("Authors"),
     }
+    found_facets = search.search_facets(membership.workspace, wanted)
     facets = [
         {
             "name": name,
+            "sampled": name in found_facets.sampled,
             "label": facet_names[name],
             "values": [
                 {
@@ -113,7 +115,7 @@ def mention_list(request: HttpRequest, membership: Membership) -> HttpResponse:
                 for value in values
             ],
         }
-        for name, values in search.search_facets(membership.workspace, wanted).values.items()
+        for name, values in found_facets.values.items()
     ]
     export_query = request.GET.copy()
     export_query.pop("page", None)
@@ -122,6 +124,8 @@ def mention_list(request: HttpRequest, membership: Membership) -> HttpResponse:
         "form": form,
         "page": page,
         "facets": facets,
+        "count_capped": search.count_is_capped(page.paginator.count),
+        "count_limit": search.COUNT_LIMIT,
         "export_query": export_query.urlencode(),
         "enrichment_unavailable": pipeline._nlp_analyze() is None,
     }

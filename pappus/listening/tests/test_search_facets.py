@@ -109,7 +109,8 @@ def test_which_searches_the_rollups_count(analyst: Any, sources: list[Source]) -
         search_facets(analyst.workspace, MentionSearch(languages=["en"]))
     rollup_queries = [query for query in queries.captured_queries if "listening_mentionrollup" in query["sql"]]
     assert len(rollup_queries) == 4
-    assert len(queries.captured_queries) == 4 + 2 + 2  # country and author from the mentions; topic, source names
+    # country and author from the mentions (a capped count, then the counts); topic and source names
+    assert len(queries.captured_queries) == 4 + 2 * 2 + 2
 
 
 @pytest.mark.django_db
@@ -137,3 +138,50 @@ def test_counts_of_searches_the_rollups_can_count_come_from_them(analyst: Any, s
     assert search_mentions(workspace, MentionSearch()).count() == 140
     narrowed = search_mentions(workspace, MentionSearch()).filter(language="en")
     assert narrowed.count() == 35  # filtered further: the mentions are counted
+
+
+@pytest.mark.django_db
+def test_count_beyond_the_limit_is_a_lower_bound_and_facets_count_the_newest(
+    sources: list[Source], analyst: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = analyst.workspace
+    wanted = MentionSearch(text="pappus")
+    exact = search_mentions(workspace, wanted).count()
+    assert exact > 12  # the fixture's stream has many mentions of the word
+    monkeypatch.setattr(search, "COUNT_LIMIT", 10)
+    found = search_mentions(workspace, wanted)
+    assert found.count() == 11
+    assert search.count_is_capped(found.count())
+    assert len(list(found[:50])) == min(exact, 50)  # the page itself is not cut at the limit
+    facets = search_facets(workspace, wanted)
+    assert "sentiment" in facets.sampled
+    assert sum(value.count for value in facets.values["sentiment"]) <= 10
+    newest = list(search_mentions(workspace, wanted).values_list("author_handle", flat=True)[:10])
+    by_author = {value.value: value.count for value in facets.values["author"]}
+    assert by_author == {handle: newest.count(handle) for handle in set(newest)}
+    # A narrow search is still counted exactly, with no facet sampled.
+    start = datetime.datetime(2026, 2, 1, tzinfo=UTC)
+    narrow = MentionSearch(text="pappus", since=start, until=start + datetime.timedelta(hours=3))
+    narrow_count = search_mentions(workspace, narrow).count()
+    assert 0 < narrow_count <= 10
+    assert not search.count_is_capped(narrow_count)
+    assert not search_facets(workspace, narrow).sampled
+
+
+@pytest.mark.django_db
+def test_api_and_page_say_when_the_count_is_capped(
+    sources: list[Source], analyst: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pappus.core.tests.test_api import ApiClient, token_for
+
+    monkeypatch.setattr(search, "COUNT_LIMIT", 10)
+    answer = ApiClient(token_for(analyst)).get("/mentions", {"q": "pappus"})
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["count"] == 11
+    assert body["count_capped"] is True
+    assert "author" in body["sampled_facets"]
+    client.force_login(analyst.user)
+    page = client.get("/listening/mentions/?q=pappus")
+    assert b"More than 10 mentions" in page.content
+    assert b"Among the newest 10 matches" in page.content
