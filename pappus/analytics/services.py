@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -282,6 +283,20 @@ def _post_snapshot_store(
         link_clicks=counters.clicks,
     )
     PostSnapshot.objects.bulk_create([row], ignore_conflicts=True)
+    # Publishing keeps each variant's latest counters (best times, asset performance): hand them over.
+    try:
+        with transaction.atomic():
+            publishing_facade.record_variant_metrics(
+                workspace_id,
+                variant.variant_id,
+                taken_at=counters.taken_at,
+                likes=counters.likes,
+                shares=counters.shares,
+                replies=counters.replies,
+                impressions=counters.impressions,
+            )
+    except (ObjectDoesNotExist, ValidationError):  # deleted or unpublished meanwhile: the snapshot stands
+        logger.info("analytics.variant_metrics_skipped variant=%s", variant.variant_id)
 
 
 def rollups_backfill(

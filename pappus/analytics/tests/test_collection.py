@@ -25,6 +25,7 @@ from pappus.connectors.tests.factories import make_account, mastodon_account_jso
 from pappus.connectors.tests.replay import Answer, ReplayServer
 from pappus.core.models import Workspace
 from pappus.core.tests.factories import make_workspace
+from pappus.publishing.models import Variant
 
 pytestmark = pytest.mark.django_db
 VERIFY = "/api/v1/accounts/verify_credentials"
@@ -92,6 +93,11 @@ def test_snapshots_of_the_account_and_its_published_posts(
     assert posts["109"].impressions is None  # Mastodon does not report impressions: stored as unknown, not 0
     attempt = CollectionAttempt.objects.get()
     assert (attempt.status, attempt.posts_read, attempt.posts_failed) == (CollectionStatus.COLLECTED, 2, 0)
+    # Publishing got each variant's latest counters too.
+    assert sorted(Variant.objects.values_list("remote_id", "likes", "shares", "replies")) == [
+        ("109", 5, 2, 1),
+        ("110", 7, 0, 3),
+    ]
 
 
 def test_one_collection_per_account_and_hour(
