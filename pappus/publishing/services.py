@@ -566,6 +566,8 @@ def post_schedule(
         from pappus.publishing import links
 
         links.prepare_for_send(variant for variant in variants if variant.status == VariantStatus.SCHEDULED)
+    else:  # tracking turned off since an earlier scheduling: the variants go out with their own links
+        post.variants.filter(status=VariantStatus.SCHEDULED).exclude(tracked_urls={}).update(tracked_urls={})
     _record_post(actor, "post.schedule", post, before)
     return post
 

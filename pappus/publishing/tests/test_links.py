@@ -248,3 +248,23 @@ def test_analytics_hands_over_post_counters_through_the_facade(workspace):
     assert variants_of(post)[0].engagement == 4
     with pytest.raises(Variant.DoesNotExist):
         facade.record_variant_metrics(workspace.pk + 1000, variant.pk, taken_at=timezone.now(), likes=1)
+
+
+def test_turning_tracking_off_sends_the_variants_own_links_again(workspace):
+    owner = make_member(workspace, role=Role.OWNER)
+    services.settings_update(actor=ACTOR, membership=owner, agency_may_publish=False, track_links=True)
+    post = make_post(owner, text="See https://shop.example/buns")
+    services.post_submit(actor=ACTOR, membership=owner, post=post)
+    services.post_approve(actor=ACTOR, membership=owner, post=post)
+    services.post_schedule(actor=ACTOR, membership=owner, post=post, planned_at=timezone.now())
+    assert variants_of(post)[0].tracked_urls != {}
+    services.post_unschedule(actor=ACTOR, membership=owner, post=post)
+    services.settings_update(actor=ACTOR, membership=owner, agency_may_publish=False, track_links=False)
+    services.post_schedule(actor=ACTOR, membership=owner, post=post, planned_at=timezone.now())
+
+    with LocalMastodon() as server:
+        scheduler.run_due(connector_for=connector_factory(server.base_url))
+        (status,) = server.state.statuses.values()
+
+    assert "https://shop.example/buns" in status["content"]
+    assert "/l/" not in status["content"]
