@@ -73,10 +73,3 @@ def collect_analytics_metrics() -> None:
 def fill_evergreen_queues() -> None:
     """Schedule evergreen posts into the open slots of the coming week, hourly (filling is idempotent)."""
     publishing_tasks.fill_evergreen()
-
-
-@periodic_job(name="publishing.post_metrics", cron="41 */3 * * *", queue="publishing", time_limit=600)
-def collect_post_metrics() -> None:
-    """Read the counters of posts published in the last 30 days (older than 6 hours) for best times
-    and asset performance."""
-    publishing_tasks.collect_metrics()
