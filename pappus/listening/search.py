@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Self
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Sum, Value
+from django.db.models import BooleanField, Count, DateTimeField, ExpressionWrapper, F, Func, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 
 from pappus.core.models import Workspace, WorkspaceQuerySet
@@ -264,15 +264,43 @@ def _rollup_rows(
     return rows
 
 
+type Samples = dict[str, list[int] | None]
+
+
+def _newest_matches(workspace: Workspace | int, search: MentionSearch, samples: Samples) -> list[int] | None:
+    """The ids of the newest :data:`COUNT_LIMIT` mentions matching ``search`` when more match, else
+    None (count them all). Worked out once per distinct search of one :func:`search_facets` call."""
+    key = repr(
+        [tuple(value) if isinstance(value, list) else value for value in map(search.__getattribute__, search.__slots__)]
+    )
+    if key not in samples:
+        base = _filtered(workspace, search).order_by()
+        ids = None
+        if count_is_capped(capped_count(base)):
+            newest_first: Any = "-published_at"
+            if search.text:
+                # Ordered by the column, the planner walks the time index newest first and evaluates
+                # the words on every row it meets (seconds for a common word); ordered by an
+                # expression of it, it finds the matches through the full-text index and keeps the
+                # newest (a top-N sort). Without words the time index is the fast way.
+                newest_first = ExpressionWrapper(
+                    F("published_at") + Value(datetime.timedelta(0)), output_field=DateTimeField()
+                ).desc()
+            ids = list(base.order_by(newest_first, "-pk").values_list("pk", flat=True)[:COUNT_LIMIT])
+        samples[key] = ids
+    return samples[key]
+
+
 def _mention_counts(
-    workspace: Workspace | int, search: MentionSearch, facet: str, size: int
+    workspace: Workspace | int, search: MentionSearch, facet: str, size: int, samples: Samples
 ) -> tuple[list[tuple[Any, int]], bool]:
     """The ``size`` most frequent values of ``facet`` counted from the mentions themselves, among
     the newest :data:`COUNT_LIMIT` matches when more match (then the second value is True)."""
-    base = _filtered(workspace, search).order_by()
-    sampled = count_is_capped(capped_count(base))
-    if sampled:
-        newest = base.order_by(*SORTS["newest"]).values("pk")[:COUNT_LIMIT]
+    newest = _newest_matches(workspace, search, samples)
+    sampled = newest is not None
+    if newest is None:
+        base = _filtered(workspace, search).order_by()
+    else:
         base = Mention.objects.for_workspace(workspace).filter(pk__in=newest).order_by()
     if facet == "topic":
         topics = list(
@@ -309,12 +337,13 @@ def search_facets(workspace: Workspace | int, search: MentionSearch, size: int =
     """
     facets: dict[str, list[FacetValue]] = {}
     sampled: set[str] = set()
+    samples: Samples = {}
     for facet in FACETS:
         wanted = search.without(facet)
         if facet in ROLLUP_FACETS and countable_from_rollups(wanted):
             rows = _rollup_counts(workspace, wanted, facet, size)
         else:
-            rows, was_sampled = _mention_counts(workspace, wanted, facet, size)
+            rows, was_sampled = _mention_counts(workspace, wanted, facet, size, samples)
             if was_sampled:
                 sampled.add(facet)
         if facet == "topic":
