@@ -7,10 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from pappus.core.tests.factories import make_member, make_user, make_workspace
 
 REQUIRE_SERVICES = os.environ.get("PAPPUS_REQUIRE_SERVICES") == "1"
+
+# Property tests judge results, not speed: on a loaded 2-core machine generating examples or
+# running one (with a database) can be slow without anything being wrong.
+settings.register_profile("pappus", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pappus")
 
 
 def service_unavailable(reason: str) -> None:

@@ -28,7 +28,7 @@ def prune_heartbeats() -> None:
 
 @periodic_job(name="listening.schedule_polls", cron="* * * * *", queue="ingest", time_limit=60)
 def poll_due_sources() -> None:
-    """Enqueue a poll of every feed whose next poll has come (each source keeps its own interval)."""
+    """Enqueue a poll of every polled source (feeds and connected accounts' searches) whose next poll has come."""
     listening_tasks.poll_due_sources()
 
 

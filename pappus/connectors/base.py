@@ -126,6 +126,8 @@ class HttpConnector:
     refine :meth:`error_reason` (the network's own words) and :meth:`map_error`.
     """
 
+    do_not_call_in_templates: ClassVar[bool] = True  # a template given the class must not instantiate it
+
     network: ClassVar[str] = ""
     label: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()

@@ -48,7 +48,7 @@ from pappus.publishing.sending import (
     Verdict,
     classify,
     connector_for_variant,
-    idempotency_window,
+    variant_idempotency_window,
 )
 
 logger = logging.getLogger("pappus.publishing")
@@ -131,7 +131,7 @@ def reclaim_expired(*, limit: int = BATCH_SIZE, now: datetime.datetime | None = 
             )
         )
         for variant in expired[:limit]:
-            window = idempotency_window(variant.network)
+            window = variant_idempotency_window(variant)
             claimed_at = (variant.lease_expires_at or now) - LEASE
             if window is not None and now - claimed_at < window - LEASE:
                 resend.append(variant)
@@ -292,7 +292,7 @@ def _workspace(workspace_id: int) -> Workspace:
 
 def _record_failure(variant: Variant, error: BaseException, now: datetime.datetime) -> None:
     verdict, code, reason, asked = classify(error)
-    if verdict == Verdict.AMBIGUOUS and idempotency_window(variant.network) is None:
+    if verdict == Verdict.AMBIGUOUS and variant_idempotency_window(variant) is None:
         _mark_unknown(
             variant,
             _("No answer from %(network)s (%(reason)s): check whether the post is there, then mark it.")

@@ -12,11 +12,14 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pappus.connectors import facade as connector_facade
 from pappus.connectors.contracts import PublishRequest, PublishResult
 from pappus.connectors.errors import ConnectorError
+
+if TYPE_CHECKING:
+    from pappus.publishing.models import Variant
 
 # A variant whose account is gone: the reason the person reads on the variant.
 ACCOUNT_MISSING_REASON = "The connected account of this variant no longer exists."
@@ -56,6 +59,18 @@ def idempotency_window(network: str) -> datetime.timedelta | None:
     docs.joinmastodon.org, POST /api/v1/statuses); 0, or a network without a connector, means none.
     """
     seconds = connector_facade.idempotency_window_seconds(network)
+    return datetime.timedelta(seconds=seconds) if seconds > 0 else None
+
+
+def variant_idempotency_window(variant: Variant) -> datetime.timedelta | None:
+    """How long the variant's account honours an idempotency key: the account's own setting (a
+    server that ignores the key, such as snac2, is set to 0 there) or else the network's window."""
+    if variant.account_id is None:
+        return idempotency_window(variant.network)
+    try:
+        seconds = connector_facade.account_idempotency_window_seconds(variant.workspace_id, variant.account_id)
+    except connector_facade.AccountMissingError:
+        return idempotency_window(variant.network)
     return datetime.timedelta(seconds=seconds) if seconds > 0 else None
 
 

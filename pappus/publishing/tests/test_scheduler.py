@@ -333,3 +333,30 @@ def test_a_variant_whose_account_is_gone_fails_with_a_reason(workspace):
     (variant,) = variants_of(post)
     assert (variant.status, variant.last_error_code) == (VariantStatus.FAILED, "account_missing")
     assert variant.last_error == "The connected account of this variant no longer exists."
+
+
+@pytest.mark.django_db
+def test_an_account_set_to_ignore_idempotency_keys_is_never_resent_after_a_crash(workspace):
+    """snac2 speaks the Mastodon API but ignores Idempotency-Key: its account's own window (0) wins
+    over the hour Mastodon declares, so a send cut short becomes "unknown" instead of a re-send."""
+    from pappus.connectors.tests.factories import make_account
+
+    author = make_member(workspace, role=Role.CONTENT_MANAGER)
+    trusting = make_account(workspace, base_url="http://127.0.0.1:9", handle="@trusting@127.0.0.1", remote_id="1")
+    ignoring = make_account(
+        workspace,
+        base_url="http://127.0.0.1:9",
+        handle="@ignoring@127.0.0.1",
+        remote_id="2",
+        idempotency_window_override=0,
+    )
+    first, second = make_scheduled_post(author), make_scheduled_post(author)
+    Variant.objects.filter(post=first).update(account_id=trusting.pk)
+    Variant.objects.filter(post=second).update(account_id=ignoring.pk)
+    assert len(scheduler.claim_due()) == 2
+    later = timezone.now() + scheduler.LEASE + datetime.timedelta(seconds=1)
+    resent = scheduler.reclaim_expired(now=later)
+    (trusting_variant,) = variants_of(first)
+    (ignoring_variant,) = variants_of(second)
+    assert [delivery.variant_id for delivery in resent] == [trusting_variant.pk]
+    assert ignoring_variant.status == VariantStatus.UNKNOWN
