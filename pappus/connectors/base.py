@@ -135,6 +135,9 @@ class HttpConnector:
     default_base_url: ClassVar[str] = ""
     default_limits: ClassVar[PublishLimits | None] = None
     idempotency_window_seconds: ClassVar[int] = 0
+    # True when a remote id names the same item whichever account or server reads it (Bluesky's AT
+    # URIs); False where ids are local to a server (Mastodon's status ids) or to a chat (Telegram).
+    remote_ids_are_global: ClassVar[bool] = False
 
     def __init__(
         self,

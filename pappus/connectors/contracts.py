@@ -250,6 +250,7 @@ class NetworkProfile:
     capabilities: frozenset[Capability]
     default_limits: PublishLimits | None
     idempotency_window_seconds: int  # 0: the network has no idempotency key; a re-send may post twice
+    remote_ids_are_global: bool = False  # an id names the same item for every account and server
 
 
 @dataclass(frozen=True, slots=True)

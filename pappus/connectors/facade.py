@@ -53,6 +53,7 @@ def network_profile(network: str) -> NetworkProfile:
         capabilities=connector_class.capabilities,
         default_limits=connector_class.default_limits,
         idempotency_window_seconds=connector_class.idempotency_window_seconds,
+        remote_ids_are_global=connector_class.remote_ids_are_global,
     )
 
 

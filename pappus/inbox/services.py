@@ -285,6 +285,23 @@ def ingest_mentions(workspace_id: int, items: Sequence[MentionInteraction]) -> I
     return result
 
 
+def _same_item_scopes(workspace: Workspace, scope: str, network: str) -> list[str]:
+    """The channels whose messages with the same external id are the same item as one of ``scope``.
+
+    Where the network's ids are global (Bluesky's AT URIs, X's tweet ids…), each connected account of
+    that network and listening's mentions of it: a comment read by the account's inbox pull and found
+    again by a listening search is not stored a second time as another conversation. Where ids are
+    local to a server (Mastodon) the same id on two accounts may be two posts, so only ``scope``."""
+    try:
+        shared = connector_facade.network_profile(network).remote_ids_are_global
+    except LookupError:
+        shared = False
+    if not shared:
+        return [scope]
+    accounts = ConnectedAccount.objects.for_workspace(workspace).filter(network=network).values_list("pk", flat=True)
+    return sorted({scope, f"network:{network}"[:64], *(f"account:{pk}" for pk in accounts)})
+
+
 def _ingest(
     workspace: Workspace,
     *,
@@ -300,7 +317,7 @@ def _ingest(
             unique.setdefault(candidate.external_id, candidate)
     known = set(
         Message.objects.for_workspace(workspace)
-        .filter(external_scope=scope, external_id__in=list(unique))
+        .filter(external_scope__in=_same_item_scopes(workspace, scope, network), external_id__in=list(unique))
         .values_list("external_id", flat=True)
     )
     fresh = sorted(

@@ -122,6 +122,7 @@ class BlueskyConnector(HttpConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # createRecord has no idempotency key (and a post's record key must be a fresh TID).
     idempotency_window_seconds: ClassVar[int] = 0
+    remote_ids_are_global: ClassVar[bool] = True  # an AT URI names one record on the whole network
 
     def __init__(self, **arguments: Any) -> None:
         super().__init__(**arguments)

@@ -81,6 +81,7 @@ class FacebookConnector(GraphConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # The Graph API has no idempotency key: a post sent again is a second post.
     idempotency_window_seconds: ClassVar[int] = 0
+    remote_ids_are_global: ClassVar[bool] = True  # Graph API object ids are unique across Facebook
 
     @property
     def page_id(self) -> str:

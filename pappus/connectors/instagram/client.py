@@ -95,6 +95,7 @@ class InstagramConnector(GraphConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # The Graph API has no idempotency key: a container published again is a second post.
     idempotency_window_seconds: ClassVar[int] = 0
+    remote_ids_are_global: ClassVar[bool] = True  # Graph API media and comment ids are unique across Instagram
 
     @property
     def user_id(self) -> str:

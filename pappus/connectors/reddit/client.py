@@ -86,6 +86,7 @@ class RedditConnector(HttpConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # Reddit has no idempotency key: a submission sent again is a second post.
     idempotency_window_seconds: ClassVar[int] = 0
+    remote_ids_are_global: ClassVar[bool] = True  # fullnames (t1_…, t3_…) are unique across Reddit
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_url="https://www.reddit.com/api/v1/authorize",
         token_url="https://www.reddit.com/api/v1/access_token",  # noqa: S106 - an address, not a secret

@@ -63,6 +63,7 @@ class XConnector(HttpConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # POST /2/tweets has no idempotency key.
     idempotency_window_seconds: ClassVar[int] = 0
+    remote_ids_are_global: ClassVar[bool] = True  # tweet ids are unique across X
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_url="https://x.com/i/oauth2/authorize",
         token_url="https://api.x.com/2/oauth2/token",  # noqa: S106 - an address, not a secret

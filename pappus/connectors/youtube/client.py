@@ -92,6 +92,7 @@ class YouTubeConnector(HttpConnector):
     default_base_url: ClassVar[str] = "https://www.googleapis.com"
     default_limits: ClassVar[PublishLimits | None] = None
     idempotency_window_seconds: ClassVar[int] = 0
+    remote_ids_are_global: ClassVar[bool] = True  # comment and video ids are unique across YouTube
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
         token_url="https://oauth2.googleapis.com/token",  # noqa: S106 - an address, not a secret

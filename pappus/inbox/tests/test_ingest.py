@@ -163,3 +163,28 @@ def test_real_models_triage_an_english_purchase_question(workspace, real_triage)
         Priority.URGENT,
         "en",
     )
+
+
+def test_a_post_read_by_the_account_and_found_by_listening_is_one_conversation(workspace):
+    """Bluesky's ids (AT URIs) are global: the account's inbox pull and a listening search that
+    both bring the same post make one message, whichever comes first."""
+    account = make_account(workspace, base_url="http://127.0.0.1:9", network="bluesky", remote_id="did:plc:brand")
+    uri = "at://did:plc:kari/app.bsky.feed.post/3kabc"
+    facade.receive_inbound(account.pk, [item(uri, "[question] does the shop open at 8?", network="bluesky")])
+    again = facade.receive_mentions(
+        workspace.pk, [mention("[question] does the shop open at 8?", network="bluesky", external_id=uri)]
+    )
+    assert (again.stored, again.duplicates) == (0, 1)
+    later = "at://did:plc:kari/app.bsky.feed.post/3kdef"
+    facade.receive_mentions(workspace.pk, [mention("[purchase] two bags please", network="bluesky", external_id=later)])
+    pulled = facade.receive_inbound(account.pk, [item(later, "[purchase] two bags please", network="bluesky")])
+    assert (pulled.stored, pulled.duplicates) == (0, 1)
+    assert Message.objects.count() == 2
+    assert Conversation.objects.count() == 2
+
+
+def test_mastodon_ids_are_per_server_so_listening_does_not_swallow_an_accounts_post(workspace):
+    account = make_account(workspace, base_url="http://127.0.0.1:9")
+    facade.receive_inbound(account.pk, [item("77", "[question] hi")])
+    facade.receive_mentions(workspace.pk, [mention("[question] another server's post 77", external_id="77")])
+    assert Message.objects.count() == 2
