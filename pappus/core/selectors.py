@@ -90,3 +90,24 @@ def audit_filter_values(workspace: Workspace) -> tuple[list[str], list[str]]:
 def audit_actors(workspace: Workspace) -> QuerySet[User]:
     """Users who are or were members of ``workspace``: the choices of the audit actor filter."""
     return User.objects.filter(memberships__workspace=workspace).order_by("full_name", "email").distinct()
+
+
+def member_region_ids(membership: Membership) -> set[int] | None:
+    """The regions a member is limited to, with every spoke below them; None when the member is not
+    limited (the whole workspace, rows without a region included). A limited member sees only rows
+    of those regions."""
+    limited = list(membership.regions.values_list("pk", flat=True))
+    if not limited:
+        return None
+    children: dict[int, list[int]] = {}
+    for pk, parent in Region.objects.for_workspace(membership.workspace_id).values_list("pk", "parent_id"):
+        if parent is not None:
+            children.setdefault(parent, []).append(pk)
+    found: set[int] = set()
+    pending = list(limited)
+    while pending:
+        current = pending.pop()
+        if current not in found:
+            found.add(current)
+            pending.extend(children.get(current, ()))
+    return found

@@ -13,6 +13,7 @@ from django.utils import timezone
 from pappus.connectors.models import Network
 from pappus.core.models import Membership, Region, User
 from pappus.core.permissions import Action, require, role_allows
+from pappus.inbox import visibility
 from pappus.inbox.models import (
     CloseReason,
     Conversation,
@@ -61,7 +62,7 @@ def conversations_queue(
     """The queue, sorted by priority and then due time, with team, assignee and tags fetched."""
     require(membership, Action.INBOX_VIEW)
     filters = filters or QueueFilters()
-    rows = Conversation.objects.for_workspace(membership.workspace_id)
+    rows = visibility.conversations_of(membership)
     if filters.status == STATUS_ACTIVE:
         rows = rows.filter(status__in=(ConversationStatus.OPEN, ConversationStatus.PENDING))
     elif filters.status in ConversationStatus.values:
@@ -103,7 +104,7 @@ def conversation_get(membership: Membership, conversation_id: int) -> Conversati
     """One conversation of the member's workspace (DoesNotExist for another workspace's id)."""
     require(membership, Action.INBOX_VIEW)
     return (
-        Conversation.objects.for_workspace(membership.workspace_id)
+        visibility.conversations_of(membership)
         .select_related("team", "assignee", "account", "region")
         .prefetch_related(
             Prefetch("messages", queryset=Message.objects.select_related("author_user").order_by("sent_at", "id")),
@@ -118,7 +119,7 @@ def customer_history(membership: Membership, conversation: Conversation, *, limi
     """The same customer's other conversations, on every network, newest first."""
     require(membership, Action.INBOX_VIEW)
     return list(
-        Conversation.objects.for_workspace(membership.workspace_id)
+        visibility.conversations_of(membership)
         .filter(customer_key=conversation.customer_key)
         .exclude(pk=conversation.pk)
         .order_by("-last_message_at", "-id")[:limit]

@@ -31,7 +31,7 @@ from pappus.core import audit
 from pappus.core.audit import Actor
 from pappus.core.models import Membership, Region, User, Workspace
 from pappus.core.permissions import Action, require, role_allows
-from pappus.inbox import business_hours
+from pappus.inbox import business_hours, visibility
 from pappus.inbox.contracts import IngestResult, MentionInteraction
 from pappus.inbox.models import (
     AssignmentMode,
@@ -112,7 +112,7 @@ def _check_workspace(membership: Membership, row: Any) -> None:
 
 
 def _conversation_locked(membership: Membership, conversation_id: int) -> Conversation:
-    return Conversation.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=conversation_id)
+    return visibility.conversations_of(membership).select_for_update().get(pk=conversation_id)
 
 
 def intent_rank(intent: str) -> int:
@@ -1066,9 +1066,7 @@ def conversations_bulk(
     if action not in BULK_ACTIONS:
         raise ValidationError({"action": _("Unknown bulk action.")})
     ids = list(
-        Conversation.objects.for_workspace(membership.workspace_id)
-        .filter(pk__in=list(conversation_ids)[:500])
-        .values_list("pk", flat=True)
+        visibility.conversations_of(membership).filter(pk__in=list(conversation_ids)[:500]).values_list("pk", flat=True)
     )
     done: list[int] = []
     failed: dict[int, str] = {}
@@ -1172,7 +1170,7 @@ def presence_touch(*, membership: Membership, conversation_id: int, activity: st
     require(membership, Action.INBOX_VIEW)
     if activity not in PresenceActivity.values:
         activity = PresenceActivity.VIEWING
-    conversation = Conversation.objects.for_workspace(membership.workspace_id).only("pk").get(pk=conversation_id)
+    conversation = visibility.conversations_of(membership).only("pk").get(pk=conversation_id)
     now = timezone.now()
     ConversationPresence.objects.update_or_create(
         conversation=conversation,

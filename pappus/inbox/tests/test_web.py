@@ -195,3 +195,35 @@ def test_another_workspaces_conversation_is_not_found(workspace, agent):
 def test_listening_mentions_appear_in_the_queue(workspace, agent):
     facade.receive_mentions(workspace.pk, [mention("[service] please repair my grinder", author_name="Sarah")])
     assert "Sarah" in signed_in(agent).get(reverse("inbox:queue")).content.decode()
+
+
+def test_a_member_limited_to_a_region_sees_and_acts_on_that_regions_conversations_only(workspace):
+    from pappus.core.models import Region
+    from pappus.core.tests.factories import make_region
+    from pappus.inbox.selectors import conversations_queue
+
+    norway = make_region(workspace, "Norway")
+    oslo = Region.objects.create(workspace=workspace, parent=norway, name="Oslo")
+    china = make_region(workspace, "China")
+    here = make_conversation(workspace, "[question] Norway", region_id=norway.pk)
+    below = make_conversation(workspace, "[question] Oslo", region_id=oslo.pk)
+    elsewhere = make_conversation(workspace, "[question] China", region_id=china.pk)
+    nowhere = make_conversation(workspace, "[question] no region")
+    limited = make_member(workspace, Role.COMMUNITY_MANAGER)
+    limited.regions.add(norway)
+    everyone = make_member(workspace, Role.COMMUNITY_MANAGER)
+
+    assert {row.pk for row in conversations_queue(limited)} == {here.pk, below.pk}
+    assert {row.pk for row in conversations_queue(everyone)} == {here.pk, below.pk, elsewhere.pk, nowhere.pk}
+    client = signed_in(limited)
+    assert client.get(reverse("inbox:conversation", args=[below.pk])).status_code == 200
+    assert client.get(reverse("inbox:conversation", args=[elsewhere.pk])).status_code == 404
+    result = services.conversations_bulk(
+        actor=actor(limited),
+        membership=limited,
+        conversation_ids=[here.pk, elsewhere.pk, nowhere.pk],
+        action="tag",
+        tag="seen",
+    )
+    assert set(ConversationTag.objects.filter(name="seen").values_list("conversation_id", flat=True)) == {here.pk}
+    assert result is not None
