@@ -158,8 +158,10 @@ def account_collect(*, workspace_id: int, account_id: int, now: datetime.datetim
     connector = None
     try:
         connector = connector_facade.connector_for_account(workspace_id, account_id)
-        if not AccountSnapshot.objects.for_workspace(workspace_id).filter(
-            network=target.network, account_id=account_id, hour=hour
+        if (
+            not AccountSnapshot.objects.for_workspace(workspace_id)
+            .filter(network=target.network, account_id=account_id, hour=hour)
+            .exists()
         ):
             counters = connector.account_metrics()
             _account_snapshot_store(workspace_id, target.network, account_id, target.region_id, hour, counters)

@@ -122,9 +122,12 @@ def _parent_authors(source: Source, mentions: Sequence[NormalizedMention]) -> di
     if not parents:
         return {}
     authors = {mention.external_id: mention.author_handle for mention in mentions if mention.external_id in parents}
+    # Naming the workspace's sources lets the unique (workspace, source, external id) index answer:
+    # without them PostgreSQL walks the whole index (0.4 s a batch at a million mentions).
+    sources = Source.objects.for_workspace(source.workspace_id).values("pk")
     authors.update(
         Mention.objects.for_workspace(source.workspace_id)
-        .filter(external_id__in=parents - authors.keys())
+        .filter(source__in=sources, external_id__in=parents - authors.keys())
         .values_list("external_id", "author_handle")
     )
     return authors

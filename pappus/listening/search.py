@@ -270,11 +270,9 @@ type Samples = dict[str, list[int] | None]
 def _newest_matches(workspace: Workspace | int, search: MentionSearch, samples: Samples) -> list[int] | None:
     """The ids of the newest :data:`COUNT_LIMIT` mentions matching ``search`` when more match, else
     None (count them all). Worked out once per distinct search of one :func:`search_facets` call."""
-    key = repr(
-        [tuple(value) if isinstance(value, list) else value for value in map(search.__getattribute__, search.__slots__)]
-    )
+    base = _filtered(workspace, search).order_by()
+    key = str(base.query)  # the same filters give the same SQL, whatever sequence types the search holds
     if key not in samples:
-        base = _filtered(workspace, search).order_by()
         ids = None
         if count_is_capped(capped_count(base)):
             newest_first: Any = "-published_at"
