@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +28,63 @@ def service_unavailable(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (PAPPUS_REQUIRE_SERVICES=1)")
     pytest.skip(reason)
+
+
+PEERS = Path(os.environ.get("PAPPUS_PEERS_DIR", Path(__file__).resolve().parent.parent / "shared" / "peers"))
+
+
+def start_peer(name: str, *, timeout: int, env: dict[str, str] | None = None, attempts: int = 3) -> dict[str, str]:
+    """Start (or reuse, when already running) one of ../shared/peers and return the KEY=VALUE lines it prints.
+
+    A start is retried: on a loaded machine the peer script can look at the new process before it has
+    become the server (its command line is still the script's) and report that it exited. Starting
+    again reuses a server that is in fact running.
+    """
+    script = PEERS / f"{name}.sh"
+    if not script.exists():
+        service_unavailable(f"the {name} peer is missing at {script}")
+    environment = {**os.environ, **(env or {})}
+    failure = ""
+    for attempt in range(attempts):
+        try:
+            started = subprocess.run(
+                ["bash", str(script), "start"],
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            failure = f"the {name} peer did not start within {timeout} s"
+            break
+        if started.returncode == 0:
+            return dict(line.split("=", 1) for line in shlex.split(started.stdout) if "=" in line)
+        failure = f"the {name} peer did not start: {started.stderr.strip()[-500:]}"
+        time.sleep(1 + attempt)
+    service_unavailable(failure)
+    return {}
+
+
+def stop_peer(name: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run(
+        ["bash", str(PEERS / f"{name}.sh"), "stop"],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def peer_running(name: str, env: dict[str, str] | None = None) -> bool:
+    script = PEERS / f"{name}.sh"
+    return (
+        script.exists()
+        and subprocess.run(
+            ["bash", str(script), "status"], env={**os.environ, **(env or {})}, capture_output=True, check=False
+        ).returncode
+        == 0
+    )
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from django.utils import translation
 
+from conftest import start_peer
 from pappus.analytics import rollups
 from pappus.analytics.tests.factories import account_snapshot, at, make_published_variant, post_snapshot
-from pappus.connectors.tests.conftest import start_peer
 from pappus.connectors.tests.replay import ReplayServer
 from pappus.core.models import Region, Workspace
 from pappus.core.tests.factories import make_region

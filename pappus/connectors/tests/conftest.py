@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.utils import translation
 
-from conftest import service_unavailable
+from conftest import start_peer
 from pappus.connectors.tests.replay import ReplayServer
-
-PEERS = Path(os.environ.get("PAPPUS_PEERS_DIR", Path(__file__).resolve().parents[3].parent / "shared" / "peers"))
 
 
 @pytest.fixture(autouse=True)
@@ -37,25 +31,6 @@ def replay_server() -> Iterator[ReplayServer]:
 def replay(replay_server: ReplayServer) -> ReplayServer:
     replay_server.reset()
     return replay_server
-
-
-def start_peer(name: str, *, timeout: int) -> dict[str, str]:
-    """Start (or reuse, when already running) one peer and return the values it prints.
-
-    Peers stay running after the session so the next run reuses them (their start is idempotent).
-    """
-    script = PEERS / f"{name}.sh"
-    if not script.exists():
-        service_unavailable(f"the {name} peer is missing at {script}")
-    try:
-        started = subprocess.run(
-            ["bash", str(script), "start"], capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        service_unavailable(f"the {name} peer did not start within {timeout} s")
-    if started.returncode != 0:
-        service_unavailable(f"the {name} peer did not start: {started.stderr.strip()[-500:]}")
-    return dict(line.split("=", 1) for line in shlex.split(started.stdout) if "=" in line)
 
 
 @pytest.fixture(scope="session")

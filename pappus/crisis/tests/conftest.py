@@ -3,7 +3,6 @@ workspace with hourly rollups to raise alerts from."""
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,30 +10,18 @@ from typing import Any
 
 import pytest
 
-from conftest import service_unavailable
-
-PEERS = Path(__file__).resolve().parents[3].parent / "shared" / "peers"
+from conftest import peer_running, start_peer, stop_peer
 
 
 def _peer(name: str) -> Iterator[dict[str, str]]:
     """Start a peer (unless it already runs), yield its KEY=VALUE lines, stop it if we started it."""
-    script = PEERS / f"{name}.sh"
-    if not script.exists():
-        service_unavailable(f"{script} not found")
-    running = subprocess.run([str(script), "status"], capture_output=True, check=False).returncode == 0
-    started = subprocess.run([str(script), "start"], capture_output=True, text=True, check=False, timeout=120)
-    if started.returncode != 0:
-        service_unavailable(f"{name} peer did not start: {started.stderr.strip()[-300:]}")
-    values = {}
-    for line in started.stdout.splitlines():
-        key, _, value = line.partition("=")
-        if key and value:
-            values[key] = value.strip().strip("'\"")
+    running = peer_running(name)
+    values = start_peer(name, timeout=120)
     try:
         yield values
     finally:
         if not running:
-            subprocess.run([str(script), "stop"], capture_output=True, check=False, timeout=60)
+            stop_peer(name)
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from django.core.exceptions import ValidationError
 
+from conftest import start_peer
 from pappus.connectors import registry
 from pappus.connectors.contracts import InboundKind, PublishRequest
 from pappus.connectors.mastodon import mapping
 from pappus.connectors.models import AccountStatus, ConnectedAccount
-from pappus.connectors.tests.conftest import start_peer
 from pappus.connectors.tests.factories import make_account, mastodon_account_json, serve_mastodon_account
 from pappus.connectors.tests.replay import Answer, ReplayServer
 from pappus.core.models import AuditEvent

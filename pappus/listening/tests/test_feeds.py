@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import shlex
 import socket
-import subprocess
 import threading
 import time
 import urllib.request
@@ -20,7 +17,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from conftest import service_unavailable
+from conftest import start_peer, stop_peer
 from pappus.core.audit import Actor
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member
@@ -28,7 +25,6 @@ from pappus.listening import feeds, services, tasks
 from pappus.listening.models import IngestRun, Mention, MentionTopic, RejectedItem, RunStatus, Source
 
 ACTOR = Actor.system("test")
-PEERS = Path(os.environ.get("PAPPUS_PEERS_DIR", Path(__file__).resolve().parents[3].parent / "shared" / "peers"))
 
 
 def _free_port() -> int:
@@ -57,26 +53,17 @@ class FeedServer:
 
 @pytest.fixture(scope="session")
 def feed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeedServer]:
-    script = PEERS / "feeds.sh"
-    if not script.exists():
-        service_unavailable(f"the feeds peer is missing at {script}")
     home = tmp_path_factory.mktemp("peers")
     environment = {
-        **os.environ,
         "PAPPUS_PEERS_HOME": str(home),
         "PAPPUS_FEEDS_DIR": str(home / "www"),
         "PAPPUS_FEEDS_PORT": str(_free_port()),
     }
-    started = subprocess.run(
-        ["bash", str(script), "start"], env=environment, capture_output=True, text=True, timeout=60, check=False
-    )
-    if started.returncode != 0:
-        service_unavailable(f"the feeds peer did not start: {started.stderr.strip()[-500:]}")
-    values = dict(line.split("=", 1) for line in shlex.split(started.stdout) if "=" in line)
+    values = start_peer("feeds", timeout=60, env=environment)
     try:
         yield FeedServer(values)
     finally:
-        subprocess.run(["bash", str(script), "stop"], env=environment, capture_output=True, timeout=30, check=False)
+        stop_peer("feeds", environment)
 
 
 def rss(*items: str, language: str = "en") -> str:
