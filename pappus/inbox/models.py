@@ -251,6 +251,9 @@ class Conversation(models.Model):
             models.Index(fields=("workspace", "customer_key", "-last_message_at"), name="inbox_customer_history"),
             models.Index(fields=("status", "next_due_at"), name="inbox_sla_clock"),
             models.Index(fields=("status", "next_warning_at"), name="inbox_sla_warning"),
+            # Analytics' first-response and resolution times read the conversations answered or closed in a period.
+            models.Index(fields=("workspace", "first_responded_at"), name="inbox_first_responded"),
+            models.Index(fields=("workspace", "closed_at"), name="inbox_closed"),
         )
 
     def __str__(self) -> str:
