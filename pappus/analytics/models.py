@@ -184,3 +184,86 @@ class DailyPostRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network} on {self.day}"
+
+
+class ReportKind(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class ReportSchedule(models.Model):
+    """A report that writes itself: every period of ``kind`` (the day, ISO week or calendar month just
+    ended, in UTC days) one report over the workspace or a region with its spokes, e-mailed to
+    ``recipients`` in ``language`` (blank: the workspace's language) and kept in the archive."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=ReportKind.choices)
+    region = models.ForeignKey(
+        "core.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("region")
+    )
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("report schedule")
+        verbose_name_plural = _("report schedules")
+        ordering = ("name", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReportStatus(models.TextChoices):
+    GENERATING = "generating", _("Being generated")
+    READY = "ready", _("Ready")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class Report(models.Model):
+    """One generated report: its period, scope and language, the HTML (with SVG charts) and the PDF,
+    and to whom it went. A scheduled report is unique per schedule, kind and period, so a repeated
+    scheduler run finds it instead of making (and sending) it again; a report made on demand has no
+    schedule."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    schedule = models.ForeignKey(
+        ReportSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=ReportKind.choices)
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    region_id = models.PositiveBigIntegerField(_("region"), null=True, blank=True)
+    scope_name = models.CharField(_("scope"), max_length=200)
+    language = models.CharField(_("language"), max_length=10)
+    status = models.CharField(_("status"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.GENERATING)
+    failure = models.TextField(_("failure"), blank=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    delivered_to = models.JSONField(_("delivered to"), default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    html = models.TextField(_("HTML"), blank=True)
+    pdf = models.BinaryField(_("PDF"), blank=True, default=b"")
+    pdf_pages = models.PositiveSmallIntegerField(_("PDF pages"), default=0)
+    generation_seconds = models.FloatField(_("generation time (s)"), null=True, blank=True)
+    requested_by_id = models.PositiveBigIntegerField(_("requested by"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    generated_at = models.DateTimeField(_("generated"), null=True, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = (
+            models.UniqueConstraint(fields=("schedule", "kind", "first_day"), name="analytics_report_once_per_period"),
+        )
+        indexes = (models.Index(fields=("workspace", "-created_at"), name="analytics_report_ws_created"),)
+
+    def __str__(self) -> str:
+        return f"{self.kind} report {self.first_day} to {self.last_day}"
