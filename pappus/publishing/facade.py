@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from pappus.publishing.models import ContentType, LinkClick, TrackedLink, Variant, VariantStatus
+from pappus.publishing.models import ContentType, LinkClick, Post, TrackedLink, Variant, VariantStatus
 
 
 @dataclass(frozen=True)
@@ -183,3 +183,8 @@ def record_variant_metrics(
         replies=replies,
         impressions=impressions,
     )
+
+
+def post_titles(workspace_id: int, post_ids: Sequence[int]) -> dict[int, str]:
+    """The titles of the workspace's posts among ``post_ids`` (for analytics' top posts); others are absent."""
+    return dict(Post.objects.for_workspace(workspace_id).filter(pk__in=list(post_ids)).values_list("pk", "title"))
