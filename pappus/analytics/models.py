@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from pappus.core.models import Workspace, WorkspaceManager
+from pappus.core.models import LANGUAGE_CHOICES, Workspace, WorkspaceManager
 
 
 class AccountSnapshot(models.Model):
@@ -204,7 +204,7 @@ class ReportSchedule(models.Model):
         "core.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("region")
     )
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
-    language = models.CharField(_("language"), max_length=10, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=LANGUAGE_CHOICES, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -247,7 +247,12 @@ class Report(models.Model):
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
     delivered_to = models.JSONField(_("delivered to"), default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    html = models.TextField(_("HTML"), blank=True)
+    html = models.TextField(_("HTML"), blank=True)  # the report as a page, its charts as SVG (also the PDF's source)
+    email_html = models.TextField(_("e-mail HTML"), blank=True)  # its charts as cid: images
+    text = models.TextField(_("plain text"), blank=True)
+    chart_specs = models.JSONField(
+        _("charts"), default=dict, blank=True
+    )  # content id → Vega-Lite spec (PNG at sending)
     pdf = models.BinaryField(_("PDF"), blank=True, default=b"")
     pdf_pages = models.PositiveSmallIntegerField(_("PDF pages"), default=0)
     generation_seconds = models.FloatField(_("generation time (s)"), null=True, blank=True)
