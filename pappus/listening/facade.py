@@ -13,7 +13,7 @@ from typing import Literal
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
 
-from pappus.listening.models import MentionRollup, Topic
+from pappus.listening.models import Mention, MentionRollup, Topic
 from pappus.listening.rollups import ALL_MENTIONS, hour_of
 
 
@@ -134,3 +134,89 @@ def mention_counts_by_day(
         DayCount(None if topic_id == ALL_MENTIONS else topic_id, day, sentiment, int(number))
         for topic_id, day, sentiment, number in grouped
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MentionAuthor:
+    """A stored mention's author and what the mention was, for the community's member identities.
+
+    ``kind`` is "reply" (it answers another post), "share" (a repost of a stored mention), "ugc" (it
+    carries the author's own photos or video) or "mention"."""
+
+    mention_id: int
+    network: str
+    handle: str
+    name: str
+    profile_url: str
+    url: str
+    title: str
+    sentiment: str
+    kind: str
+    published_at: datetime.datetime | None
+    stored_at: datetime.datetime
+
+
+def mention_authors(workspace_id: int, *, after_id: int = 0, limit: int = 1000) -> tuple[MentionAuthor, ...]:
+    """Mentions with an author and an id above ``after_id``, oldest first, at most ``limit`` (resumable batches)."""
+    rows = (
+        Mention.objects.for_workspace(workspace_id)
+        .filter(pk__gt=after_id)
+        .exclude(author_handle="")
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "network",
+            "author_handle",
+            "author_name",
+            "author_url",
+            "url",
+            "title",
+            "text",
+            "sentiment",
+            "parent_external_id",
+            "duplicate_of_id",
+            "media",
+            "published_at",
+            "created_at",
+        )[:limit]
+    )
+    authors = []
+    for row in rows:
+        pk, network, handle, name, profile, url, title, text, sentiment = row[:9]
+        parent, repost_of, media, published, stored = row[9:]
+        kind = "reply" if parent else "share" if repost_of else "ugc" if media else "mention"
+        authors.append(
+            MentionAuthor(
+                pk, network, handle, name, profile, url, (title or text)[:200], sentiment, kind, published, stored
+            )
+        )
+    return tuple(authors)
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageCount:
+    """Mentions in one language ("" = not detected) within a period."""
+
+    language: str
+    count: int
+
+
+def mention_counts_by_language(
+    workspace_id: int,
+    *,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    topic_ids: Sequence[int | None] = (None,),
+    region_ids: Sequence[int] = (),
+) -> tuple[LanguageCount, ...]:
+    """Mentions of the given topics (None: all mentions) per language from ``since`` to ``until``,
+    most first, summed in one query over the hourly rollups (strategy's measured audience profile)."""
+    wanted = [ALL_MENTIONS if topic_id is None else topic_id for topic_id in topic_ids]
+    rows = MentionRollup.objects.for_workspace(workspace_id).filter(
+        topic_id__in=wanted, hour__gte=hour_of(since), hour__lt=hour_of(until)
+    )
+    if region_ids:
+        rows = rows.filter(region_id__in=region_ids)
+    grouped = rows.values_list("language").annotate(number=Sum("count")).order_by().values_list("language", "number")
+    counted = [LanguageCount(language, int(number)) for language, number in grouped]
+    return tuple(sorted(counted, key=lambda row: (-row.count, row.language)))

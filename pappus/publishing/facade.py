@@ -6,8 +6,9 @@ Plain frozen dataclasses; no model instances leave the app.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from django.db.models import Count
 
@@ -188,3 +189,75 @@ def record_variant_metrics(
 def post_titles(workspace_id: int, post_ids: Sequence[int]) -> dict[int, str]:
     """The titles of the workspace's posts among ``post_ids`` (for analytics' top posts); others are absent."""
     return dict(Post.objects.for_workspace(workspace_id).filter(pk__in=list(post_ids)).values_list("pk", "title"))
+
+
+# --- for traffic: which tracked link a visit to a landing page came through ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSource:
+    """The tracked link a landing-page visit came through."""
+
+    link_id: int
+    post_id: int
+    network: str
+    campaign_id: int | None
+
+
+def is_robot(user_agent: str) -> bool:
+    """Link previews, crawlers and scripts (the short links' rule): never counted as visitors."""
+    from pappus.publishing import links
+
+    return links.is_robot(user_agent)
+
+
+def visitor_key(address: str, user_agent: str, day: str) -> str:
+    """The short links' visitor key (an HMAC of address, browser and day; the address is never kept)."""
+    from pappus.publishing import links
+
+    return links.visitor_key(address, user_agent[:500], day)
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, (parts.hostname or "").lower(), parts.path or "/", "", ""))
+
+
+def link_for_visit(
+    workspace_id: int, *, page_url: str, utm: Mapping[str, str], visitor: str, moment: datetime.datetime
+) -> LinkSource | None:
+    """The tracked link a visit to ``page_url`` came through: the link whose UTM values the page's
+    address carries (the one to this page when several share them), else the link this visitor
+    (same visitor key) clicked in the 30 minutes before ``moment``. None when neither says."""
+    links = TrackedLink.objects.for_workspace(workspace_id).select_related("post")
+    found: TrackedLink | None = None
+    values = {name: utm.get(name, "") for name in ("utm_source", "utm_medium", "utm_campaign", "utm_content")}
+    if any(values.values()):
+        candidates = list(links.filter(**values, utm_term=utm.get("utm_term", "")).order_by("-pk")[:50])
+        page = _without_query(page_url)
+        found = next((link for link in candidates if _without_query(link.landing_url) == page), None)
+        found = found or (candidates[0] if candidates else None)
+    if found is None and visitor:
+        click = (
+            LinkClick.objects.for_workspace(workspace_id)
+            .filter(visitor=visitor, clicked_at__gte=moment - datetime.timedelta(minutes=30), clicked_at__lte=moment)
+            .order_by("-clicked_at")
+            .values_list("link_id", flat=True)
+            .first()
+        )
+        if click is not None:
+            found = links.filter(pk=click).first()
+    if found is None:
+        return None
+    return LinkSource(
+        link_id=found.pk, post_id=found.post_id, network=found.network, campaign_id=found.post.campaign_id
+    )
+
+
+def post_ids_of_campaigns(workspace_id: int, campaign_ids: Sequence[int]) -> tuple[int, ...]:
+    """Ids of the workspace's posts linked to any of the campaigns (strategy's ids), for analytics
+    to measure a campaign or a program by its posts."""
+    if not campaign_ids:
+        return ()
+    rows = Post.objects.for_workspace(workspace_id).filter(campaign_id__in=list(campaign_ids))
+    return tuple(rows.order_by("pk").values_list("pk", flat=True))
