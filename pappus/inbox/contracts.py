@@ -50,3 +50,17 @@ class ResponseTimes:
 
     first_response_seconds: tuple[float, ...]
     resolution_seconds: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerContact:
+    """A conversation's customer, for the community's member identities (``inbox.facade.customer_contacts``)."""
+
+    conversation_id: int
+    network: str
+    handle: str
+    name: str
+    subject: str
+    sentiment: str
+    started_at: datetime.datetime
+    last_message_at: datetime.datetime

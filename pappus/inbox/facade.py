@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from pappus.connectors.contracts import InboundItem
 from pappus.inbox import services
-from pappus.inbox.contracts import IngestResult, MentionInteraction, QueueCounts, ResponseTimes
+from pappus.inbox.contracts import CustomerContact, IngestResult, MentionInteraction, QueueCounts, ResponseTimes
 from pappus.inbox.models import Conversation, ConversationStatus
 
 
@@ -74,3 +74,17 @@ def response_times(
         first_response_seconds=tuple(max(0.0, took.total_seconds()) for took in answered if took is not None),
         resolution_seconds=tuple(max(0.0, took.total_seconds()) for took in closed if took is not None),
     )
+
+
+def customer_contacts(workspace_id: int, *, after_id: int = 0, limit: int = 1000) -> tuple[CustomerContact, ...]:
+    """Conversations with an id above ``after_id`` (oldest first, at most ``limit``) and their customer, so the
+    community can collect identities in resumable batches."""
+    rows = (
+        Conversation.objects.for_workspace(workspace_id)
+        .filter(pk__gt=after_id)
+        .order_by("pk")
+        .values_list(
+            "pk", "network", "customer_handle", "customer_name", "subject", "sentiment", "created_at", "last_message_at"
+        )[:limit]
+    )
+    return tuple(CustomerContact(*row) for row in rows)
