@@ -24,8 +24,9 @@ the text (a substring match), and ``NEAR/n`` counts characters there.
 
 A query is compiled once (:func:`compile_query`) and matched many times against a
 :class:`Document` prepared once per mention (:func:`prepare`). Each compiled query
-exposes ``anchors``: keys of which at least one must be among the document's ``keys``
-for the query to be able to match, so :class:`QueryIndex` skips queries that cannot match.
+exposes ``clauses``: sets of keys such that the document's ``keys`` must share one with every
+set for the query to be able to match, so :class:`QueryIndex` skips queries that cannot match
+(it files each query under its rarest clause and checks the others with set tests).
 """
 
 from __future__ import annotations
@@ -762,13 +763,52 @@ class _Anchors:
         return (self.weak, len(self.keys), -min((len(key) for key in self.keys), default=0))
 
 
-def _sequence_anchors(elements: Sequence[_Element]) -> _Anchors:
+# A node's clauses: every one of them must share a key with a document for the node to match
+# (a conjunction of disjunctions of keys); None when no key is required (a NOT, say).
+type _Clauses = tuple[_Anchors, ...]
+# An OR of nodes needs one key of each child: its clauses are unions of one clause per child,
+# the best few of each, so an OR of long phrases does not multiply out.
+_CLAUSES_PER_CHILD: Final = 3
+_MAXIMUM_CLAUSES: Final = 8
+
+
+def _best(clauses: _Clauses) -> _Anchors:
+    return min(clauses, key=_Anchors.rank)
+
+
+def _all_of(parts: Iterable[_Clauses | None]) -> _Clauses | None:
+    """Clauses of a node that needs every part (AND, NEAR): all of theirs."""
+    found: dict[_Anchors, None] = {}
+    for clauses in parts:
+        for clause in clauses or ():
+            found.setdefault(clause)
+    return tuple(found) or None
+
+
+def _any_of(parts: Sequence[_Clauses | None]) -> _Clauses | None:
+    """Clauses of a node that needs one of its parts (OR): each a union of one clause per part."""
+    if any(clauses is None for clauses in parts):
+        return None
+    combined: list[_Anchors] = [_Anchors(frozenset())]
+    for clauses in parts:
+        if clauses is None:  # pragma: no cover - excluded above; keeps the type checker informed
+            return None
+        best = sorted(clauses, key=_Anchors.rank)[:_CLAUSES_PER_CHILD]
+        combined = [_Anchors(left.keys | right.keys, left.weak or right.weak) for left in combined for right in best][
+            :_MAXIMUM_CLAUSES
+        ]
+    return tuple(dict.fromkeys(combined))
+
+
+def _sequence_anchors(elements: Sequence[_Element]) -> _Clauses:
+    """One clause per token slot (its stem, form or wildcard prefix), and one per pair of
+    neighbouring Chinese characters (the document's ``b:`` keys)."""
+    clauses = [_Anchors(frozenset({element.anchor})) for element in elements]
     for index in range(len(elements) - 1):
         first, second = elements[index], elements[index + 1]
         if first.mode == "exact" and second.mode == "exact" and _is_cjk(first.value) and _is_cjk(second.value):
-            return _Anchors(frozenset({"b:" + first.value + second.value}))
-    best = max(elements, key=lambda element: (element.mode != "wildcard", len(element.value)))
-    return _Anchors(frozenset({best.anchor}))
+            clauses.append(_Anchors(frozenset({"b:" + first.value + second.value})))
+    return tuple(dict.fromkeys(clauses))
 
 
 def _sequence_spans(elements: Sequence[_Element]) -> _SpanFunction:
@@ -820,36 +860,39 @@ def _near_spans(left: _SpanFunction, right: _SpanFunction, distance: int, ordere
 
 
 class _Compiler:
-    def spans(self, node: Node) -> tuple[_SpanFunction, _Anchors]:
+    def spans(self, node: Node) -> tuple[_SpanFunction, _Clauses]:
         if isinstance(node, Term | Phrase):
             elements = _elements(node.text, exact=isinstance(node, Phrase))
             return _sequence_spans(elements), _sequence_anchors(elements)
         if isinstance(node, Or):
             parts = [self.spans(child) for child in node.children]
             functions = [function for function, _ in parts]
-            anchors = _Anchors(frozenset().union(*(anchor.keys for _, anchor in parts)))
-            return (lambda document: [span for function in functions for span in function(document)]), anchors
+            clauses = _any_of([clauses for _, clauses in parts])
+            if clauses is None:  # pragma: no cover - positional nodes always have clauses
+                raise TypeError(f"no clauses for {node!r}")
+            return (lambda document: [span for function in functions for span in function(document)]), clauses
         if isinstance(node, Near):
-            left, left_anchors = self.spans(node.left)
-            right, right_anchors = self.spans(node.right)
-            return _near_spans(left, right, node.distance, node.ordered), min(
-                left_anchors, right_anchors, key=_Anchors.rank
-            )
+            left, left_clauses = self.spans(node.left)
+            right, right_clauses = self.spans(node.right)
+            both = _all_of([left_clauses, right_clauses])
+            if both is None:  # pragma: no cover - positional nodes always have clauses
+                raise TypeError(f"no clauses for {node!r}")
+            return _near_spans(left, right, node.distance, node.ordered), both
         raise TypeError(f"not a positional node: {node!r}")  # pragma: no cover - the parser prevents it
 
-    def match(self, node: Node) -> tuple[_MatchFunction, _Anchors | None]:
+    def match(self, node: Node) -> tuple[_MatchFunction, _Clauses | None]:
         if (
             isinstance(node, Term | Phrase)
             and len(elements := _elements(node.text, exact=isinstance(node, Phrase))) == 1
         ):
             element = elements[0]
             if element.mode == "stem":
-                return (lambda document: element.value in document.by_stem), _Anchors(frozenset({element.anchor}))
+                return (lambda document: element.value in document.by_stem), _sequence_anchors(elements)
             if element.mode == "exact":
-                return (lambda document: element.value in document.by_token), _Anchors(frozenset({element.anchor}))
+                return (lambda document: element.value in document.by_token), _sequence_anchors(elements)
         if isinstance(node, Term | Phrase | Near):
-            function, anchors = self.spans(node)
-            return (lambda document: bool(function(document))), anchors
+            function, clauses = self.spans(node)
+            return (lambda document: bool(function(document))), clauses
         if isinstance(node, Field):
             return self.field(node)
         if isinstance(node, Not):
@@ -858,49 +901,60 @@ class _Compiler:
         if isinstance(node, And):
             parts = [self.match(child) for child in node.children]
             functions = tuple(function for function, _ in parts)
-            candidates = [anchor for _, anchor in parts if anchor is not None]
-            return (lambda document: all(function(document) for function in functions)), (
-                min(candidates, key=_Anchors.rank) if candidates else None
+            return (lambda document: all(function(document) for function in functions)), _all_of(
+                clauses for _, clauses in parts
             )
         if isinstance(node, Or):
             parts = [self.match(child) for child in node.children]
             functions = tuple(function for function, _ in parts)
-            union: _Anchors | None = None
-            if all(anchor is not None for _, anchor in parts):
-                union = _Anchors(
-                    frozenset().union(*(anchor.keys for _, anchor in parts if anchor is not None)),
-                    weak=any(anchor.weak for _, anchor in parts if anchor is not None),
-                )
-            return (lambda document: any(function(document) for function in functions)), union
+            return (lambda document: any(function(document) for function in functions)), _any_of(
+                [clauses for _, clauses in parts]
+            )
         raise TypeError(f"unknown node: {node!r}")  # pragma: no cover
 
-    def field(self, node: Field) -> tuple[_MatchFunction, _Anchors | None]:
+    def field(self, node: Field) -> tuple[_MatchFunction, _Clauses]:
         value = node.value
         if node.name == "lang":
             language = normalize_language(value)
-            return (lambda document: document.language == language), _Anchors(
-                frozenset({f"f:lang:{language}"}), weak=True
+            return (lambda document: document.language == language), (
+                _Anchors(frozenset({f"f:lang:{language}"}), weak=True),
             )
         if node.name == "country":
-            return (lambda document: document.country == value), _Anchors(frozenset({f"f:country:{value}"}), weak=True)
+            return (lambda document: document.country == value), (
+                _Anchors(frozenset({f"f:country:{value}"}), weak=True),
+            )
         if node.name == "author":
             author = fold(value)
-            return (lambda document: document.author == author), _Anchors(frozenset({f"f:author:{author}"}), weak=True)
+            return (lambda document: document.author == author), (
+                _Anchors(frozenset({f"f:author:{author}"}), weak=True),
+            )
         source = fold(value)
-        return (lambda document: source in document.sources), _Anchors(frozenset({f"f:source:{source}"}), weak=True)
+        return (lambda document: source in document.sources), (_Anchors(frozenset({f"f:source:{source}"}), weak=True),)
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
-    """A parsed query ready to match; ``anchors`` is None when every document must be checked."""
+    """A parsed query ready to match.
+
+    ``clauses``: sets of keys such that a document can match only if it shares a key with every
+    one of them (None when no key is required, as in ``NOT tea OR coffee``); ``anchors`` is the
+    most selective-looking of them, kept for callers that index a single set.
+    """
 
     text: str
     tree: Node
     anchors: frozenset[str] | None
     _match: _MatchFunction = field(repr=False, compare=False)
+    clauses: tuple[frozenset[str], ...] | None = field(default=None, compare=False)
+    weak_clauses: frozenset[frozenset[str]] = field(default=frozenset(), repr=False, compare=False)
 
     def matches(self, document: Document) -> bool:
         return self._match(document)
+
+    def may_match(self, document: Document) -> bool:
+        """False when a clause has no key in the document (then :meth:`matches` is False too)."""
+        keys = document.keys
+        return self.clauses is None or not any(keys.isdisjoint(clause) for clause in self.clauses)
 
     def matches_text(
         self, text: str, *, language: str = "", sources: Iterable[str] = (), author: str = "", country: str = ""
@@ -912,17 +966,34 @@ class CompiledQuery:
 def compile_query(text: str) -> CompiledQuery:
     """Parse and compile ``text``; raises :class:`QuerySyntaxError`."""
     tree = parse(text)
-    function, anchors = _Compiler().match(tree)
-    return CompiledQuery(text, tree, anchors.keys if anchors is not None else None, function)
+    function, clauses = _Compiler().match(tree)
+    if clauses is None:
+        return CompiledQuery(text, tree, None, function)
+    return CompiledQuery(
+        text,
+        tree,
+        _best(clauses).keys,
+        function,
+        tuple(clause.keys for clause in sorted(clauses, key=_Anchors.rank)),
+        frozenset(clause.keys for clause in clauses if clause.weak),
+    )
 
 
 class QueryIndex[Key: Hashable]:
-    """Many compiled queries behind an inverted index of their anchors."""
+    """Many compiled queries behind an inverted index of their clauses.
+
+    Each query is filed under one of its clauses: the one whose keys the fewest other queries
+    name (a brand's name rather than a word every topic uses; field values last, every document
+    has some). A document's candidates are the queries filed under its keys; a candidate is then
+    matched only when the document has a key of each of its other clauses too (a set test), so
+    the full matcher runs on few queries that do not match. Built once per set of queries, on
+    first use after a change.
+    """
 
     def __init__(self, queries: Mapping[Key, CompiledQuery] | None = None) -> None:
         self._queries: dict[Key, CompiledQuery] = {}
         self._order: dict[Key, int] = {}
-        self._by_anchor: dict[str, list[Key]] = {}
+        self._by_anchor: dict[str, list[Key]] | None = None
         self._unanchored: list[Key] = []
         for key, query in (queries or {}).items():
             self.add(key, query)
@@ -935,16 +1006,39 @@ class QueryIndex[Key: Hashable]:
             raise KeyError(f"a query is already indexed under {key!r}")
         self._queries[key] = query
         self._order[key] = len(self._order)
-        if query.anchors is None:
-            self._unanchored.append(key)
-        else:
-            for anchor in query.anchors:
-                self._by_anchor.setdefault(anchor, []).append(key)
+        self._by_anchor = None
+
+    def _build(self) -> dict[str, list[Key]]:
+        users: dict[str, int] = {}
+        for query in self._queries.values():
+            for anchor in {anchor for clause in query.clauses or () for anchor in clause}:
+                users[anchor] = users.get(anchor, 0) + 1
+        everyone = len(self._queries) + 1
+
+        def cost(query: CompiledQuery, clause: frozenset[str]) -> tuple[int, int, int]:
+            weak = clause in query.weak_clauses
+            return (
+                sum(users[anchor] + (everyone if weak else 0) for anchor in clause),
+                len(clause),
+                -min(len(anchor) for anchor in clause),
+            )
+
+        by_anchor: dict[str, list[Key]] = {}
+        self._unanchored = []
+        for key, query in self._queries.items():
+            if not query.clauses:
+                self._unanchored.append(key)
+                continue
+            chosen = min(query.clauses, key=functools.partial(cost, query))
+            for anchor in chosen:
+                by_anchor.setdefault(anchor, []).append(key)
+        self._by_anchor = by_anchor
+        return by_anchor
 
     def candidates(self, document: Document) -> set[Key]:
         """Queries that may match ``document``; every other query certainly does not."""
+        by_anchor = self._by_anchor if self._by_anchor is not None else self._build()
         found: set[Key] = set(self._unanchored)
-        by_anchor = self._by_anchor
         if len(by_anchor) < len(document.keys):
             for anchor, keys in by_anchor.items():
                 if anchor in document.keys:
@@ -954,7 +1048,8 @@ class QueryIndex[Key: Hashable]:
                 indexed = by_anchor.get(anchor)
                 if indexed:
                     found.update(indexed)
-        return found
+        queries = self._queries
+        return {key for key in found if queries[key].may_match(document)}
 
     def match(self, document: Document) -> list[Key]:
         """The keys of the queries that match ``document``, in the order they were added."""

@@ -413,3 +413,99 @@ def test_any_input_parses_or_fails_with_a_position_inside_it(text: str) -> None:
     if problem is not None:
         assert 1 <= problem.position <= len(text) + 1
         assert problem.detail
+
+
+def test_clauses_name_every_required_key() -> None:
+    def clauses(query: str) -> set[frozenset[str]] | None:
+        found = compile_query(query).clauses
+        return None if found is None else set(found)
+
+    assert clauses('"kalomi delivery" OR (kalomi NEAR/3 slow)') == {
+        frozenset({"kalomi"}),
+        frozenset({"delivery", "slow"}),
+        frozenset({"kalomi", "slow"}),
+        frozenset({"delivery", "kalomi"}),
+    }
+    assert clauses("coffee AND (latte OR mocha) NOT tea") == {frozenset({"coffee"}), frozenset({"latte", "mocha"})}
+    assert clauses("蒲公英3 咖啡") == {
+        frozenset({key}) for key in ("蒲", "公", "英", "3", "b:蒲公", "b:公英", "咖", "啡", "b:咖啡")
+    }
+    assert clauses("coffee* country:NO") == {frozenset({"q:coff"}), frozenset({"f:country:NO"})}
+    assert clauses("coffee OR NOT tea AND juice") == {frozenset({"coffee", "juice"})}
+    assert clauses("coffee OR (juice NOT tea) OR lang:ru") == {frozenset({"coffee", "juice", "f:lang:ru"})}
+
+
+def test_index_files_a_query_under_its_rarest_clause() -> None:
+    # "delivery" is in every query, each brand in one: a mention that says "delivery" but names
+    # no brand is not a candidate of any of them.
+    index: QueryIndex[int] = QueryIndex(
+        {number: compile_query(f'"{brand} delivery"') for number, brand in enumerate(["kalomi", "raveto", "suneto"])}
+    )
+    assert index.candidates(prepare("slow delivery today")) == set()
+    assert index.candidates(prepare("raveto in the news")) == set()  # the other clause is checked too
+    assert index.candidates(prepare("Raveto delivery was slow")) == {1}
+    assert index.match(prepare("Raveto delivery was slow")) == [1]
+
+
+INDEX_WORDS = st.sampled_from(
+    ["kaffe", "te", "blåbær", "магазин", "кофе", "咖啡", "蒲公英", "latte", "mocha", "lat*", "маг*", "kalomi"]
+)
+
+
+def _index_leaves() -> st.SearchStrategy[Term | Phrase | Field]:
+    return st.one_of(
+        INDEX_WORDS.map(Term),
+        st.lists(st.sampled_from(["kaffe", "te", "latte", "магазина", "kalomi"]), min_size=1, max_size=3).map(
+            lambda words: Phrase(" ".join(words))
+        ),
+        st.sampled_from([("lang", "ru"), ("lang", "no"), ("country", "NO"), ("author", "anna")]).map(
+            lambda pair: Field(*pair)
+        ),
+    )
+
+
+def _index_trees() -> st.SearchStrategy[object]:
+    positional = st.recursive(
+        st.one_of(INDEX_WORDS.map(Term), st.sampled_from(["kaffe te", "latte mocha", "kalomi kaffe"]).map(Phrase)),
+        lambda inner: st.one_of(
+            st.builds(Near, inner, inner, st.integers(0, 3), st.booleans()),
+            st.lists(inner, min_size=2, max_size=3).map(lambda children: Or(tuple(children))),
+        ),
+        max_leaves=4,
+    )
+    return st.recursive(
+        st.one_of(_index_leaves(), positional),
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=2, max_size=3).map(lambda children: And(tuple(children))),
+            st.lists(inner, min_size=2, max_size=3).map(lambda children: Or(tuple(children))),
+            st.tuples(inner, inner).map(lambda pair: And((pair[0], Not(pair[1])))),
+        ),
+        max_leaves=8,
+    )
+
+
+INDEX_TEXTS = st.lists(
+    st.sampled_from([*VOCABULARY, "蒲公英", "kalomi", "Kalomi's", "latter", "магазинах", "x", "."]), max_size=12
+).map(" ".join)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    trees=st.lists(_index_trees(), min_size=1, max_size=12),
+    documents=st.lists(
+        st.tuples(INDEX_TEXTS, LANGUAGES, st.sampled_from(["", "NO", "RU"]), st.sampled_from(["", "anna", "bob"])),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_the_index_finds_exactly_what_every_query_finds(
+    trees: list[object], documents: list[tuple[str, str, str, str]]
+) -> None:
+    queries = {number: compile_query(unparse(tree)) for number, tree in enumerate(trees)}  # type: ignore[arg-type]
+    index = QueryIndex(queries)
+    for text, language, country, author in documents:
+        document = prepare(text, language=language, country=country, author=author)
+        expected = [number for number, query in queries.items() if query.matches(document)]
+        assert index.match(document) == expected
+        for query in queries.values():
+            assert query.may_match(document) or not query.matches(document)
