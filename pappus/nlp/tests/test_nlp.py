@@ -252,3 +252,52 @@ def test_shipped_sentiment_meets_its_measured_floors():
     assert np.mean(scores) >= 0.565
     part = data.norec("dev")
     assert macro_f1(part.labels, _sentiment(models, part.texts).argmax(axis=1)) >= 0.565
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # No two function words of one language: the n-gram classifier decides, not lingua.
+        ("Fantastico concerto ieri sera, bravissimi tutti!", "it"),
+        ("Wahnsinnig gutes Konzert gestern Abend, bravo!", "de"),
+        ("Nydelig konsert i går kveld, takk!", "no"),
+        ("Qué buen concierto anoche, gracias!", "es"),
+    ],
+)
+def test_language_classifier_decides_latin_texts_without_lingua(text, language):
+    from pappus.nlp.langid import character_model
+
+    assert character_model() is not None
+    guess = detect_language(text)
+    assert (guess.language, guess.method) == (language, "model")
+    assert guess.confidence >= character_model().threshold
+
+
+def test_polish_or_turkish_letters_leave_the_classifier_to_lingua():
+    # The classifier has no Polish or Turkish text; such letters send the text on to lingua.
+    guess = detect_language("Świetny koncert wczoraj wieczorem")
+    assert (guess.language, guess.method) == ("pl", "lingua")
+    guess = detect_language("Dün akşamki konser muhteşemdi, teşekkürler")
+    assert (guess.language, guess.method) == ("tr", "lingua")
+
+
+def test_language_classifier_reads_the_counts_analyze_passes_and_survives_saving(tmp_path):
+    from pappus.nlp.langid import CharacterLanguageModel, character_model, detect_languages, language_features
+    from pappus.nlp.models import raw_counts
+
+    model = character_model()
+    texts = ["Fantastico concerto ieri sera, bravissimi tutti!", "Nydelig konsert i går kveld, takk!", "ok"]
+    counts = raw_counts(texts, model.spec)
+    assert detect_languages(texts, counts=counts) == detect_languages(texts)
+    without = detect_languages(texts, use_model=False)
+    assert [guess.method for guess in without[:2]] == ["lingua", "lingua"]
+    folded = language_features(counts, model.fold_bits)
+    assert folded.shape == (3, 1 << model.fold_bits)
+    squares = np.asarray(folded.multiply(folded).sum(axis=1)).ravel()
+    # Rows are scaled by their unfolded length, so folding keeps the sum of squares at one.
+    assert np.allclose(squares, 1.0, atol=1e-5)
+    model.save(tmp_path / "language.npz")
+    again = CharacterLanguageModel.load(tmp_path / "language.npz")
+    assert again.labels == model.labels
+    assert again.threshold == model.threshold
+    assert np.allclose(again.probabilities(counts), model.probabilities(counts), atol=1e-6)
