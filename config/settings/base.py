@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "pappus.inbox",
     "pappus.crisis",
     "pappus.analytics",
+    "pappus.traffic",
+    "pappus.community",
 ]
 
 MIDDLEWARE = [

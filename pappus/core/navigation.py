@@ -16,6 +16,7 @@ class Group:
     """Menus that gather related pages, so the top bar holds the main work areas only."""
 
     LISTENING = _("Listening")
+    COMMUNITY = _("Community")
     WORKSPACE = _("Workspace")
 
 
@@ -41,6 +42,11 @@ ENTRIES: list[NavigationEntry] = [
     NavigationEntry(_("Strategy"), "strategy:overview", Action.STRATEGY_VIEW),
     NavigationEntry(_("Content plan"), "publishing:plan", Action.CONTENT_VIEW),
     NavigationEntry(_("Inbox"), "inbox:queue", Action.INBOX_VIEW),
+    NavigationEntry(_("Members"), "community:members", Action.COMMUNITY_VIEW, Group.COMMUNITY),
+    NavigationEntry(_("Core fans"), "community:core_fans", Action.COMMUNITY_VIEW, Group.COMMUNITY),
+    NavigationEntry(_("Merge suggestions"), "community:suggestions", Action.COMMUNITY_VIEW, Group.COMMUNITY),
+    NavigationEntry(_("Member imports"), "community:imports", Action.COMMUNITY_VIEW, Group.COMMUNITY),
+    NavigationEntry(_("Community settings"), "community:settings", Action.COMMUNITY_VIEW, Group.COMMUNITY),
     NavigationEntry(_("Mentions"), "listening:mentions", Action.LISTENING_VIEW, Group.LISTENING),
     NavigationEntry(_("Topics"), "listening:topics", Action.LISTENING_VIEW, Group.LISTENING),
     NavigationEntry(_("Sources"), "listening:sources", Action.LISTENING_VIEW, Group.LISTENING),
@@ -50,6 +56,7 @@ ENTRIES: list[NavigationEntry] = [
     NavigationEntry(_("Team"), "core:members", Action.MEMBERS_VIEW, Group.WORKSPACE),
     NavigationEntry(_("Regions"), "core:regions", Action.WORKSPACE_VIEW, Group.WORKSPACE),
     NavigationEntry(_("Connected accounts"), "connectors:health", Action.CONNECTORS_VIEW, Group.WORKSPACE),
+    NavigationEntry(_("Web traffic"), "traffic:settings", Action.REPORTS_MANAGE, Group.WORKSPACE),
     NavigationEntry(_("Audit log"), "core:audit", Action.AUDIT_VIEW, Group.WORKSPACE),
     NavigationEntry(_("Settings"), "core:settings", Action.WORKSPACE_MANAGE, Group.WORKSPACE),
     NavigationEntry(_("API tokens"), "core:api_tokens", Action.API_TOKENS_MANAGE, Group.WORKSPACE),

@@ -1,0 +1,128 @@
+"""What other apps may ask of traffic (analytics reads landing pages and visitors here).
+
+Plain frozen dataclasses; no model instances leave the app.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+
+from pappus.traffic.models import ImportedTraffic, Visit
+
+
+@dataclass(frozen=True, slots=True)
+class LandingPageFigures:
+    """One landing page over a period.
+
+    ``sessions``: visits (pixel) and imported sessions; ``referral_sessions``: visits that came
+    through a tracked link (only the pixel knows); ``bounces``: sessions with one page view and no
+    conversion; ``conversions``: conversion events; ``referral_conversions``: those of referral
+    sessions; ``source``: "pixel", "import" or "both" (on a day with imported figures for the page
+    they replace the pixel's).
+    """
+
+    landing_url: str
+    sessions: int
+    referral_sessions: int
+    bounces: int
+    conversions: int
+    referral_conversions: int
+    source: str
+
+
+def _bounce() -> Q:
+    return Q(page_views__lte=1, conversions=0)
+
+
+def landing_pages(
+    workspace_id: int,
+    *,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    networks: Sequence[str] = (),
+    campaign_post_ids: Sequence[int] | None = None,
+) -> list[LandingPageFigures]:
+    """Each landing page's figures from ``first_day`` to ``last_day`` (UTC days, inclusive), most sessions first.
+
+    With ``networks`` or ``campaign_post_ids`` only pixel visits through tracked links of those
+    networks or posts count (imported figures do not say where a session came from)."""
+    visits = Visit.objects.for_workspace(workspace_id).filter(day__gte=first_day, day__lte=last_day)
+    filtered = bool(networks) or campaign_post_ids is not None
+    if networks:
+        visits = visits.filter(network__in=list(networks))
+    if campaign_post_ids is not None:
+        visits = visits.filter(post_id__in=list(campaign_post_ids))
+    zero = Value(0, output_field=IntegerField())
+    pixel = (
+        visits.values("day", "landing_url")
+        .annotate(
+            sessions=Count("id"),
+            referral=Count("id", filter=Q(link_id__isnull=False)),
+            bounced=Count("id", filter=_bounce()),
+            converted=Coalesce(Sum("conversions"), zero),
+            referral_converted=Coalesce(Sum("conversions", filter=Q(link_id__isnull=False)), zero),
+        )
+        .order_by()
+    )
+    imported: dict[tuple[datetime.date, str], tuple[int, int, int]] = {}
+    if not filtered:
+        imported = {
+            (row.day, row.landing_url): (row.sessions, row.bounces, row.conversions)
+            for row in ImportedTraffic.objects.for_workspace(workspace_id).filter(day__gte=first_day, day__lte=last_day)
+        }
+    totals: dict[str, list[int]] = {}
+    sources: dict[str, set[str]] = {}
+    for row in pixel:
+        key = (row["day"], row["landing_url"])
+        figures = totals.setdefault(row["landing_url"], [0, 0, 0, 0, 0])
+        figures[1] += row["referral"]
+        figures[4] += row["referral_converted"]
+        if key in imported:
+            continue  # the imported figures of that day replace the pixel's (not its referrals)
+        figures[0] += row["sessions"]
+        figures[2] += row["bounced"]
+        figures[3] += row["converted"]
+        sources.setdefault(row["landing_url"], set()).add("pixel")
+    for (_day, page), (sessions, bounces, conversions) in imported.items():
+        figures = totals.setdefault(page, [0, 0, 0, 0, 0])
+        figures[0] += sessions
+        figures[2] += bounces
+        figures[3] += conversions
+        sources.setdefault(page, set()).add("import")
+    found = [
+        LandingPageFigures(
+            landing_url=page,
+            sessions=figures[0],
+            referral_sessions=figures[1],
+            bounces=figures[2],
+            conversions=figures[3],
+            referral_conversions=figures[4],
+            source="both" if len(sources.get(page, ())) > 1 else next(iter(sources.get(page, {"pixel"}))),
+        )
+        for page, figures in totals.items()
+    ]
+    return sorted(found, key=lambda item: (-item.sessions, item.landing_url))
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorProfile:
+    """Pixel visits by the browser's language and the country its language tag names ("" = not said)."""
+
+    languages: tuple[tuple[str, int], ...]
+    countries: tuple[tuple[str, int], ...]
+
+
+def visitor_profile(workspace_id: int, *, first_day: datetime.date, last_day: datetime.date) -> VisitorProfile:
+    visits = Visit.objects.for_workspace(workspace_id).filter(day__gte=first_day, day__lte=last_day)
+    languages: Counter[str] = Counter()
+    countries: Counter[str] = Counter()
+    for language, country, number in visits.values_list("language", "country").annotate(number=Count("id")).order_by():
+        languages[language] += number
+        countries[country] += number
+    return VisitorProfile(tuple(languages.most_common()), tuple(countries.most_common()))
