@@ -295,6 +295,7 @@ def stream(count: int, seed: int = 11) -> Iterator[dict[str, Any]]:
     """The synthetic stream, generated lazily (memory does not grow with ``count``)."""
     generator = random.Random(seed)
     recent: list[str] = []
+    recent_texts: list[str] = []
     base = 1_767_225_600  # 2026-01-01T00:00:00Z
     for number in range(count):
         roll = generator.random()
@@ -313,13 +314,17 @@ def stream(count: int, seed: int = 11) -> Iterator[dict[str, Any]]:
             if generator.random() < 0.8:  # most mentions name one of the brands listened for
                 words.insert(generator.randrange(len(words)), brand_name(generator.randrange(1000)).capitalize())
             text = " ".join(words)
-        if roll > 0.95:
-            text = f"RT @{brand_name(generator.randrange(1000))}: {text}"
+        if roll > 0.95 and recent_texts:  # a repost of a recent post (a near-duplicate of it)
+            text = (
+                f"RT @{brand_name(generator.randrange(1000))}: {recent_texts[generator.randrange(len(recent_texts))]}"
+            )
         external_id = f"m{number}"
         if len(recent) < 5000:
             recent.append(external_id)
+            recent_texts.append(text)
         else:
             recent[number % 5000] = external_id
+            recent_texts[number % 5000] = text
         yield {
             "external_id": external_id,
             "text": text,
@@ -403,6 +408,19 @@ def raw_copy(source: Any, items: Iterator[dict[str, Any]]) -> int:
     return written
 
 
+ANALYSED = [0]
+
+
+def counting(function: Any) -> Any:
+    """``function`` (the analyser), counting the texts it is given (copies and reposts are not)."""
+
+    def analyze(texts: list[str]) -> Any:
+        ANALYSED[0] += len(texts)
+        return function(texts)
+
+    return analyze
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -460,6 +478,7 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
         analyzer_name = f"{found.__module__}.{found.__name__}" if found else "placeholder (pappus.nlp has no analyze)"
         if found is not None:
             found(["warm up the models"])  # loading the models is not ingestion
+            analyze = counting(found)
     print(f"database: {connection.vendor} {url.rsplit('@', 1)[-1]}; mentions: {count:,}; topics: {options.topics:,}")
     print(f"analyzer: {analyzer_name}")
 
@@ -507,6 +526,7 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
         "stored": run.stored,
         "duplicates": run.duplicates,
         "rejected": run.rejected,
+        "analysed_texts": ANALYSED[0],
         "balanced": run.is_balanced,
         "workspace_id": workspace.pk,
     }

@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -301,7 +302,48 @@ def _value(analysis: Any, name: str) -> Any:
     return getattr(analysis, name, None)
 
 
-def enrich(batch: Batch, analyze: Analyzer | Literal["auto"] | None = "auto") -> Batch:
+class AnalysisMemo:
+    """Analyses of the texts seen lately, so that a repost or a copy is analysed once.
+
+    Keyed by a digest of the text without its ``RT @someone:`` prefix, its links and its spacing
+    (which say nothing of its language, sentiment, intent or toxicity); case, punctuation and
+    emoji are kept, as they may. At most ``size`` analyses are kept (the least recently used go
+    first), so memory stays flat. One memo serves one run of the pipeline (one analyser).
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self.analysed = 0  # texts sent to the analyser
+        self.shared = 0  # texts that got the analysis of an earlier copy
+        self._analyses: OrderedDict[bytes, Any] = OrderedDict()
+
+    def get(self, key: bytes) -> Any | None:
+        analysis = self._analyses.get(key)
+        if analysis is not None:
+            self._analyses.move_to_end(key)
+        return analysis
+
+    def put(self, key: bytes, analysis: Any) -> None:
+        self._analyses[key] = analysis
+        if len(self._analyses) > self.size:
+            self._analyses.popitem(last=False)
+
+
+def analysis_key(text: str) -> bytes:
+    """What :class:`AnalysisMemo` files a text under: copies and reposts of one text share it."""
+    if "http" in text:
+        text = _URL.sub(" ", text)
+    while text[:4].lower() in {"rt @", "via "} or text[:1].isspace():  # a repost of a repost too
+        stripped = _REPOST_PREFIX.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return hashlib.blake2b(" ".join(text.split()).encode(), digest_size=16).digest()
+
+
+def enrich(
+    batch: Batch, analyze: Analyzer | Literal["auto"] | None = "auto", memo: AnalysisMemo | None = None
+) -> Batch:
     """Language, sentiment, intent and toxicity from ``pappus.nlp.analyze(texts)``.
 
     Until ``pappus.nlp`` lands this is a documented placeholder: every mention is marked
@@ -309,6 +351,9 @@ def enrich(batch: Batch, analyze: Analyzer | Literal["auto"] | None = "auto") ->
     ``"auto"`` looks the function up; pass one to use another, or None for the placeholder.
     If the analyzer fails, the mentions stay ``pending`` (``pappus reprocess`` picks them up
     later) and are stored all the same: a broken model never loses mentions.
+
+    Each distinct text of the batch is analysed once, in one call (see :func:`analysis_key`);
+    with a ``memo``, a text analysed in an earlier batch of the same run is not analysed again.
     """
     function = _nlp_analyze() if isinstance(analyze, str) else analyze
     if not batch.mentions:
@@ -318,14 +363,32 @@ def enrich(batch: Batch, analyze: Analyzer | Literal["auto"] | None = "auto") ->
             mention.enrichment_status = "unavailable"
             mention.enrichment_model = UNAVAILABLE_MODEL
         return batch
+    memo = memo if memo is not None else AnalysisMemo(size=0)
+    keys = [analysis_key(mention.text or mention.title) for mention in batch.mentions]
+    known: dict[bytes, Any] = {}
+    wanted: dict[bytes, str] = {}
+    for key, mention in zip(keys, batch.mentions, strict=True):
+        if key in known or key in wanted:
+            continue
+        analysis = memo.get(key)
+        if analysis is not None:
+            known[key] = analysis
+        else:
+            wanted[key] = mention.text or mention.title
     try:
-        analyses = list(function([mention.text or mention.title for mention in batch.mentions]))
-        if len(analyses) != len(batch.mentions):
-            raise ValueError(f"{len(analyses)} analyses for {len(batch.mentions)} texts")
+        analyses = list(function(list(wanted.values()))) if wanted else []
+        if len(analyses) != len(wanted):
+            raise ValueError(f"{len(analyses)} analyses for {len(wanted)} texts")
     except Exception:
         logger.exception("listening.enrich.failed", extra={"mentions": len(batch.mentions)})
         return batch
-    for mention, analysis in zip(batch.mentions, analyses, strict=True):
+    for key, analysis in zip(wanted, analyses, strict=True):
+        known[key] = analysis
+        memo.put(key, analysis)
+    memo.analysed += len(wanted)
+    memo.shared += len(batch.mentions) - len(wanted)
+    for key, mention in zip(keys, batch.mentions, strict=True):
+        analysis = known[key]
         language = _value(analysis, "language")
         if language and language != "unknown":  # an unsure model keeps the source's language
             mention.language = str(language)[:16]
@@ -380,9 +443,10 @@ def run_stages(
     sources: Sequence[str] = (),
     analyze: Analyzer | Literal["auto"] | None = "auto",
     locate: Locator | None = None,
+    memo: AnalysisMemo | None = None,
 ) -> Batch:
     """Every pure stage in order; the result is ready to store."""
     batch = normalize(items, mapper, locate)
     batch = dedupe(batch, already_stored)
-    batch = enrich(batch, analyze)
+    batch = enrich(batch, analyze, memo)
     return match_topics(batch, index, sources)

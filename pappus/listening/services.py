@@ -318,6 +318,7 @@ def ingest_items(
     index = _active_topic_index(source.workspace_id) if index is None else index
     lookup = _stored_external_ids(source)
     names = (source.kind,)
+    memo = pipeline.AnalysisMemo()  # reposts and copies within this run are analysed once
     batch = Batch(received=0)
     for chunk in itertools.batched(items, batch_size or BATCH_SIZE):
         for attempt in (1, 2):
@@ -329,6 +330,7 @@ def ingest_items(
                 sources=names,
                 analyze=analyze,
                 locate=locate,
+                memo=memo,
             )
             try:
                 with transaction.atomic():

@@ -225,6 +225,41 @@ def test_enrichment_results_are_stored_and_a_failing_model_loses_nothing(source:
 
 
 @pytest.mark.django_db
+def test_copies_and_reposts_are_analysed_once_per_run(source: Source) -> None:
+    from pappus.nlp import analyze as nlp_analyze
+
+    calls: list[list[str]] = []
+
+    def recording(texts: list[str]) -> list[Any]:
+        calls.append(list(texts))
+        return nlp_analyze(texts)
+
+    original = "Pappus delivery was awful and slow today"
+    shouting = "Pappus delivery was AWFUL and slow today!"  # case and punctuation may change the analysis
+    items = [
+        {"external_id": "a", "text": original},
+        {"external_id": "b", "text": f"RT @anna: {original} https://t.co/x1"},
+        {"external_id": "c", "text": shouting},
+        {"external_id": "d", "text": f"via @bob {original}"},  # the next batch: the run remembers
+        {"external_id": "e", "text": "Lovely blueberry buns at Pappus this morning"},
+        {"external_id": "f", "text": f"  {original}   https://example.org/a?utm=1"},
+    ]
+    run = ingest(source, items, analyze=recording, batch_size=3)
+    assert run.stored == 6
+    assert calls == [[original, shouting], ["Lovely blueberry buns at Pappus this morning"]]
+    rows = {row.external_id: row for row in Mention.objects.filter(source=source)}
+    assert {rows[key].enrichment_status for key in rows} == {"done"}
+    first = rows["a"]
+    for key in ("b", "d", "f"):
+        assert (rows[key].sentiment, rows[key].sentiment_score, rows[key].intent, rows[key].language) == (
+            first.sentiment,
+            first.sentiment_score,
+            first.intent,
+            first.language,
+        )
+
+
+@pytest.mark.django_db
 def test_a_rejected_item_can_be_retried_after_a_fix(analyst: Any, source: Source) -> None:
     def strict(item: Mapping[str, Any]) -> NormalizedMention:
         if "author" in item:
