@@ -178,3 +178,33 @@ class OAuthState(models.Model):
 
     def __str__(self) -> str:
         return f"OAuth sign-in {self.pk}"
+
+
+class OAuthChoice(models.Model):
+    """The accounts an OAuth sign-in gave access to, waiting for the person to pick (Facebook Pages).
+
+    Single-use and expiring like :class:`OAuthState`, bound to the user and session that signed in;
+    the candidates with their tokens are one Fernet token, like account credentials.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    app = models.ForeignKey(OAuthApp, on_delete=models.CASCADE, related_name="choices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key_hash = models.CharField(max_length=64)
+    candidates = models.TextField()
+    granted_scopes = models.JSONField(default=list, blank=True)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("OAuth account choice in progress")
+        verbose_name_plural = _("OAuth account choices in progress")
+
+    def __str__(self) -> str:
+        return f"OAuth account choice {self.pk}"
+
+    def __repr__(self) -> str:  # never shows the tokens
+        return f"<OAuthChoice {self.pk} workspace={self.workspace_id}>"

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -50,7 +51,7 @@ from pappus.connectors.errors import (
     RateLimitedError,
     TemporaryFailureError,
 )
-from pappus.connectors.models import AccountCredentials, ConnectedAccount, OAuthApp, OAuthState
+from pappus.connectors.models import AccountCredentials, ConnectedAccount, OAuthApp, OAuthChoice, OAuthState
 from pappus.core import audit
 from pappus.core.audit import Actor
 from pappus.core.models import Membership, Region
@@ -87,6 +88,17 @@ class OAuthSpec:
     secret_required: bool = True
     scope_separator: str = " "
     extra_token_headers: tuple[tuple[str, str], ...] = field(default=())
+    # Query parameters the network adds to the callback besides ``code`` and ``state`` that its token
+    # endpoint wants back with the code and with every refresh (VK ID's ``device_id``); kept, encrypted,
+    # with the account's tokens.
+    callback_fields: tuple[str, ...] = ()
+    # Whether the token endpoint wants a ``state`` in the exchange and in refreshes too (VK ID).
+    state_in_token_requests: bool = False
+    # Which accounts a grant gives (Facebook Login: the person's Pages, each with its own Page token).
+    # None: the token is the account itself, read with ``account_info``.
+    accounts: Callable[[OAuthGrant], list[OAuthCandidate]] | None = field(default=None, compare=False)
+    # Whether the person picks which of the grant's accounts to connect (Facebook Pages, Instagram).
+    choose_accounts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +110,59 @@ class TokenSet:
     expires_at: datetime.datetime | None = None
     scopes: tuple[str, ...] = ()
     token_type: str = "bearer"  # noqa: S105 - a token kind, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthGrant:
+    """What a completed code exchange gives an :attr:`OAuthSpec.accounts` hook to find the accounts with."""
+
+    network: str
+    label: str
+    spec: OAuthSpec
+    app: OAuthApp
+    tokens: TokenSet
+    # The access and refresh tokens and the callback's fields (``device_id``): what an account keeps.
+    credentials: Mapping[str, str] = field(repr=False)
+    # The plain options the person chose before signing in (a VK community).
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthCandidate:
+    """One account a grant gives access to, with the credentials it will be connected with."""
+
+    remote_id: str
+    handle: str
+    display_name: str = ""
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    token_expires_at: datetime.datetime | None = None
+    # Known not to expire (Page tokens got from a long-lived user token): shown as such.
+    token_never_expires: bool = False
+
+    def as_stored(self) -> dict[str, Any]:
+        return {
+            "remote_id": self.remote_id,
+            "handle": self.handle,
+            "display_name": self.display_name,
+            "credentials": dict(self.credentials),
+            "options": dict(self.options),
+            "token_expires_at": self.token_expires_at.isoformat() if self.token_expires_at else None,
+            "token_never_expires": self.token_never_expires,
+        }
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> OAuthCandidate:
+        expires = stored.get("token_expires_at")
+        return cls(
+            remote_id=str(stored["remote_id"]),
+            handle=str(stored.get("handle") or ""),
+            display_name=str(stored.get("display_name") or ""),
+            credentials={str(name): str(value) for name, value in (stored.get("credentials") or {}).items()},
+            options=dict(stored.get("options") or {}),
+            token_expires_at=datetime.datetime.fromisoformat(expires) if isinstance(expires, str) else None,
+            token_never_expires=bool(stored.get("token_never_expires")),
+        )
 
 
 class StateMismatchError(Exception):
@@ -143,7 +208,26 @@ def app_scopes(app: OAuthApp, spec: OAuthSpec) -> tuple[str, ...]:
 # --- the token endpoint ---------------------------------------------------------------------------
 
 
+# Meta's token endpoint answers with the Graph API's error object ({"error": {"message", "code", ...}}):
+# 1 "Error validating client secret" and 101 "Error validating application" are the app's set-up;
+# 4, 17, 32 and 613 are call limits; 2 is a temporary failure; the rest (100 for a wrong, used or
+# expired code, 190 for a refused token) means signing in again.
+_META_APP_CODES = frozenset({1, 101})
+_META_RATE_CODES = frozenset({4, 17, 32, 613})
+
+
+def _meta_error(body: Any) -> dict[str, Any] | None:
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return dict(body["error"])
+    return None
+
+
 def _reason(body: Any, response: httpx.Response) -> str:
+    meta = _meta_error(body)
+    if meta is not None:
+        described = meta.get("error_user_msg") or meta.get("message")
+        if isinstance(described, str) and described:
+            return described[:MAXIMUM_REASON_CHARACTERS]
     if isinstance(body, dict):
         described = body.get("error_description") or body.get("error") or body.get("message")
         if isinstance(described, str) and described:
@@ -156,14 +240,19 @@ def map_token_error(response: httpx.Response, body: Any, *, network: str, label:
     status = response.status_code
     code = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), str) else None
     reason = _reason(body, response)
-    if status == 429:
+    meta = _meta_error(body)
+    meta_code = meta.get("code") if meta is not None else None
+    if meta_code in _META_APP_CODES:
+        code = "invalid_client"
+    temporary = status >= 500 or meta_code == 2 or (meta is not None and meta.get("is_transient") is True)
+    if status == 429 or meta_code in _META_RATE_CODES:
         return RateLimitedError(
             _("%(network)s asks to slow down: %(reason)s") % {"network": label, "reason": reason},
             retry_after=parse_retry_after(response.headers.get("retry-after")),
             network=network,
             status=status,
         )
-    if status >= 500:
+    if temporary:
         return TemporaryFailureError(
             _("%(network)s's sign-in service failed: %(reason)s") % {"network": label, "reason": reason},
             retry_after=parse_retry_after(response.headers.get("retry-after")),
@@ -325,14 +414,12 @@ def account_refresh(account: ConnectedAccount) -> bool:
     if not refresh_token or app is None:
         return False
     label = label_of(account.network)
+    fields = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    fields.update({name: credentials[name] for name in spec.callback_fields if credentials.get(name)})
+    if spec.state_in_token_requests:
+        fields["state"] = new_state()[0]
     try:
-        tokens = token_request(
-            spec,
-            app,
-            {"grant_type": "refresh_token", "refresh_token": refresh_token},
-            network=account.network,
-            label=label,
-        )
+        tokens = token_request(spec, app, fields, network=account.network, label=label)
     except AuthExpiredError:
         if _stored(account).get("refresh_token", "") != refresh_token:
             logger.info("connectors.token_refreshed_elsewhere network=%s account=%s", account.network, account.pk)
@@ -527,11 +614,16 @@ def authorization_complete(
     code: str,
     user_id: int,
     session_key: str,
-) -> ConnectedAccount:
+    callback: Mapping[str, str] | None = None,
+) -> ConnectedAccount | OAuthChoice:
     """Check the state, exchange the code for tokens, connect (or reconnect) the account they belong to.
 
-    StateMismatchError for a state that is not this user's and session's open sign-in; a ConnectorError
-    when the token endpoint or the network refuses.
+    ``callback``: the callback's other query parameters (those the spec's ``callback_fields`` name are
+    sent back with the code). Where the person picks among the grant's accounts (Facebook Pages,
+    Instagram), an :class:`OAuthChoice` is stored and returned instead; :func:`choice_complete` connects
+    the picked ones. StateMismatchError for a state that is not this user's and session's open sign-in;
+    a ConnectorError when the token endpoint or the network refuses; ValidationError when the grant
+    does not give the account being reconnected.
     """
     require(membership, Action.CONNECTORS_MANAGE)
     started = state_take(
@@ -541,67 +633,272 @@ def authorization_complete(
     if spec is None:
         raise StateMismatchError("the network no longer signs in with OAuth")
     app = started.app
-    fields = {"grant_type": "authorization_code", "code": code, "redirect_uri": started.redirect_uri}
+    label = label_of(network)
+    returned = {name: str((callback or {}).get(name) or "") for name in spec.callback_fields}
+    missing = [name for name, value in returned.items() if not value]
+    if missing:
+        raise ValidationError(
+            _("%(network)s did not send %(fields)s back with the code: start again.")
+            % {"network": label, "fields": ", ".join(missing)}
+        )
+    fields = {"grant_type": "authorization_code", "code": code, "redirect_uri": started.redirect_uri, **returned}
     if spec.pkce:
         fields["code_verifier"] = state_verifier(started)
-    tokens = token_request(spec, app, fields, network=network, label=label_of(network))
-    credentials = {"access_token": tokens.access_token}
+    if spec.state_in_token_requests:
+        fields["state"] = state
+    tokens = token_request(spec, app, fields, network=network, label=label)
+    credentials = {"access_token": tokens.access_token, **returned}
     if tokens.refresh_token:
         credentials["refresh_token"] = tokens.refresh_token
     granted = list(tokens.scopes or app_scopes(app, spec))
-    from pappus.connectors import registry, services
-
+    reconnecting: ConnectedAccount | None = None
     if started.account_id is not None:
-        target = ConnectedAccount.objects.for_workspace(membership.workspace_id).get(pk=started.account_id)
-        account = services.account_reconnect(
+        reconnecting = ConnectedAccount.objects.for_workspace(membership.workspace_id).get(pk=started.account_id)
+    grant = OAuthGrant(
+        network=network,
+        label=label,
+        spec=spec,
+        app=app,
+        tokens=tokens,
+        credentials=credentials,
+        options={**(reconnecting.options if reconnecting is not None else {}), **started.options},
+    )
+    if reconnecting is not None and spec.accounts is None:
+        # The token is the account: account_reconnect checks that it is the same remote account.
+        candidates = [
+            OAuthCandidate(
+                remote_id=reconnecting.remote_id,
+                handle=reconnecting.handle,
+                credentials=credentials,
+                token_expires_at=tokens.expires_at,
+            )
+        ]
+    else:
+        candidates = spec.accounts(grant) if spec.accounts is not None else [token_account(grant)]
+    if reconnecting is not None:
+        matching = [candidate for candidate in candidates if candidate.remote_id == reconnecting.remote_id]
+        if not matching:
+            raise ValidationError(
+                _("This sign-in did not give access to %(account)s. Sign in as someone who manages it.")
+                % {"account": reconnecting.handle}
+            )
+        candidates = matching
+    if not candidates:
+        raise ValidationError(
+            _("This %(network)s sign-in gives access to no account Pappus can connect.") % {"network": label}
+        )
+    if reconnecting is None and (spec.choose_accounts or len(candidates) > 1):
+        return choice_create(
+            started=started, candidates=candidates, granted=granted, session_key=session_key, user_id=user_id
+        )
+    return _connect_candidate(
+        actor=actor,
+        membership=membership,
+        app=app,
+        candidate=candidates[0],
+        granted=granted,
+        region=started.region,
+        account=reconnecting,
+    )
+
+
+def token_account(grant: OAuthGrant) -> OAuthCandidate:
+    """The account the token itself belongs to (Reddit, X, YouTube, VK with its community chosen)."""
+    from pappus.connectors import registry
+
+    with registry.build(
+        grant.network, base_url=grant.app.api_base_url, credentials=grant.credentials, options=grant.options
+    ) as connector:
+        info = connector.account_info()
+    return OAuthCandidate(
+        remote_id=info.remote_id,
+        handle=info.handle,
+        display_name=info.display_name,
+        credentials=grant.credentials,
+        options=grant.options,
+        token_expires_at=grant.tokens.expires_at,
+    )
+
+
+def _connect_candidate(
+    *,
+    actor: Actor,
+    membership: Membership,
+    app: OAuthApp,
+    candidate: OAuthCandidate,
+    granted: Sequence[str],
+    region: Region | None,
+    account: ConnectedAccount | None = None,
+) -> ConnectedAccount:
+    """Connect the candidate, or give its new tokens to the account the workspace already has for it."""
+    from pappus.connectors import services
+
+    network = app.network
+    existing = account or (
+        ConnectedAccount.objects.for_workspace(membership.workspace_id)
+        .filter(network=network, base_url=app.api_base_url, remote_id=candidate.remote_id)
+        .first()
+    )
+    if existing is not None:
+        connected = services.account_reconnect(
             actor=actor,
             membership=membership,
-            account=target,
-            credentials=credentials,
-            token_expires_at=tokens.expires_at,
+            account=existing,
+            credentials=candidate.credentials,
+            token_expires_at=candidate.token_expires_at,
         )
     else:
-        with registry.build(network, base_url=app.api_base_url, credentials=credentials) as connector:
-            info = connector.account_info()
-        existing = (
-            ConnectedAccount.objects.for_workspace(membership.workspace_id)
-            .filter(network=network, base_url=app.api_base_url, remote_id=info.remote_id)
-            .first()
+        connected = services.account_connect(
+            actor=actor,
+            membership=membership,
+            network=network,
+            base_url=app.api_base_url,
+            credentials=candidate.credentials,
+            options=candidate.options,
+            region=region,
+            token_expires_at=candidate.token_expires_at,
         )
-        if existing is not None:
-            account = services.account_reconnect(
-                actor=actor,
-                membership=membership,
-                account=existing,
-                credentials=credentials,
-                token_expires_at=tokens.expires_at,
-            )
-        else:
-            account = services.account_connect(
-                actor=actor,
-                membership=membership,
-                network=network,
-                base_url=app.api_base_url,
-                credentials=credentials,
-                options=started.options,
-                region=started.region,
-                token_expires_at=tokens.expires_at,
-            )
     with transaction.atomic():
-        account = ConnectedAccount.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=account.pk)
-        before = {"granted_scopes": account.options.get("granted_scopes")}
-        account.options = {**account.options, "granted_scopes": granted}
-        account.save(update_fields=["options"])
+        connected = (
+            ConnectedAccount.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=connected.pk)
+        )
+        before = {"granted_scopes": connected.options.get("granted_scopes")}
+        extra: dict[str, Any] = {"granted_scopes": list(granted)}
+        if candidate.token_never_expires:
+            extra["token_never_expires"] = True
+        options = {**connected.options, **extra}
+        if not candidate.token_never_expires:
+            options.pop("token_never_expires", None)
+        connected.options = options
+        if candidate.token_never_expires:
+            connected.token_expires_at = None
+        connected.save(update_fields=["options", "token_expires_at"])
         audit.record(
             actor,
             "connected_account.oauth_grant",
             workspace=membership.workspace,
-            target=account,
+            target=connected,
             before=before,
             after={
-                "granted_scopes": granted,
-                "token_expires_at": tokens.expires_at.isoformat() if tokens.expires_at else None,
+                "granted_scopes": list(granted),
+                "token_expires_at": connected.token_expires_at.isoformat() if connected.token_expires_at else None,
+                "token_never_expires": candidate.token_never_expires,
             },
         )
-    logger.info("connectors.oauth_completed network=%s account=%s", network, account.pk)
-    return account
+    logger.info("connectors.oauth_completed network=%s account=%s", network, connected.pk)
+    return connected
+
+
+# --- choosing among a grant's accounts (Facebook Pages, Instagram accounts) ---------------------------
+
+CHOICE_LIFETIME = datetime.timedelta(minutes=15)
+
+
+def choice_create(
+    *,
+    started: OAuthState,
+    candidates: Sequence[OAuthCandidate],
+    granted: Sequence[str],
+    session_key: str,
+    user_id: int,
+) -> OAuthChoice:
+    """Keep the grant's accounts (their tokens encrypted) for the person who signed in to pick from."""
+    now = timezone.now()
+    OAuthChoice.objects.for_workspace(started.workspace_id).filter(expires_at__lt=now).delete()
+    stored = {"candidates": json.dumps([candidate.as_stored() for candidate in candidates])}
+    return OAuthChoice.objects.create(
+        workspace_id=started.workspace_id,
+        app=started.app,
+        user_id=user_id,
+        session_key_hash=_hash(session_key),
+        candidates=crypto.encrypt(stored),
+        granted_scopes=list(granted),
+        region=started.region,
+        expires_at=now + CHOICE_LIFETIME,
+    )
+
+
+def _choice_of(
+    *, workspace_id: int, network: str, choice_id: int, user_id: int, session_key: str, take: bool
+) -> OAuthChoice:
+    with transaction.atomic():
+        row = (
+            OAuthChoice.objects.for_workspace(workspace_id)
+            .select_related("app", "region")
+            .filter(pk=choice_id, app__network=network)
+            .first()
+        )
+        if row is None:
+            raise StateMismatchError("unknown or used choice")
+        if row.user_id != user_id or not secrets.compare_digest(row.session_key_hash, _hash(session_key)):
+            raise StateMismatchError("choice of another user or session")
+        if row.expires_at <= timezone.now():
+            OAuthChoice.objects.for_workspace(workspace_id).filter(pk=row.pk).delete()
+            raise StateMismatchError("choice expired")
+        if take:
+            deleted, _counts = OAuthChoice.objects.for_workspace(workspace_id).filter(pk=row.pk).delete()
+            if not deleted:
+                raise StateMismatchError("choice used by a concurrent request")
+    return row
+
+
+def choice_candidates(row: OAuthChoice) -> list[OAuthCandidate]:
+    stored = json.loads(crypto.decrypt(row.candidates).get("candidates", "[]"))
+    return [OAuthCandidate.from_stored(item) for item in stored]
+
+
+def choice_get(
+    *, membership: Membership, network: str, choice_id: int, user_id: int, session_key: str
+) -> tuple[OAuthChoice, list[OAuthCandidate]]:
+    """The open choice of this user and session, with its accounts (to list; tokens stay inside)."""
+    require(membership, Action.CONNECTORS_MANAGE)
+    row = _choice_of(
+        workspace_id=membership.workspace_id,
+        network=network,
+        choice_id=choice_id,
+        user_id=user_id,
+        session_key=session_key,
+        take=False,
+    )
+    return row, choice_candidates(row)
+
+
+def choice_complete(
+    *,
+    actor: Actor,
+    membership: Membership,
+    network: str,
+    choice_id: int,
+    user_id: int,
+    session_key: str,
+    remote_ids: Sequence[str],
+) -> list[ConnectedAccount]:
+    """Connect the picked accounts of an open choice (single-use: it is deleted first)."""
+    require(membership, Action.CONNECTORS_MANAGE)
+    wanted = {str(remote_id) for remote_id in remote_ids}
+    if not wanted:
+        raise ValidationError(_("Choose at least one account to connect."))
+    found = functools.partial(
+        _choice_of,
+        workspace_id=membership.workspace_id,
+        network=network,
+        choice_id=choice_id,
+        user_id=user_id,
+        session_key=session_key,
+    )
+    row = found(take=False)
+    picked = [candidate for candidate in choice_candidates(row) if candidate.remote_id in wanted]
+    if len(picked) != len(wanted):
+        raise ValidationError(_("Choose among the accounts this sign-in gave access to."))
+    found(take=True)
+    return [
+        _connect_candidate(
+            actor=actor,
+            membership=membership,
+            app=row.app,
+            candidate=candidate,
+            granted=row.granted_scopes,
+            region=row.region,
+        )
+        for candidate in picked
+    ]

@@ -45,8 +45,11 @@ class OAuthStartForm(forms.Form):
         self.connector_class = connector_class
         region_field = cast("forms.ModelChoiceField[Region]", self.fields["region"])
         region_field.queryset = regions
+        spec = getattr(connector_class, "oauth", None)
+        # Where the person picks among the accounts the sign-in gives (Facebook Pages), nothing is asked first.
+        self.asks_options = not (isinstance(spec, OAuthSpec) and spec.choose_accounts)
         for field in connector_class.connect_fields:
-            if not field.secret:
+            if not field.secret and self.asks_options:
                 self.fields[field.name] = forms.CharField(
                     label=field.label, help_text=field.help_text, required=False, strip=True
                 )
@@ -55,7 +58,7 @@ class OAuthStartForm(forms.Form):
         return {
             field.name: self.cleaned_data.get(field.name) or ""
             for field in self.connector_class.connect_fields
-            if not field.secret and self.cleaned_data.get(field.name)
+            if not field.secret and self.asks_options and self.cleaned_data.get(field.name)
         }
 
 

@@ -16,12 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from pappus.connectors import oauth, registry, selectors
 from pappus.connectors.base import HttpConnector
 from pappus.connectors.errors import ConnectorError
-from pappus.connectors.models import ConnectedAccount, OAuthApp
+from pappus.connectors.models import ConnectedAccount, OAuthApp, OAuthChoice
 from pappus.connectors.oauth_forms import OAuthAppForm, OAuthStartForm
 from pappus.core.models import Membership, Region
 from pappus.core.permissions import Action
@@ -155,7 +156,7 @@ def _error_page(request: HttpRequest, connector_class: type[HttpConnector], mess
 @member_required(Action.CONNECTORS_MANAGE)
 def oauth_callback(request: HttpRequest, membership: Membership, network: str) -> HttpResponse:
     """Where the network sends the person back with ``code`` and ``state`` (or ``error``)."""
-    connector_class, _spec = _oauth_network(network)
+    connector_class, spec = _oauth_network(network)
     state = request.GET.get("state", "")
     user = signed_in_user(request)
     if request.GET.get("error"):
@@ -183,6 +184,7 @@ def oauth_callback(request: HttpRequest, membership: Membership, network: str) -
             code=request.GET.get("code", ""),
             user_id=user.pk,
             session_key=_session_key(request),
+            callback={name: request.GET.get(name, "") for name in spec.callback_fields},
         )
     except oauth.StateMismatchError:
         return _error_page(
@@ -197,5 +199,59 @@ def oauth_callback(request: HttpRequest, membership: Membership, network: str) -
         return _error_page(request, connector_class, _("The network refused: %(reason)s") % {"reason": str(error)})
     except ValidationError as error:
         return _error_page(request, connector_class, " ".join(error.messages))
+    if isinstance(account, OAuthChoice):
+        return redirect("connectors:oauth_choose", network=network, choice_id=account.pk)
     messages.success(request, _("%(account)s is connected.") % {"account": account.handle})
     return redirect("connectors:health")
+
+
+CHOICE_EXPIRED = _lazy(
+    "This choice was not started here, was already used or took too long. Nothing was changed: sign in again."
+)
+
+
+@member_required(Action.CONNECTORS_MANAGE)
+def oauth_choose(request: HttpRequest, membership: Membership, network: str, choice_id: int) -> HttpResponse:
+    """Pick which of the accounts the sign-in gave access to are connected (Facebook Pages, Instagram)."""
+    connector_class, _spec = _oauth_network(network)
+    user = signed_in_user(request)
+    session_key = _session_key(request)
+    try:
+        row, candidates = oauth.choice_get(
+            membership=membership, network=network, choice_id=choice_id, user_id=user.pk, session_key=session_key
+        )
+    except oauth.StateMismatchError:
+        return _error_page(request, connector_class, str(CHOICE_EXPIRED))
+    error = ""
+    if request.method == "POST":
+        try:
+            accounts = oauth.choice_complete(
+                actor=actor_of(request),
+                membership=membership,
+                network=network,
+                choice_id=choice_id,
+                user_id=user.pk,
+                session_key=session_key,
+                remote_ids=request.POST.getlist("remote_id"),
+            )
+        except oauth.StateMismatchError:
+            return _error_page(request, connector_class, str(CHOICE_EXPIRED))
+        except ConnectorError as failure:
+            return _error_page(request, connector_class, _("The network refused: %(reason)s") % {"reason": failure})
+        except ValidationError as failure:
+            error = " ".join(failure.messages)
+        else:
+            handles = ", ".join(account.handle for account in accounts)
+            messages.success(request, _("%(account)s is connected.") % {"account": handles})
+            return redirect("connectors:health")
+    context = {
+        "page_title": _("Choose what to connect from %(network)s") % {"network": connector_class.label},
+        "network": network,
+        "label": connector_class.label,
+        "choice": row,
+        "candidates": candidates,
+        "error": error,
+    }
+    response = render(request, "connectors/oauth_choose.html", context, status=400 if error else 200)
+    add_never_cache_headers(response)
+    return response

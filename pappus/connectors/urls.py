@@ -16,4 +16,5 @@ urlpatterns = [
     path("oauth/<slug:network>/app/", oauth_views.oauth_app, name="oauth_app"),
     path("oauth/<slug:network>/start/", oauth_views.oauth_start, name="oauth_start"),
     path("oauth/<slug:network>/callback/", oauth_views.oauth_callback, name="oauth_callback"),
+    path("oauth/<slug:network>/choose/<int:choice_id>/", oauth_views.oauth_choose, name="oauth_choose"),
 ]

@@ -33,7 +33,9 @@ from pappus.connectors.contracts import (
     PublishResult,
 )
 from pappus.connectors.errors import ContentRejectedError
-from pappus.connectors.facebook.graph import GraphConnector, insight_values
+from pappus.connectors.facebook.graph import GRAPH_VERSION, GraphConnector, insight_values
+from pappus.connectors.facebook.login import facebook_pages
+from pappus.connectors.oauth import OAuthSpec
 from pappus.connectors.registry import register
 
 # A post's text: 63,206 characters. Page photos: JPEG, PNG, GIF or WebP under 4 MB. Several photos
@@ -82,6 +84,26 @@ class FacebookConnector(GraphConnector):
     # The Graph API has no idempotency key: a post sent again is a second post.
     idempotency_window_seconds: ClassVar[int] = 0
     remote_ids_are_global: ClassVar[bool] = True  # Graph API object ids are unique across Facebook
+    # Facebook Login with the workspace's Meta app: the code gives a short-lived user token, exchanged
+    # for a long-lived one, whose /me/accounts lists the Pages with Page tokens that do not expire;
+    # the person picks the Page(s) to connect (facebook/login.py).
+    oauth: ClassVar[OAuthSpec] = OAuthSpec(
+        authorize_url=f"https://www.facebook.com/{GRAPH_VERSION}/dialog/oauth",
+        token_url=f"https://graph.facebook.com/{GRAPH_VERSION}/oauth/access_token",
+        scopes=(
+            "pages_show_list",
+            "pages_manage_posts",
+            "pages_read_engagement",
+            "pages_manage_engagement",
+            "pages_read_user_content",
+            "read_insights",
+        ),
+        client_authentication="body",
+        developer_console_url="https://developers.facebook.com/apps/",
+        scope_separator=",",
+        accounts=facebook_pages,
+        choose_accounts=True,
+    )
 
     @property
     def page_id(self) -> str:

@@ -45,7 +45,9 @@ from pappus.connectors.errors import (
     TemporaryFailureError,
 )
 from pappus.connectors.facebook.client import graph_time
-from pappus.connectors.facebook.graph import GraphConnector, insight_values
+from pappus.connectors.facebook.graph import GRAPH_VERSION, GraphConnector, insight_values
+from pappus.connectors.facebook.login import instagram_accounts
+from pappus.connectors.oauth import OAuthSpec
 from pappus.connectors.registry import register
 
 # Captions: 2,200 characters, at most 30 hashtags and 20 @-tags. Images: JPEG only, at most 8 MB.
@@ -96,6 +98,25 @@ class InstagramConnector(GraphConnector):
     # The Graph API has no idempotency key: a container published again is a second post.
     idempotency_window_seconds: ClassVar[int] = 0
     remote_ids_are_global: ClassVar[bool] = True  # Graph API media and comment ids are unique across Instagram
+    # The same Facebook Login as Pages; the accounts offered are the Pages' instagram_business_account,
+    # each used with its Page's non-expiring token (facebook/login.py).
+    oauth: ClassVar[OAuthSpec] = OAuthSpec(
+        authorize_url=f"https://www.facebook.com/{GRAPH_VERSION}/dialog/oauth",
+        token_url=f"https://graph.facebook.com/{GRAPH_VERSION}/oauth/access_token",
+        scopes=(
+            "instagram_basic",
+            "instagram_content_publish",
+            "instagram_manage_comments",
+            "instagram_manage_insights",
+            "pages_show_list",
+            "pages_read_engagement",
+        ),
+        client_authentication="body",
+        developer_console_url="https://developers.facebook.com/apps/",
+        scope_separator=",",
+        accounts=instagram_accounts,
+        choose_accounts=True,
+    )
 
     @property
     def user_id(self) -> str:

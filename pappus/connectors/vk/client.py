@@ -40,6 +40,7 @@ from pappus.connectors.errors import (
     RateLimitedError,
     TemporaryFailureError,
 )
+from pappus.connectors.oauth import OAuthCandidate, OAuthGrant, OAuthSpec, token_account
 from pappus.connectors.registry import register
 from pappus.connectors.vk import mapping
 
@@ -91,6 +92,27 @@ def vk_error(error: Mapping[str, Any], *, label: str, status: int | None = None)
     return ContentRejectedError(reason, network=mapping.NETWORK, status=status)
 
 
+def vk_id_communities(grant: OAuthGrant) -> list[OAuthCandidate]:
+    """The community a VK ID sign-in connects: the one chosen before signing in, else those the person
+    administers (``groups.get`` with ``filter=admin``), to pick from when there are several."""
+    if str(grant.options.get("group_id") or "").strip():
+        return [token_account(grant)]
+    with VkConnector(base_url=grant.app.api_base_url, credentials=grant.credentials) as connector:
+        answer = connector.call("groups.get", filter="admin", extended=1, count=1000)
+    return [
+        OAuthCandidate(
+            remote_id=str(group["id"]),
+            handle=str(group.get("screen_name") or f"club{group['id']}"),
+            display_name=str(group.get("name") or ""),
+            credentials=grant.credentials,
+            options={**grant.options, "group_id": str(group["id"])},
+            token_expires_at=grant.tokens.expires_at,
+        )
+        for group in (answer.get("items") or [] if isinstance(answer, dict) else [])
+        if isinstance(group, dict) and group.get("id")
+    ]
+
+
 def _comment_number(item: InboundItem) -> int:
     return int(item.remote_id.rsplit("_", 1)[1])
 
@@ -123,6 +145,23 @@ class VkConnector(HttpConnector):
     # wall.post takes a ``guid`` against sending one post twice (sent), but VK documents for how long
     # it is remembered nowhere: Pappus assumes no window.
     idempotency_window_seconds: ClassVar[int] = 0
+    # VK ID (https://id.vk.com/about/business/go/docs/en/vkid/latest/vk-id/connection/api-integration/api-description):
+    # OAuth 2.1 with PKCE S256; the callback brings a ``device_id`` that the token endpoint wants with
+    # the code and with every refresh (kept, encrypted, with the tokens), and a ``state`` in both; the
+    # access token lives an hour and comes with a refresh token. The user token then calls the VK API
+    # for a community the person administers.
+    oauth: ClassVar[OAuthSpec] = OAuthSpec(
+        authorize_url="https://id.vk.com/authorize",
+        token_url="https://id.vk.com/oauth2/auth",  # noqa: S106 - an address, not a secret
+        scopes=("vkid.personal_info", "wall", "photos", "groups", "video"),
+        pkce=True,
+        client_authentication="body",
+        developer_console_url="https://id.vk.com/about/business/go",
+        secret_required=False,
+        callback_fields=("device_id",),
+        state_in_token_requests=True,
+        accounts=vk_id_communities,
+    )
 
     def __init__(self, **arguments: Any) -> None:
         super().__init__(**arguments)
