@@ -62,6 +62,19 @@ def chart_for(dataset: Dataset) -> Spec:
             )
         )
         return _finish(chart)
+    if dataset.key in {"landing_pages", "audience"}:
+        if dataset.key == "landing_pages":
+            values = [{"x": row["page"], "value": row["sessions"]} for row in dataset.rows[:15]]
+            measure = headings["sessions"]
+        else:
+            values = [{"x": f"{row['kind']}: {row['value']}", "value": row["share"]} for row in dataset.rows]
+            measure = headings["share"]
+        chart = (
+            alt.Chart(alt.InlineData(values=values))
+            .mark_bar(color=PALETTE[2])
+            .encode(y=alt.Y("x:N", title=None, sort=None), x=alt.X("value:Q", title=measure))
+        )
+        return _finish(chart)
     if dataset.key == "share_of_voice":
         values = [{"x": row["topic"], "value": row["mentions"]} for row in dataset.rows]
         measure = headings["mentions"]

@@ -27,6 +27,7 @@ from pappus.analytics.rollups import day_start
 from pappus.inbox import facade as inbox_facade
 from pappus.listening import facade as listening_facade
 from pappus.publishing import facade as publishing_facade
+from pappus.traffic import facade as traffic_facade
 
 Unit = Literal["count", "percent", "hours"]
 _shared: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("analytics_shared_reads", default=None)
@@ -264,6 +265,43 @@ def publishing_reliability(scope: Scope) -> float | None:
     return counts.published / counts.finished * 100 if counts.finished else None
 
 
+def content_coverage(scope: Scope) -> float | None:
+    """Reach over followers at the end of the period, in percent: how much of the audience the posts reached."""
+    gained, audience = reach(scope), followers(scope)
+    return gained / audience * 100 if gained is not None and audience else None
+
+
+@_shared_read
+def landing_pages(scope: Scope) -> list[traffic_facade.LandingPageFigures] | None:
+    """Landing pages' visits (pixel and imported web analytics); None for a region (landing pages
+    belong to the whole workspace, so a region's view has none)."""
+    if scope.region_ids is not None:
+        return None
+    return traffic_facade.landing_pages(
+        scope.workspace_id, first_day=scope.first_day, last_day=scope.last_day, networks=scope.networks
+    )
+
+
+def _traffic_total(scope: Scope, name: str) -> int | None:
+    pages = landing_pages(scope)
+    return sum(getattr(page, name) for page in pages) if pages else None
+
+
+def referral_sessions(scope: Scope) -> float | None:
+    value = _traffic_total(scope, "referral_sessions")
+    return float(value) if value is not None else None
+
+
+def conversions(scope: Scope) -> float | None:
+    value = _traffic_total(scope, "conversions")
+    return float(value) if value is not None else None
+
+
+def bounce_rate(scope: Scope) -> float | None:
+    sessions, bounces = _traffic_total(scope, "sessions"), _traffic_total(scope, "bounces")
+    return bounces / sessions * 100 if sessions and bounces is not None else None
+
+
 # --- the definitions ------------------------------------------------------------------------------
 
 
@@ -276,6 +314,7 @@ class Kpi:
     compute: Callable[[Scope], float | None]
     higher_is_better: bool = True
     filtered_by_network: bool = True
+    filtered_by_region: bool = True  # False: a region's view shows — (the figure is the workspace's)
 
 
 KPIS: tuple[Kpi, ...] = (
@@ -302,6 +341,38 @@ KPIS: tuple[Kpi, ...] = (
         engagement_rate,
     ),
     Kpi("reach", _("Reach"), _("Reach gained by posts in the period, as the networks report it"), "count", reach),
+    Kpi(
+        "content_coverage",
+        _("Content coverage"),
+        _("Reach gained in the period ÷ followers at the end of the period × 100"),
+        "percent",
+        content_coverage,
+    ),
+    Kpi(
+        "referral_sessions",
+        _("Referral traffic"),
+        _("Sessions on landing pages that came through a tracked link (Pappus pixel)"),
+        "count",
+        referral_sessions,
+        filtered_by_region=False,
+    ),
+    Kpi(
+        "conversions",
+        _("Conversions"),
+        _("Conversions on landing pages (pixel, or imported web analytics for the days and pages it covers)"),
+        "count",
+        conversions,
+        filtered_by_region=False,
+    ),
+    Kpi(
+        "bounce_rate",
+        _("Bounce rate"),
+        _("Sessions with one page view and no conversion ÷ sessions on landing pages × 100"),
+        "percent",
+        bounce_rate,
+        higher_is_better=False,
+        filtered_by_region=False,
+    ),
     Kpi(
         "negative_feedback_rate",
         _("Negative feedback rate"),

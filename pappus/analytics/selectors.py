@@ -17,6 +17,8 @@ from pappus.analytics import kpis
 from pappus.analytics.models import CollectionAttempt, CollectionStatus
 from pappus.connectors import facade as connector_facade
 from pappus.core.models import Membership, Region
+from pappus.listening import facade as listening_facade
+from pappus.traffic import facade as traffic_facade
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,86 @@ def share_of_voice_by_topic(scope: kpis.Scope) -> Dataset:
     )
 
 
-DATASET_KEYS = ("followers", "engagement", "content_types", "pillars", "sentiment", "share_of_voice")
+def landing_pages(scope: kpis.Scope) -> Dataset:
+    """Referral traffic, conversions and bounce rate by landing page (none for a region's view)."""
+    rows = [
+        {
+            "page": page.landing_url,
+            "sessions": page.sessions,
+            "referral_sessions": page.referral_sessions,
+            "conversions": page.conversions,
+            "referral_conversions": page.referral_conversions,
+            "bounce_rate": round(page.bounces / page.sessions * 100, 2) if page.sessions else None,
+            "source": {"pixel": _("Pixel"), "import": _("Import"), "both": _("Pixel and import")}[page.source],
+        }
+        for page in kpis.landing_pages(scope) or ()
+    ]
+    return Dataset(
+        "landing_pages",
+        _("Landing pages"),
+        (
+            ("page", _("Landing page")),
+            ("sessions", _("Sessions")),
+            ("referral_sessions", _("From tracked links")),
+            ("conversions", _("Conversions")),
+            ("referral_conversions", _("Conversions from tracked links")),
+            ("bounce_rate", _("Bounce rate (%)")),
+            ("source", _("Source")),
+        ),
+        rows,
+    )
+
+
+def audience_profile(scope: kpis.Scope) -> Dataset:
+    """Who the audience is, as far as Pappus sees it: the languages of mentions (listening), and the
+    browser languages and countries of landing-page visitors (pixel; the workspace's only)."""
+    groups: list[tuple[str, list[tuple[str, int]]]] = [
+        (
+            str(_("Language of mentions")),
+            [
+                (row.language or str(_("(unknown)")), row.count)
+                for row in listening_facade.mention_counts_by_language(
+                    scope.workspace_id, since=scope.start, until=scope.end, region_ids=scope.region_ids or ()
+                )
+            ],
+        )
+    ]
+    if scope.region_ids is None:
+        visitors = traffic_facade.visitor_profile(
+            scope.workspace_id, first_day=scope.first_day, last_day=scope.last_day
+        )
+        unknown = str(_("(unknown)"))
+        groups.append(
+            (str(_("Language of visitors")), [(value or unknown, count) for value, count in visitors.languages])
+        )
+        groups.append(
+            (str(_("Country of visitors")), [(value or unknown, count) for value, count in visitors.countries])
+        )
+    rows: list[dict[str, Any]] = []
+    for kind, counted in groups:
+        total = sum(count for _value, count in counted)
+        rows.extend(
+            {"kind": kind, "value": value, "count": count, "share": round(count / total * 100, 2) if total else None}
+            for value, count in counted
+        )
+    return Dataset(
+        "audience",
+        _("Audience profile"),
+        (("kind", _("Measure")), ("value", _("Value")), ("count", _("Count")), ("share", _("Share (%)"))),
+        rows,
+    )
+
+
+DATASET_KEYS = (
+    "followers",
+    "engagement",
+    "content_types",
+    "pillars",
+    "sentiment",
+    "share_of_voice",
+    "landing_pages",
+    "audience",
+)
 
 
 def dataset(key: str, scope: kpis.Scope, *, content_type_labels: dict[str, str]) -> Dataset:
@@ -187,6 +268,8 @@ def dataset(key: str, scope: kpis.Scope, *, content_type_labels: dict[str, str])
         "pillars": lambda: engagement_by_pillar(scope),
         "sentiment": lambda: sentiment_by_day(scope),
         "share_of_voice": lambda: share_of_voice_by_topic(scope),
+        "landing_pages": lambda: landing_pages(scope),
+        "audience": lambda: audience_profile(scope),
     }
     return builders[key]()
 

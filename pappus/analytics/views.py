@@ -103,6 +103,7 @@ def _dashboard_numbers(request: HttpRequest, membership: Membership, scope: kpis
             "change": _display(item.change, item.kpi.unit, signed=True),
             "improved": item.improved,
             "network_note": bool(scope.networks) and not item.kpi.filtered_by_network,
+            "region_note": scope.region_ids is not None and not item.kpi.filtered_by_region,
         }
         for item in values
     ]

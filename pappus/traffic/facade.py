@@ -125,4 +125,8 @@ def visitor_profile(workspace_id: int, *, first_day: datetime.date, last_day: da
     for language, country, number in visits.values_list("language", "country").annotate(number=Count("id")).order_by():
         languages[language] += number
         countries[country] += number
-    return VisitorProfile(tuple(languages.most_common()), tuple(countries.most_common()))
+
+    def ordered(counted: Counter[str]) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
+
+    return VisitorProfile(ordered(languages), ordered(countries))

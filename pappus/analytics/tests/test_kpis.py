@@ -42,6 +42,11 @@ def test_every_kpi_against_the_hand_computed_fixture(fixture: Workspace) -> None
         # 50 / (500 + 400) × 100; previous: 50 / 1000 × 100.
         "engagement_rate": (5.5556, 5.0),
         "reach": (None, None),  # no network reported reach
+        "content_coverage": (None, None),  # no reach
+        # No pixel site and no import: nothing to compute (test_traffic_kpis.py has the traffic fixture).
+        "referral_sessions": (None, None),
+        "conversions": (None, None),
+        "bounce_rate": (None, None),
         "negative_feedback_rate": (20.0, 100.0),  # 20 / (30 + 50 + 20); previous: 99 / 99
         "net_sentiment": (10.0, -100.0),  # (30 - 20) / 100
         "share_of_voice": (60.0, None),  # 60 / (60 + 40); nothing said about either topic before

@@ -20,7 +20,7 @@ from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member, make_region
 
 pytestmark = pytest.mark.django_db
-QUERIES = 35  # the dashboard over the fixture; see test_the_dashboard_reads_each_total_once
+QUERIES = 41  # the dashboard over the fixture; see test_the_dashboard_reads_each_total_once
 PERIOD: dict[str, str | int] = {"start": FIRST.isoformat(), "end": LAST.isoformat()}
 
 
@@ -184,7 +184,8 @@ def test_the_dashboard_reads_each_total_once(fixture: Workspace, django_assert_n
     client.get(reverse("analytics:dashboard"), PERIOD)  # the session and the membership are cached after this
 
     # Per period ~15 (post totals, followers, sentiment, topics, inbox, deliveries), each read once
-    # for the KPIs and the charts alike; the charts' own groupings; the shell's session and membership.
+    # for the KPIs and the charts alike; the charts' own groupings; the shell's session and membership;
+    # landing pages (visits and imported days) per period, and the audience (mention languages, visitors).
     with django_assert_num_queries(QUERIES):
         assert client.get(reverse("analytics:dashboard"), PERIOD).status_code == 200
 
