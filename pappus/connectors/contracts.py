@@ -50,6 +50,10 @@ class MediaFile:
     source_url: str = ""
 
 
+def is_video(media: MediaFile) -> bool:
+    return media.mime_type.startswith("video/")
+
+
 @dataclass(frozen=True, slots=True)
 class PublishRequest:
     """A post or a reply: text, media and a link; ``target`` names a room or channel where the network needs one.
@@ -188,6 +192,11 @@ class PublishLimits:
     count_graphemes: bool = False
     # Networks where the text under a file is a caption with a shorter limit (Telegram: 1024).
     max_caption_characters: int | None = None
+    # Videos (``video/*`` among ``media_types``) may be larger than images: their own ceiling (None:
+    # ``max_media_bytes`` holds for them too).
+    max_video_bytes: int | None = None
+    # Networks where a video goes out alone, never with other files in the same post (X, Facebook Pages).
+    video_alone: bool = False
 
     def length(self, text: str) -> int:
         if self.url_length is not None:
@@ -219,16 +228,21 @@ class PublishLimits:
                 % {"count": len(request.media), "limit": self.max_media}
             )
         for media in request.media:
+            ceiling = self.max_media_bytes
+            if is_video(media) and self.max_video_bytes is not None:
+                ceiling = self.max_video_bytes
             if media.mime_type not in self.media_types:
                 found.append(
                     _("%(name)s is of type %(type)s, which cannot be posted here.")
                     % {"name": media.filename, "type": media.mime_type}
                 )
-            elif self.max_media_bytes is not None and len(media.content) > self.max_media_bytes:
+            elif ceiling is not None and len(media.content) > ceiling:
                 found.append(
                     _("%(name)s is %(size)s bytes; the limit here is %(limit)s bytes.")
-                    % {"name": media.filename, "size": len(media.content), "limit": self.max_media_bytes}
+                    % {"name": media.filename, "size": len(media.content), "limit": ceiling}
                 )
+        if self.video_alone and len(request.media) > 1 and any(is_video(media) for media in request.media):
+            found.append(_("A video is posted alone here: remove the other files or post them separately."))
         return found
 
     def check(self, request: PublishRequest, *, network: str = "") -> None:

@@ -31,6 +31,7 @@ from pappus.connectors.contracts import (
     PublishLimits,
     PublishRequest,
     PublishResult,
+    is_video,
 )
 from pappus.connectors.errors import ContentRejectedError
 from pappus.connectors.facebook.graph import GRAPH_VERSION, GraphConnector, insight_values
@@ -39,12 +40,15 @@ from pappus.connectors.oauth import OAuthSpec
 from pappus.connectors.registry import register
 
 # A post's text: 63,206 characters. Page photos: JPEG, PNG, GIF or WebP under 4 MB. Several photos
-# in one post through attached_media: Pappus sends at most 10.
+# in one post through attached_media: Pappus sends at most 10. A video is a post of its own
+# (POST /{page-id}/videos with the file as ``source``: a non-resumable upload, up to 1 GB).
 DEFAULT_LIMITS = PublishLimits(
     max_characters=63_206,
     max_media=10,
-    media_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+    media_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime"}),
     max_media_bytes=4 * 1024 * 1024,
+    max_video_bytes=1024 * 1024 * 1024,
+    video_alone=True,
 )
 INBOX_POSTS = 10
 POST_INSIGHTS = ("post_total_media_view_unique", "post_clicks")
@@ -157,6 +161,21 @@ class FacebookConnector(GraphConnector):
     def publish(self, request: PublishRequest) -> PublishResult:
         self.check_limits(request)
         text = request.text if request.link else request.full_text()
+        if len(request.media) == 1 and is_video(request.media[0]):
+            media = request.media[0]
+            answer = self.graph(
+                "POST",
+                f"{self.page_id}/videos",
+                data={"description": request.full_text()},
+                files={"source": (media.filename, media.content, media.mime_type)},
+            )
+            video_id = str(answer["id"])
+            return PublishResult(
+                remote_id=video_id,
+                url=f"{SITE}/{self.page_id}/videos/{video_id}",
+                published_at=timezone.now(),
+                raw=answer,
+            )
         if len(request.media) == 1:
             media = request.media[0]
             answer = self.graph(

@@ -37,6 +37,7 @@ DEFAULT_LIMITS = PublishLimits(
     max_media=4,
     media_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm"}),
     max_media_bytes=16 * 1024 * 1024,
+    max_video_bytes=99 * 1024 * 1024,
     url_length=23,
 )
 # Media is processed asynchronously (HTTP 202); wait this long at most for it to be ready.
@@ -130,6 +131,7 @@ class MastodonConnector(HttpConnector):
             max_media=int(statuses.get("max_media_attachments") or DEFAULT_LIMITS.max_media),
             media_types=frozenset(types) if isinstance(types, list) and types else DEFAULT_LIMITS.media_types,
             max_media_bytes=int(media.get("image_size_limit") or DEFAULT_LIMITS.max_media_bytes or 0) or None,
+            max_video_bytes=int(media.get("video_size_limit") or DEFAULT_LIMITS.max_video_bytes or 0) or None,
             url_length=int(statuses.get("characters_reserved_per_url") or 23),
         )
 

@@ -33,6 +33,7 @@ from pappus.connectors.contracts import (
     PublishLimits,
     PublishRequest,
     PublishResult,
+    is_video,
 )
 from pappus.connectors.errors import (
     AuthExpiredError,
@@ -46,14 +47,16 @@ from pappus.connectors.errors import (
 from pappus.connectors.registry import register
 from pappus.connectors.telegram import mapping
 
-# sendMessage: 1-4096 characters; sendPhoto / sendMediaGroup captions: 0-1024; a media group: 2-10
-# items; photos uploaded by a bot: at most 10 MB.
+# sendMessage: 1-4096 characters; sendPhoto / sendVideo / sendMediaGroup captions: 0-1024; a media
+# group: 2-10 photos and videos; photos uploaded by a bot: at most 10 MB, other files at most 50 MB
+# ("Bots can currently send files of any type of up to 50 MB in size"); sendVideo takes MPEG4.
 DEFAULT_LIMITS = PublishLimits(
     max_characters=4096,
     max_caption_characters=1024,
     max_media=10,
-    media_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
+    media_types=frozenset({"image/jpeg", "image/png", "image/webp", "video/mp4"}),
     max_media_bytes=10 * 1024 * 1024,
+    max_video_bytes=50 * 1024 * 1024,
 )
 _TOKEN_IN_PATH = re.compile(r"/bot[^/\s]+/")
 
@@ -224,16 +227,23 @@ class TelegramConnector(HttpConnector):
             fields = {"chat_id": chat, **({"caption": text} if text else {})}
             if reply:
                 fields["reply_parameters"] = json.dumps(reply["reply_parameters"])
+            if is_video(media):
+                fields["supports_streaming"] = "true"
+                return dict(
+                    self.call(
+                        "sendVideo", data=fields, files={"video": (media.filename, media.content, media.mime_type)}
+                    )
+                )
             return dict(
                 self.call("sendPhoto", data=fields, files={"photo": (media.filename, media.content, media.mime_type)})
             )
         album = [
             {
-                "type": "photo",
+                "type": "video" if is_video(media) else "photo",
                 "media": f"attach://file{position}",
                 **({"caption": text} if text and not position else {}),
             }
-            for position, _media in enumerate(request.media)
+            for position, media in enumerate(request.media)
         ]
         fields = {"chat_id": chat, "media": json.dumps(album)}
         if reply:

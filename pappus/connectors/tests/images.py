@@ -17,3 +17,13 @@ def one_pixel_png() -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00\x00\xff\x00"))
         + chunk(b"IEND", b"")
     )
+
+
+def tiny_mp4(size: int = 64) -> bytes:
+    """An ISO base media file: an ``ftyp`` box (brand mp42) and an ``mdat`` box of ``size`` bytes.
+
+    Enough for the replayed networks, which store what they get; no server here decodes video.
+    """
+    ftyp = b"ftyp" + b"mp42" + struct.pack(">I", 0) + b"mp42isom"
+    mdat = b"mdat" + bytes(range(256)) * (size // 256) + bytes(size % 256)
+    return struct.pack(">I", len(ftyp) + 4) + ftyp + struct.pack(">I", len(mdat) + 4) + mdat

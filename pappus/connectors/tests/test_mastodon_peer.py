@@ -20,7 +20,7 @@ from pappus.connectors.base import Connector
 from pappus.connectors.contracts import InboundItem, InboundKind, InboundPage, MediaFile, PublishRequest
 from pappus.connectors.errors import AuthExpiredError, ContentRejectedError, NotFoundError
 from pappus.connectors.models import AccountStatus
-from pappus.connectors.tests.images import one_pixel_png
+from pappus.connectors.tests.images import one_pixel_png, tiny_mp4
 from pappus.core.audit import Actor
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member
@@ -113,6 +113,17 @@ def test_publish_an_image_with_alt_text(alice: Connector) -> None:
     assert [(item["type"], item["description"]) for item in attachments] == [("image", "A green pixel")]
     served = httpx.get(attachments[0]["url"], timeout=10)
     assert served.content == image.content
+
+
+def test_publish_a_video_with_alt_text(alice: Connector) -> None:
+    """snac takes a video through /api/v2/media like an image and serves it back byte for byte."""
+    video = MediaFile(tiny_mp4(4096), "video/mp4", "roastery.mp4", description="Beans in the roaster")
+    assert "video/mp4" in alice.limits().media_types
+    result = alice.publish(PublishRequest(text=unique("With a video"), media=(video,)))
+    attachments = result.raw["media_attachments"]
+    assert [(item["type"], item["description"]) for item in attachments] == [("video", "Beans in the roaster")]
+    served = httpx.get(attachments[0]["url"], timeout=10)
+    assert served.content == video.content
 
 
 def test_limits_refuse_before_anything_is_sent(alice: Connector) -> None:

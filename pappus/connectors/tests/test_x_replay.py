@@ -123,8 +123,9 @@ def test_limits_are_checked_before_sending(replay: ReplayServer) -> None:
         connector.limits().check(PublishRequest(text="咖" * 140))
         with pytest.raises(ContentRejectedError, match="282 characters"):
             connector.publish(PublishRequest(text="咖" * 141))
-        with pytest.raises(ContentRejectedError, match="at most 0 are allowed"):
-            connector.publish(PublishRequest(text="Photo", media=(MediaFile(one_pixel_png(), "image/png"),)))
+        five = tuple(MediaFile(one_pixel_png(), "image/png", f"{number}.png") for number in range(5))
+        with pytest.raises(ContentRejectedError, match="5 files are attached; at most 4 are allowed"):
+            connector.publish(PublishRequest(text="Photos", media=five))
     assert replay.requests == []
 
 

@@ -21,7 +21,6 @@ from pappus.connectors.errors import (
     AuthExpiredError,
     ContentRejectedError,
     NotFoundError,
-    NotSupportedError,
     RateLimitedError,
     TemporaryFailureError,
 )
@@ -117,14 +116,17 @@ def test_account_info_and_channel_metrics(replay: ReplayServer) -> None:
     assert entry.headers["Authorization"] == "Bearer ya29.token"
 
 
-def test_publishing_a_video_is_not_offered() -> None:
-    assert Capability.PUBLISH not in YouTubeConnector.capabilities
-    assert YouTubeConnector.default_limits is None
+def test_publishing_is_a_video_upload() -> None:
+    # The upload itself is replayed in test_media_uploads.py.
+    assert Capability.PUBLISH in YouTubeConnector.capabilities
+    assert YouTubeConnector.default_limits is not None
+    assert YouTubeConnector.default_limits.max_media == 1
 
 
-def test_publish_raises_not_supported(replay: ReplayServer) -> None:
-    with youtube(replay) as connector, pytest.raises(NotSupportedError):
+def test_publishing_text_alone_is_refused_before_sending(replay: ReplayServer) -> None:
+    with youtube(replay) as connector, pytest.raises(ContentRejectedError, match="attach one video file"):
         connector.publish(PublishRequest(text="A video"))
+    assert replay.requests == []
 
 
 def test_the_inbox_reads_comment_threads_and_replies_after_the_cursor(replay: ReplayServer) -> None:

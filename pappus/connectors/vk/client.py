@@ -31,6 +31,7 @@ from pappus.connectors.contracts import (
     PublishLimits,
     PublishRequest,
     PublishResult,
+    is_video,
 )
 from pappus.connectors.errors import (
     AuthExpiredError,
@@ -46,12 +47,15 @@ from pappus.connectors.vk import mapping
 
 API_VERSION = "5.199"
 # wall.post takes at most 10 attachments; photos.getWallUploadServer takes JPG, PNG and GIF up to 50 MB.
+# Videos go through video.save (a user token with the video right: a community token cannot upload
+# them); VK takes files up to 256 GB, Pappus, which holds a file in memory to send it, up to 2 GB.
 # The reference names no maximum text length; 16,384 characters is Pappus's conservative check.
 DEFAULT_LIMITS = PublishLimits(
     max_characters=16_384,
     max_media=10,
-    media_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+    media_types=frozenset({"image/jpeg", "image/png", "image/gif", "video/mp4", "video/quicktime", "video/webm"}),
     max_media_bytes=50 * 1024 * 1024,
+    max_video_bytes=2 * 1024 * 1024 * 1024,
 )
 # How many of the community's newest posts the inbox reads comments of.
 INBOX_POSTS = 10
@@ -290,8 +294,41 @@ class VkConnector(HttpConnector):
         photo = saved[0]
         return f"photo{photo['owner_id']}_{photo['id']}"
 
+    def _upload_video(self, media: MediaFile, request: PublishRequest) -> str:
+        """video.save (into the community, not posted by itself) → POST the file to its ``upload_url``."""
+        title = (request.text.strip().splitlines() or [media.filename])[0][:128]
+        saved = self.call(
+            "video.save",
+            repeatable=False,
+            group_id=self._group_id(),
+            name=title,
+            description=media.description or request.text,
+            wallpost=0,
+        )
+        upload_url = str(saved.get("upload_url") or "") if isinstance(saved, dict) else ""
+        if not upload_url:
+            raise TemporaryFailureError(f"{self.label} gave no video upload address", network=self.network)
+        uploaded = self.read_json(
+            self.request(
+                "POST",
+                upload_url,
+                files={"video_file": (media.filename, media.content, media.mime_type)},
+                repeatable=True,
+            )
+        )
+        if isinstance(uploaded, dict) and isinstance(uploaded.get("error"), dict):
+            raise vk_error(uploaded["error"], label=self.label)
+        if not isinstance(uploaded, dict) or not uploaded.get("video_id"):
+            raise ContentRejectedError(
+                _("VK did not accept the video %(name)s.") % {"name": media.filename}, network=self.network
+            )
+        return f"video{uploaded.get('owner_id') or saved['owner_id']}_{uploaded['video_id']}"
+
     def _attachments(self, request: PublishRequest) -> str:
-        attachments = [self._upload_photo(media) for media in request.media]
+        attachments = [
+            self._upload_video(media, request) if is_video(media) else self._upload_photo(media)
+            for media in request.media
+        ]
         if request.link:
             attachments.append(request.link)  # VK shows a link attachment as a snippet; one at most
         return ",".join(attachments)

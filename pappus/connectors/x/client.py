@@ -6,12 +6,15 @@ deleted with ``DELETE /2/tweets/:id``; replies to the account's tweets can be hi
 listening is recent search (the last seven days), metrics are ``public_metrics``. Errors come as
 problem details (``{"title", "detail", "type", "status"}``) or, on a 200, as ``errors`` for the
 parts not found. The budget is in ``x-rate-limit-limit/-remaining/-reset`` (epoch seconds).
-Media upload is not implemented: files are refused before sending.
+Files go through the chunked media upload (``POST /2/media/upload`` with ``command=INIT``, ``APPEND``
+in segments, ``FINALIZE``, then ``STATUS`` until a video is processed), alt text through
+``POST /2/media/metadata``, and the tweet carries ``media.media_ids``; the app needs ``media.write``.
 """
 
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any, ClassVar
 
 import httpx
@@ -26,18 +29,33 @@ from pappus.connectors.contracts import (
     ConnectField,
     InboundItem,
     InboundPage,
+    MediaFile,
     MetricSnapshot,
     PublishLimits,
     PublishRequest,
     PublishResult,
     RateLimitBudget,
+    is_video,
 )
 from pappus.connectors.errors import ConnectorError, ContentRejectedError, NotFoundError, TemporaryFailureError
 from pappus.connectors.oauth import OAuthSpec
 from pappus.connectors.registry import register
 from pappus.connectors.x import mapping
 
-DEFAULT_LIMITS = mapping.XPublishLimits(max_characters=280)
+# Up to 4 images (JPEG, PNG, WebP, GIF; 5 MB each) or one video (MP4, up to 512 MB) alone.
+DEFAULT_LIMITS = mapping.XPublishLimits(
+    max_characters=280,
+    max_media=4,
+    media_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4"}),
+    max_media_bytes=5 * 1024 * 1024,
+    max_video_bytes=512 * 1024 * 1024,
+    video_alone=True,
+)
+# APPEND takes segments of at most 5 MB; Pappus sends 4 MiB.
+UPLOAD_SEGMENT_BYTES = 4 * 1024 * 1024
+# How long a video's processing is waited for at most (X says when to ask again, check_after_secs).
+MAXIMUM_PROCESSING_CHECKS = 30
+MAXIMUM_CHECK_PAUSE_SECONDS = 10.0
 # A direct message: up to 10,000 characters, no files through this connector.
 DIRECT_MESSAGE_LIMITS = PublishLimits(max_characters=10_000)
 # Pages of mentions read at most in one inbox read when more arrived since the cursor (100 each).
@@ -49,7 +67,7 @@ TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referen
 class XConnector(HttpConnector):
     network: ClassVar[str] = "x"
     label: ClassVar[str] = "X"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {Capability.MEDIA}
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
     connect_fields: ClassVar[tuple[ConnectField, ...]] = (
         ConnectField(
             "access_token",
@@ -67,7 +85,7 @@ class XConnector(HttpConnector):
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_url="https://x.com/i/oauth2/authorize",
         token_url="https://api.x.com/2/oauth2/token",  # noqa: S106 - an address, not a secret
-        scopes=("tweet.read", "tweet.write", "users.read", "tweet.moderate.write", "offline.access"),
+        scopes=("tweet.read", "tweet.write", "users.read", "tweet.moderate.write", "media.write", "offline.access"),
         pkce=True,
         client_authentication="basic",
         developer_console_url="https://developer.x.com/en/portal/dashboard",
@@ -188,7 +206,80 @@ class XConnector(HttpConnector):
 
     def publish(self, request: PublishRequest) -> PublishResult:
         self.check_limits(request)
-        return self._create({"text": request.full_text()})
+        body: dict[str, Any] = {"text": request.full_text()}
+        if request.media:
+            body["media"] = {"media_ids": [self.upload(media) for media in request.media]}
+        return self._create(body)
+
+    # --- media ------------------------------------------------------------------------------------------
+
+    def _media_data(self, answer: Any, step: str) -> dict[str, Any]:
+        """The media object of an upload answer (v2 ``{"data": {"id", ...}}``; v1.1's ``media_id_string``)."""
+        data = answer.get("data") if isinstance(answer, dict) and isinstance(answer.get("data"), dict) else answer
+        if not isinstance(data, dict) or not (data.get("id") or data.get("media_id_string")):
+            raise TemporaryFailureError(f"{self.label} answered {step} without the media", network=self.network)
+        return {**data, "id": str(data.get("id") or data.get("media_id_string"))}
+
+    def upload(self, media: MediaFile) -> str:
+        """INIT → APPEND (segments) → FINALIZE → STATUS while processing; the media id for the tweet.
+
+        Nothing is shown until a tweet names the media, so every step may be repeated after a broken
+        connection.
+        """
+        category = (
+            "tweet_video" if is_video(media) else "tweet_gif" if media.mime_type == "image/gif" else "tweet_image"
+        )
+        started = self.request_json(
+            "POST",
+            "/2/media/upload",
+            data={
+                "command": "INIT",
+                "media_type": media.mime_type,
+                "total_bytes": str(len(media.content)),
+                "media_category": category,
+            },
+            repeatable=True,
+        )
+        media_id = str(self._media_data(started, "INIT")["id"])
+        for index, offset in enumerate(range(0, len(media.content), UPLOAD_SEGMENT_BYTES)):
+            self.request(
+                "POST",
+                "/2/media/upload",
+                data={"command": "APPEND", "media_id": media_id, "segment_index": str(index)},
+                files={"media": (media.filename, media.content[offset : offset + UPLOAD_SEGMENT_BYTES])},
+                repeatable=True,
+            )
+        finished = self._media_data(
+            self.request_json(
+                "POST", "/2/media/upload", data={"command": "FINALIZE", "media_id": media_id}, repeatable=True
+            ),
+            "FINALIZE",
+        )
+        self._wait_for_processing(media_id, finished.get("processing_info"))
+        if media.description:
+            self.request_json(
+                "POST",
+                "/2/media/metadata",
+                json={"id": media_id, "metadata": {"alt_text": {"text": media.description[:1000]}}},
+                repeatable=True,
+            )
+        return media_id
+
+    def _wait_for_processing(self, media_id: str, processing: Any) -> None:
+        for _check in range(MAXIMUM_PROCESSING_CHECKS):
+            if not isinstance(processing, dict) or processing.get("state") == "succeeded":
+                return
+            if processing.get("state") == "failed":
+                error: dict[str, Any] = processing["error"] if isinstance(processing.get("error"), dict) else {}
+                reason = str(error.get("message") or error.get("name") or "processing failed")
+                raise ContentRejectedError(
+                    _("X could not process the file: %(reason)s") % {"reason": reason}, network=self.network
+                )
+            pause = processing.get("check_after_secs")
+            time.sleep(min(float(pause) if isinstance(pause, int | float) else 1.0, MAXIMUM_CHECK_PAUSE_SECONDS))
+            status = self.request_json("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
+            processing = self._media_data(status, "STATUS").get("processing_info")
+        raise TemporaryFailureError(_("X is still processing the video; try again later."), network=self.network)
 
     def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
         """Answer a tweet, or a direct message (``dm:<conversation>:<event>``) in its conversation."""

@@ -6,8 +6,10 @@ token). The inbox is the comment threads of the channel's videos (``commentThrea
 ``comments.insert`` with the thread's top comment as parent; moderation is ``setModerationStatus``
 (hide = rejected, show = published) for comments on the channel's videos and ``comments.delete``
 for the channel's own comments; listening is ``search.list`` over videos; metrics are video and
-channel ``statistics`` (views counted as impressions). **Publishing (video upload) is not
-implemented**: the connector does not declare ``publish``.
+channel ``statistics`` (views counted as impressions). Publishing is a video upload through the
+resumable protocol (``POST /upload/youtube/v3/videos?uploadType=resumable`` with the metadata gives
+an upload address; one ``PUT`` there sends the file): the first line of the text is the title, the
+rest the description.
 
 Errors come as ``{"error": {"code", "message", "errors": [{"reason", "domain", "message"}]}}``;
 the daily quota (``quotaExceeded``, HTTP 403) resets at midnight Pacific time, which becomes the
@@ -35,6 +37,7 @@ from pappus.connectors.contracts import (
     PublishLimits,
     PublishRequest,
     PublishResult,
+    is_video,
 )
 from pappus.connectors.errors import (
     AuthExpiredError,
@@ -51,6 +54,51 @@ from pappus.connectors.youtube import mapping
 
 # A comment's text: at most 10,000 characters.
 COMMENT_LIMITS = PublishLimits(max_characters=10_000)
+# videos.insert: a title of at most 100 characters, a description of at most 5,000 bytes (the text's
+# first line and the rest), exactly one video file of the accepted types, up to 256 GB.
+TITLE_CHARACTERS = 100
+DESCRIPTION_BYTES = 5000
+UPLOAD_PATH = "/upload/youtube/v3/videos"
+
+
+class VideoUploadLimits(PublishLimits):
+    """YouTube's limits on an upload: one video, a title line and a description."""
+
+    def problems(self, request: PublishRequest) -> list[str]:
+        found = super().problems(request)
+        title, description = split_title(request.full_text())
+        if not any(is_video(media) for media in request.media):
+            found.append(_("YouTube publishes videos: attach one video file."))
+        if not title:
+            found.append(_("The first line of the text is the video's title: write one."))
+        elif len(title) > TITLE_CHARACTERS:
+            found.append(
+                _("The title (the first line) is %(length)s characters long; the limit here is %(limit)s.")
+                % {"length": len(title), "limit": TITLE_CHARACTERS}
+            )
+        if len(description.encode()) > DESCRIPTION_BYTES:
+            found.append(
+                _("The description is %(length)s bytes long; the limit here is %(limit)s.")
+                % {"length": len(description.encode()), "limit": DESCRIPTION_BYTES}
+            )
+        if any(character in title + description for character in "<>"):
+            found.append(_("YouTube refuses < and > in a title or description."))
+        return found
+
+
+def split_title(text: str) -> tuple[str, str]:
+    first, _newline, rest = text.strip().partition("\n")
+    return first.strip(), rest.strip()
+
+
+UPLOAD_LIMITS = VideoUploadLimits(
+    max_characters=TITLE_CHARACTERS + 1 + DESCRIPTION_BYTES,
+    max_media=1,
+    media_types=frozenset(
+        {"video/mp4", "video/quicktime", "video/webm", "video/x-msvideo", "video/mpeg", "video/x-matroska"}
+    ),
+    max_media_bytes=256 * 1024 * 1024 * 1024,
+)
 API = "/youtube/v3"
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 _QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded", "userRateLimitExceeded"})
@@ -77,9 +125,7 @@ def seconds_until_quota_reset(now: datetime.datetime | None = None) -> float:
 class YouTubeConnector(HttpConnector):
     network: ClassVar[str] = "youtube"
     label: ClassVar[str] = "YouTube"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.LISTEN, Capability.INBOX, Capability.REPLY, Capability.MODERATE, Capability.METRICS}
-    )
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
     connect_fields: ClassVar[tuple[ConnectField, ...]] = (
         ConnectField(
             "access_token",
@@ -90,7 +136,7 @@ class YouTubeConnector(HttpConnector):
         ConnectField("refresh_token", gettext_lazy("Refresh token"), secret=True, required=False),
     )
     default_base_url: ClassVar[str] = "https://www.googleapis.com"
-    default_limits: ClassVar[PublishLimits | None] = None
+    default_limits: ClassVar[PublishLimits | None] = UPLOAD_LIMITS
     idempotency_window_seconds: ClassVar[int] = 0
     remote_ids_are_global: ClassVar[bool] = True  # comment and video ids are unique across YouTube
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
@@ -192,6 +238,41 @@ class YouTubeConnector(HttpConnector):
         )
 
     # --- replying and moderating ---------------------------------------------------------------------------
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        """Upload the video (resumable protocol: the metadata first, then the file in one PUT)."""
+        self.check_limits(request)
+        video = next(media for media in request.media if is_video(media))
+        title, description = split_title(request.full_text())
+        privacy = str(self.options.get("privacy") or "public")
+        metadata = {
+            "snippet": {"title": title, "description": description, "categoryId": "22"},
+            "status": {"privacyStatus": privacy, "selfDeclaredMadeForKids": False},
+        }
+        started = self.request(
+            "POST",
+            UPLOAD_PATH,
+            params={"uploadType": "resumable", "part": "snippet,status"},
+            json=metadata,
+            headers={"X-Upload-Content-Length": str(len(video.content)), "X-Upload-Content-Type": video.mime_type},
+            repeatable=True,  # opening an upload session posts nothing
+        )
+        upload_address = started.headers.get("location", "")
+        if not upload_address:
+            raise TemporaryFailureError(f"{self.label} gave no upload address", network=self.network)
+        # A PUT of the whole file is repeatable: the session makes one video of it at most.
+        uploaded = self.request_json(
+            "PUT", upload_address, content=video.content, headers={"Content-Type": video.mime_type}
+        )
+        if not isinstance(uploaded, dict) or not uploaded.get("id"):
+            raise TemporaryFailureError(f"{self.label} answered the upload without a video", network=self.network)
+        video_id = str(uploaded["id"])
+        return PublishResult(
+            remote_id=video_id,
+            url=f"https://www.youtube.com/watch?v={video_id}",
+            published_at=timezone.now(),
+            raw=uploaded,
+        )
 
     def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
         """Answer a comment; a reply's id (``THREAD.REPLY``) is answered in its thread."""
