@@ -78,6 +78,8 @@ class NormalizedMention:
     toxicity: float | None = None
     topic_ids: list[int] = field(default_factory=list)
     search_text: str = ""
+    # ``tokenize_text(text)``, kept by dedupe for matching (each text is tokenized once).
+    tokens: list[str] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,8 @@ type Analyzer = Callable[[list[str]], Sequence[Any]]
 
 
 def clean_text(value: str) -> str:
+    if value.isascii():  # no surrogate; NUL is the one unstorable ASCII character
+        return value.replace("\x00", "") if "\x00" in value else value
     return _UNSTORABLE.sub("", value)
 
 
@@ -252,11 +256,16 @@ def normalize(items: Sequence[Mapping[str, Any]], mapper: Mapper, locate: Locato
 # --- stage 2: dedupe -----------------------------------------------------------------------
 
 
-def content_hash(text: str, title: str = "") -> str:
+def content_hash(text: str, title: str = "", *, text_tokens: list[str] | None = None) -> str:
     """A key shared by near-duplicates and reposts: case, accents, punctuation, links and
-    ``RT @someone:`` prefixes do not count. Empty for texts too short to cluster safely."""
-    body = _URL.sub(" ", _REPOST_PREFIX.sub("", text or title))
-    tokens = tokenize_text(body)
+    ``RT @someone:`` prefixes do not count. Empty for texts too short to cluster safely.
+
+    ``text_tokens``: ``tokenize_text(text)`` when the caller has them (used when the text has
+    no link and no repost prefix, which would otherwise be set aside first)."""
+    if text_tokens is not None and text and "http" not in text and _REPOST_PREFIX.match(text) is None:
+        tokens = text_tokens
+    else:
+        tokens = tokenize_text(_URL.sub(" ", _REPOST_PREFIX.sub("", text or title)))
     if len(tokens) < MINIMUM_TOKENS_FOR_CLUSTERING:
         return ""
     return hashlib.blake2b(" ".join(tokens).encode(), digest_size=12).hexdigest()
@@ -276,7 +285,8 @@ def dedupe(batch: Batch, already_stored: Callable[[Iterable[str]], set[str]]) ->
             batch.duplicates.append(mention)
             continue
         seen.add(mention.external_id)
-        mention.content_hash = content_hash(mention.text, mention.title)
+        mention.tokens = tokenize_text(mention.text)
+        mention.content_hash = content_hash(mention.text, mention.title, text_tokens=mention.tokens)
         unique.append(mention)
     batch.mentions = unique
     return batch
@@ -422,12 +432,16 @@ def match_topics(batch: Batch, index: QueryIndex[int], sources: Sequence[str] = 
     """Set ``topic_ids`` of each mention to the topics whose query it matches, and its
     ``search_text`` (the full-text index form) from the same tokens."""
     for mention in batch.mentions:
+        tokens = mention.tokens
+        if tokens is not None and mention.title:
+            tokens = tokenize_text(mention.title) + tokens  # as tokenize_text(title + "\n" + text)
         document = prepare(
             f"{mention.title}\n{mention.text}",
             language=mention.language,
             sources=(*sources, mention.network),
             author=mention.author_handle,
             country=mention.country,
+            tokens=tokens,
         )
         mention.topic_ids = index.match(document)
         mention.search_text = fulltext.search_text(document.tokens)

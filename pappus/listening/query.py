@@ -405,8 +405,13 @@ def _check_word(word: str, position: int) -> None:
         )
     if not all(character.isalnum() or character in WILDCARDS for character in folded):
         offending = next(
-            index for index, character in enumerate(word) if not (character.isalnum() or character in WILDCARDS)
-        )
+            (
+                index
+                for index, character in enumerate(word)
+                if not all(part.isalnum() or part in WILDCARDS for part in fold(character))
+            ),
+            0,
+        )  # a character whose folded form is not a letter or digit, as ¼ (one, a fraction slash, four)
         raise QuerySyntaxError(
             position + offending, "expected only letters and digits besides * and ? in a wildcard term"
         )
@@ -647,9 +652,15 @@ def prepare(
     sources: Iterable[str] = (),
     author: str = "",
     country: str = "",
+    tokens: list[str] | None = None,
 ) -> Document:
-    """The :class:`Document` of one mention; ``sources`` are its source kind and network names."""
-    tokens = tokenize_text(text)
+    """The :class:`Document` of one mention; ``sources`` are its source kind and network names.
+
+    ``tokens``: ``tokenize_text(text)`` when the caller has them already (the pipeline's dedupe
+    stage tokenizes each text once).
+    """
+    if tokens is None:
+        tokens = tokenize_text(text)
     by_token: dict[str, list[int]] = {}
     for position, token in enumerate(tokens):
         positions = by_token.get(token)
@@ -954,7 +965,7 @@ class CompiledQuery:
     def may_match(self, document: Document) -> bool:
         """False when a clause has no key in the document (then :meth:`matches` is False too)."""
         keys = document.keys
-        return self.clauses is None or not any(keys.isdisjoint(clause) for clause in self.clauses)
+        return all(not keys.isdisjoint(clause) for clause in self.clauses or ())
 
     def matches_text(
         self, text: str, *, language: str = "", sources: Iterable[str] = (), author: str = "", country: str = ""
@@ -994,6 +1005,8 @@ class QueryIndex[Key: Hashable]:
         self._queries: dict[Key, CompiledQuery] = {}
         self._order: dict[Key, int] = {}
         self._by_anchor: dict[str, list[Key]] | None = None
+        self._anchors: frozenset[str] = frozenset()
+        self._other_clauses: dict[Key, tuple[frozenset[str], ...]] = {}
         self._unanchored: list[Key] = []
         for key, query in (queries or {}).items():
             self.add(key, query)
@@ -1025,6 +1038,7 @@ class QueryIndex[Key: Hashable]:
 
         by_anchor: dict[str, list[Key]] = {}
         self._unanchored = []
+        self._other_clauses = {}
         for key, query in self._queries.items():
             if not query.clauses:
                 self._unanchored.append(key)
@@ -1032,24 +1046,26 @@ class QueryIndex[Key: Hashable]:
             chosen = min(query.clauses, key=functools.partial(cost, query))
             for anchor in chosen:
                 by_anchor.setdefault(anchor, []).append(key)
+            # A document found under the chosen clause has one of its keys: the others are checked.
+            self._other_clauses[key] = tuple(clause for clause in query.clauses if clause != chosen)
         self._by_anchor = by_anchor
+        self._anchors = frozenset(by_anchor)
         return by_anchor
 
     def candidates(self, document: Document) -> set[Key]:
         """Queries that may match ``document``; every other query certainly does not."""
         by_anchor = self._by_anchor if self._by_anchor is not None else self._build()
         found: set[Key] = set(self._unanchored)
-        if len(by_anchor) < len(document.keys):
-            for anchor, keys in by_anchor.items():
-                if anchor in document.keys:
-                    found.update(keys)
-        else:
-            for anchor in document.keys:
-                indexed = by_anchor.get(anchor)
-                if indexed:
-                    found.update(indexed)
-        queries = self._queries
-        return {key for key in found if queries[key].may_match(document)}
+        keys = document.keys
+        others = self._other_clauses
+        for anchor in self._anchors.intersection(keys):
+            for key in by_anchor[anchor]:
+                for clause in others[key]:
+                    if keys.isdisjoint(clause):
+                        break
+                else:
+                    found.add(key)
+        return found
 
     def match(self, document: Document) -> list[Key]:
         """The keys of the queries that match ``document``, in the order they were added."""

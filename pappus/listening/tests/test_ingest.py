@@ -341,3 +341,20 @@ def test_content_hash_ignores_case_punctuation_links_and_retweets() -> None:
 def test_a_batch_reports_its_balance() -> None:
     batch = Batch(received=2, mentions=[NormalizedMention(network="x", external_id="1")])
     assert not batch.is_balanced
+
+
+@settings(max_examples=300)
+@given(
+    text=st.one_of(
+        st.text(max_size=60),
+        st.lists(
+            st.sampled_from(["RT @a:", "via @b", "https://t.co/x", "Café", "咖啡馆", "магазин", "!", " "]), max_size=10
+        ).map(" ".join),
+    ),
+    title=st.text(max_size=20),
+)
+def test_the_content_hash_is_the_same_from_the_stored_tokens(text: str, title: str) -> None:
+    from pappus.listening.query import tokenize_text
+
+    expected = pipeline.content_hash(text, title)
+    assert pipeline.content_hash(text, title, text_tokens=tokenize_text(text)) == expected

@@ -509,3 +509,16 @@ def test_the_index_finds_exactly_what_every_query_finds(
         assert index.match(document) == expected
         for query in queries.values():
             assert query.may_match(document) or not query.matches(document)
+
+
+@settings(max_examples=500)
+@given(title=st.text(max_size=30), text=st.text(max_size=60))
+def test_a_title_and_a_text_tokenize_apart_as_together(title: str, text: str) -> None:
+    # The pipeline tokenizes a mention's text once (dedupe) and adds the title's tokens for matching.
+    assert tokenize_text(f"{title}\n{text}") == tokenize_text(title) + tokenize_text(text)
+
+
+def test_a_wildcard_term_with_a_character_that_folds_to_punctuation_is_refused_at_it() -> None:
+    with pytest.raises(QuerySyntaxError) as refused:
+        parse("ab¼*")  # ¼ folds to 1, a fraction slash and 4
+    assert refused.value.position == 3
