@@ -87,12 +87,40 @@ def record(
     object_repr: str = "",
 ) -> AuditEvent:
     """Store one audit event; ``before``/``after`` are reduced to the fields that changed."""
+    event = build(
+        actor,
+        action,
+        workspace=workspace,
+        target=target,
+        before=before,
+        after=after,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def build(
+    actor: Actor,
+    action: str,
+    *,
+    workspace: Workspace | None,
+    target: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+) -> AuditEvent:
+    """One audit event, not saved yet: for services that store many at once with ``bulk_create``."""
     before_values, after_values = changes(before or {}, after or {})
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
         object_repr = object_repr or str(target)[:300]
-    return AuditEvent.objects.create(
+    return AuditEvent(
         workspace=workspace,
         actor=actor.user,
         actor_label=actor.label,

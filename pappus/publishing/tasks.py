@@ -18,8 +18,14 @@ MAX_PARALLEL_SENDERS = 8
 
 @job(name="publishing.send_due", queue="publishing", time_limit=120, priority=10)
 def send_due() -> None:
-    """Claim, send and record due variants until none is due (or 50 s have passed)."""
-    scheduler.run_due()
+    """Claim, send and record due variants until none is due (or 50 s have passed).
+
+    A sender that ran out of time while variants were still due hands over to a fresh one at once,
+    so a backlog is not left waiting for the next minute's dispatch (the number of senders stays
+    what ``dispatch_due`` started).
+    """
+    if scheduler.run_due().out_of_time:
+        send_due.enqueue()
 
 
 @job(name="publishing.dispatch_due", queue="publishing", time_limit=60, priority=10)
