@@ -12,6 +12,7 @@ urlpatterns = [
     path("strategy/", include("pappus.strategy.urls")),
     path("publishing/", include("pappus.publishing.urls")),
     path("l/", include("pappus.publishing.short_urls")),
+    path("f/", include("pappus.publishing.public_file_urls")),
     path("t/", include("pappus.traffic.pixel_urls")),
     path("traffic/", include("pappus.traffic.urls")),
     path("inbox/", include("pappus.inbox.urls")),

@@ -1,5 +1,7 @@
 """Applications, middleware, templates and static files."""
 
+from urllib.parse import urlsplit
+
 from config.settings.environment import BASE_DIR, DATA_DIR, env
 
 DEBUG = env.boolean("PAPPUS_DEBUG", default=False)
@@ -89,6 +91,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The public address of this installation, used in e-mails (password reset, reports).
 BASE_URL = env.string("PAPPUS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _public_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if value and (parts.scheme not in {"http", "https"} or not parts.netloc):
+        raise ValueError("not an http(s) address")
+    return value
+
+
+# The address at which networks that fetch files themselves (Instagram) reach this installation's
+# signed, expiring file links (/f/...). Empty: such networks get no files, and posts with files to
+# them are refused before sending.
+PUBLIC_URL = str(env.parsed("PAPPUS_PUBLIC_URL", "", _public_url, "an address such as https://pappus.example.org"))
 
 # Pagination of API lists and web tables.
 PAGE_SIZE = env.integer("PAPPUS_PAGE_SIZE", 50, minimum=1, maximum=500)

@@ -192,7 +192,10 @@ class InstagramConnector(GraphConnector):
         for media in request.media:
             if not media.source_url:
                 problems.append(
-                    _("Instagram fetches %(name)s from a public address, and this file has none.")
+                    _(
+                        "Instagram fetches %(name)s from a public address, and this file has none: set "
+                        "PAPPUS_PUBLIC_URL to the address at which the network can reach this Pappus."
+                    )
                     % {"name": media.filename}
                 )
         if problems:

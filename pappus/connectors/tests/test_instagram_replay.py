@@ -140,7 +140,7 @@ def test_instagram_limits_refuse_before_anything_is_sent(replay: ReplayServer) -
     assert "31 hashtags; Instagram allows 30" in reason
     assert "tags 21 accounts; Instagram allows 20" in reason
     assert "p.png is of type image/png" in reason
-    assert "Instagram fetches local.jpg from a public address, and this file has none." in reason
+    assert "Instagram fetches local.jpg from a public address, and this file has none: set PAPPUS_PUBLIC_URL" in reason
     assert replay.requests == []
 
 
