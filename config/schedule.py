@@ -73,3 +73,10 @@ def collect_analytics_metrics() -> None:
 def fill_evergreen_queues() -> None:
     """Schedule evergreen posts into the open slots of the coming week, hourly (filling is idempotent)."""
     publishing_tasks.fill_evergreen()
+
+
+@periodic_job(name="analytics.scheduled_reports", cron="37 * * * *", queue="analytics", time_limit=1800)
+def make_scheduled_reports() -> None:
+    """Make each report schedule's report of its latest whole period once (after the hourly collection has
+    refreshed the rollups), store it in the archive and e-mail it; retry failed ones on later runs."""
+    analytics_tasks.run_due_reports()
