@@ -122,9 +122,13 @@ def test_a_scheduled_report_is_made_once_stored_and_mailed_with_png_charts(
         if part.get_content_type() == "image/png"
     }
     # Followers, engagement, content types, sentiment and share of voice all have numbers in that week.
-    assert set(images) == set(report.chart_specs) == {
-        f"chart-{key}@pappus" for key in ("followers", "engagement", "content_types", "sentiment", "share_of_voice")
-    }
+    assert (
+        set(images)
+        == set(report.chart_specs)
+        == {
+            f"chart-{key}@pappus" for key in ("followers", "engagement", "content_types", "sentiment", "share_of_voice")
+        }
+    )
     for content_id, png in images.items():
         assert f'src="cid:{content_id}"' in html
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
