@@ -9,6 +9,7 @@ The full-text part is described in :mod:`pappus.listening.fulltext`.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Self
@@ -264,16 +265,38 @@ def _rollup_rows(
     return rows
 
 
-type Samples = dict[str, list[int] | None]
+# The columns of the facets counted from the mentions (topic has a table of its own).
+MENTION_FACET_COLUMNS: Final = {
+    "sentiment": "sentiment",
+    "language": "language",
+    "source": "source_id",
+    "country": "country",
+    "author": "author_handle",
+}
 
 
-def _newest_matches(workspace: Workspace | int, search: MentionSearch, samples: Samples) -> list[int] | None:
-    """The ids of the newest :data:`COUNT_LIMIT` mentions matching ``search`` when more match, else
-    None (count them all). Worked out once per distinct search of one :func:`search_facets` call."""
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    """The newest :data:`COUNT_LIMIT` matches of a search: ids and each facet column, in that order."""
+
+    rows: list[tuple[Any, ...]]
+
+    @property
+    def ids(self) -> list[int]:
+        return [row[0] for row in self.rows]
+
+
+type Samples = dict[str, _Sample | None]
+
+
+def _newest_matches(workspace: Workspace | int, search: MentionSearch, samples: Samples) -> _Sample | None:
+    """The newest :data:`COUNT_LIMIT` mentions matching ``search`` (their ids and facet columns,
+    read once for every facet) when more match, else None (count them all in SQL). Worked out once
+    per distinct search of one :func:`search_facets` call."""
     base = _filtered(workspace, search).order_by()
     key = str(base.query)  # the same filters give the same SQL, whatever sequence types the search holds
     if key not in samples:
-        ids = None
+        sample = None
         if count_is_capped(capped_count(base)):
             newest_first: Any = "-published_at"
             if search.text:
@@ -284,8 +307,9 @@ def _newest_matches(workspace: Workspace | int, search: MentionSearch, samples: 
                 newest_first = ExpressionWrapper(
                     F("published_at") + Value(datetime.timedelta(0)), output_field=DateTimeField()
                 ).desc()
-            ids = list(base.order_by(newest_first, "-pk").values_list("pk", flat=True)[:COUNT_LIMIT])
-        samples[key] = ids
+            rows = base.order_by(newest_first, "-pk").values_list("pk", *MENTION_FACET_COLUMNS.values())
+            sample = _Sample(list(rows[:COUNT_LIMIT]))
+        samples[key] = sample
     return samples[key]
 
 
@@ -293,36 +317,32 @@ def _mention_counts(
     workspace: Workspace | int, search: MentionSearch, facet: str, size: int, samples: Samples
 ) -> tuple[list[tuple[Any, int]], bool]:
     """The ``size`` most frequent values of ``facet`` counted from the mentions themselves, among
-    the newest :data:`COUNT_LIMIT` matches when more match (then the second value is True)."""
+    the newest :data:`COUNT_LIMIT` matches when more match (then the second value is True): those
+    are read once and counted here for every facet that shares the search."""
     newest = _newest_matches(workspace, search, samples)
-    sampled = newest is not None
-    if newest is None:
-        base = _filtered(workspace, search).order_by()
-    else:
-        base = Mention.objects.for_workspace(workspace).filter(pk__in=newest).order_by()
+    if newest is not None and facet != "topic":
+        position = 1 + list(MENTION_FACET_COLUMNS).index(facet)
+        counted = Counter(row[position] for row in newest.rows if facet == "source" or row[position])
+        return sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:size], True
+    base = _filtered(workspace, search).order_by() if newest is None else None
     if facet == "topic":
-        topics = list(
-            MentionTopic.objects.for_workspace(workspace)
-            .filter(mention__in=base.values("pk"))
-            .values_list("topic_id")
-            .annotate(count=Count("id"))
-            .order_by("-count", "topic_id")[:size]
-        )
-        return topics, sampled
-    column = {
-        "sentiment": "sentiment",
-        "language": "language",
-        "source": "source_id",
-        "country": "country",
-        "author": "author_handle",
-    }[facet]
+        matched = MentionTopic.objects.for_workspace(workspace)
+        if newest is not None:
+            matched = matched.filter(mention_id__in=newest.ids)
+        elif base is not None:
+            matched = matched.filter(mention__in=base.values("pk"))
+        topics = list(matched.values_list("topic_id").annotate(count=Count("id")).order_by("-count", "topic_id")[:size])
+        return topics, newest is not None
+    if base is None:  # pragma: no cover - a sample was counted above
+        raise AssertionError("no base query")
+    column = MENTION_FACET_COLUMNS[facet]
     values = list(
         base.exclude(**{column: ""} if column != "source_id" else {})
         .values_list(column)
         .annotate(count=Count("id"))
         .order_by("-count", column)[:size]
     )
-    return values, sampled
+    return values, False
 
 
 def search_facets(workspace: Workspace | int, search: MentionSearch, size: int = FACET_SIZE) -> Facets:

@@ -14,7 +14,7 @@ from pappus.core.audit import Actor
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member
 from pappus.listening import search, services
-from pappus.listening.models import RunStatus, Source, Topic
+from pappus.listening.models import MentionTopic, RunStatus, Source, Topic
 from pappus.listening.pipeline import map_normalized
 from pappus.listening.search import MentionSearch, search_facets, search_mentions
 
@@ -186,3 +186,32 @@ def test_api_and_page_say_when_the_count_is_capped(
     page = client.get("/listening/mentions/?q=pappus")
     assert b"More than 10 mentions" in page.content
     assert b"Among the newest 10 matches" in page.content
+
+
+@pytest.mark.django_db
+def test_sampled_facets_read_the_newest_matches_once_and_count_each_facet_among_them(
+    sources: list[Source], analyst: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = analyst.workspace
+    monkeypatch.setattr(search, "COUNT_LIMIT", 10)
+    wanted = MentionSearch(text="pappus")
+    newest = list(
+        search_mentions(workspace, wanted).values_list(
+            "pk", "sentiment", "language", "source_id", "country", "author_handle"
+        )[:10]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        facets = search_facets(workspace, wanted)
+    assert facets.sampled == frozenset(search.FACETS)
+    for position, facet in enumerate(["sentiment", "language", "source", "country", "author"], start=1):
+        values = [row[position] for row in newest if facet == "source" or row[position]]
+        expected = {str(value): values.count(value) for value in set(values)}
+        assert {value.value: value.count for value in facets.values[facet]} == expected, facet
+    topics = list(
+        MentionTopic.objects.filter(mention_id__in=[row[0] for row in newest]).values_list("topic_id", flat=True)
+    )
+    assert {value.value: value.count for value in facets.values["topic"]} == {
+        str(topic): topics.count(topic) for topic in set(topics)
+    }
+    # The count, the newest matches, the topic matches among them, and the topic and source names.
+    assert len(queries.captured_queries) == 5
