@@ -239,7 +239,7 @@ def _shared_data_present() -> bool:
 
 @pytest.mark.skipif(not _shared_data_present(), reason="../shared/data is not here")
 def test_shipped_sentiment_meets_its_measured_floors():
-    # The model card's figures, less half a point: XLM-T val average 0.570, NoReC dev 0.572.
+    # The model card's figures, less half a point: XLM-T val average 0.573, NoReC dev 0.577.
     from pappus.nlp import data
     from pappus.nlp.evaluate import _sentiment, macro_f1
     from pappus.nlp.models import load_models
@@ -249,9 +249,22 @@ def test_shipped_sentiment_meets_its_measured_floors():
     for language in data.XLMT_LANGUAGES:
         part = data.xlmt(language, "val")
         scores.append(macro_f1(part.labels, _sentiment(models, part.texts).argmax(axis=1)))
-    assert np.mean(scores) >= 0.565
+    assert np.mean(scores) >= 0.568
     part = data.norec("dev")
-    assert macro_f1(part.labels, _sentiment(models, part.texts).argmax(axis=1)) >= 0.565
+    assert macro_f1(part.labels, _sentiment(models, part.texts).argmax(axis=1)) >= 0.572
+
+
+@pytest.mark.skipif(not _shared_data_present(), reason="../shared/data is not here")
+def test_language_identification_keeps_its_measured_accuracy():
+    # The model card's 4,179 validation texts: 98.83% right, lingua reached by 0.34% (94.57% and
+    # 32.7% before the n-gram classifier); the floor is the accuracy before it.
+    from pappus.nlp.evaluate import language_report
+
+    report = language_report()
+    assert report["language_texts"] == 4179
+    assert report["language_accuracy"] >= 0.9457
+    assert report["language_lingua_share"] <= 0.02
+    assert report["language_romanised_hindi_detected_hi_share"] >= 0.5
 
 
 @pytest.mark.parametrize(
