@@ -72,7 +72,9 @@ api.add_router("/", "pappus.connectors.api.router")
 api.add_router("/", "pappus.strategy.api.router")
 api.add_router("/", "pappus.listening.api.router")
 api.add_router("/", "pappus.inbox.api.router")
+api.add_router("/", "pappus.community.api.router")
 api.add_router("/", "pappus.crisis.api.router")
+api.add_router("/", "pappus.analytics.api.router")
 
 
 def _error(request: HttpRequest, status: int, detail: Any) -> HttpResponse:

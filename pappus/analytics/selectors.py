@@ -247,6 +247,16 @@ def audience_profile(scope: kpis.Scope) -> Dataset:
     )
 
 
+DATASET_TITLES: dict[str, str | Promise] = {
+    "followers": _("Followers by day"),
+    "engagement": _("Engagement by day"),
+    "content_types": _("Engagement by content type"),
+    "pillars": _("Engagement by pillar"),
+    "sentiment": _("Sentiment of mentions by day"),
+    "share_of_voice": _("Share of voice by topic"),
+    "landing_pages": _("Landing pages"),
+    "audience": _("Audience profile"),
+}
 DATASET_KEYS = (
     "followers",
     "engagement",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -29,10 +30,16 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scope(request: HttpRequest, membership: Membership) -> tuple[DashboardForm, kpis.Scope | None]:
+    return dashboard_scope(request.GET, membership)
+
+
+def dashboard_scope(query: Mapping[str, Any], membership: Membership) -> tuple[DashboardForm, kpis.Scope | None]:
+    """The dashboard's filters (page and API alike) as a scope the member may see; the form carries
+    the errors when the filters are bad (scope None). A region outside the member's regions: 403."""
     regions, allowed = selectors.visible_regions(membership)
     networks = [(profile.network, profile.label) for profile in connector_facade.network_profiles()]
     form = DashboardForm(
-        request.GET or None,
+        query or None,
         regions=[(region.pk, region.name) for region in regions],
         networks=networks,
         all_regions_allowed=allowed is None,
