@@ -23,7 +23,7 @@ from pappus.core import selectors as core_selectors
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, role_allows
 from pappus.core.views import actor_of, member_required
-from pappus.publishing import assets, evergreen, limits, links, selectors, services
+from pappus.publishing import assets, evergreen, limits, links, previews, selectors, services
 from pappus.publishing.forms import (
     AssetEditForm,
     AssetFilterForm,
@@ -308,6 +308,7 @@ def _post_context(request: HttpRequest, membership: Membership, post: Post, **ex
         "page_title": post.title,
         "post": post,
         "variants": [(variant, services.variant_check(variant)) for variant in variants],
+        "previews": {variant.pk: previews.for_variant(variant) for variant in variants},
         "asset_uses": uses,
         "attachable_assets": [
             asset for asset in assets.visible_assets(membership)[:300] if not asset.is_expired(today)
@@ -407,9 +408,11 @@ def variant_remove(request: HttpRequest, membership: Membership, variant_id: int
 @require_POST
 @member_required(Action.CONTENT_DRAFT)
 def variant_check(request: HttpRequest, membership: Membership) -> HttpResponse:
-    """Live validation while typing (htmx): length against the network's limit and every problem."""
+    """Live validation while typing (htmx): length against the network's limit, every problem, and the
+    preview of the variant as the network will show it."""
     network = request.POST.get("network", "")
     account = request.POST.get("account", "")
+    found = None
     if account.isdigit():
         found = selectors.publishable_account(membership.workspace_id, int(account))
         if found is not None:
@@ -417,16 +420,21 @@ def variant_check(request: HttpRequest, membership: Membership) -> HttpResponse:
     if network not in limits.networks():
         network = "mastodon"
     hashtags = tuple(request.POST.get("hashtags", "").replace(",", " ").split())
-    check = limits.check_variant(
-        limits.VariantDraft(
-            label=network.capitalize(),
-            network=network,
-            text=request.POST.get("text", ""),
-            link=request.POST.get("link", ""),
-            hashtags=hashtags,
-        )
+    draft = limits.VariantDraft(
+        label=network.capitalize(),
+        network=network,
+        text=request.POST.get("text", ""),
+        link=request.POST.get("link", ""),
+        hashtags=hashtags,
     )
-    return render(request, "publishing/_limit_check.html", {"check": check})
+    preview = previews.build(
+        draft,
+        display_name=found.display_name if found is not None else request.POST.get("account_label", "")[:300],
+        handle=found.handle if found is not None else "",
+        first_comment=request.POST.get("first_comment", ""),
+    )
+    context = {"check": limits.check_variant(draft), "preview": preview}
+    return render(request, "publishing/_variant_live.html", context)
 
 
 ACTIONS = {
