@@ -64,6 +64,7 @@ class Action(models.TextChoices):
     COMMUNITY_VIEW = "community.view", _("See community members")
     COMMUNITY_MANAGE = "community.manage", _("Manage members, events and loyalty")
     CUSTOMER_DATA_EXPORT = "customer_data.export", _("Export customer personal data")
+    CUSTOMER_DATA_ERASE = "customer_data.erase", _("Erase a person's data on request")
     # Crisis.
     CRISIS_VIEW = "crisis.view", _("See alerts and incidents")
     CRISIS_MANAGE = "crisis.manage", _("Manage alert rules, incidents and playbooks")
@@ -86,6 +87,7 @@ CUSTOMER_DATA_ACTIONS = frozenset(
         Action.COMMUNITY_VIEW,
         Action.COMMUNITY_MANAGE,
         Action.CUSTOMER_DATA_EXPORT,
+        Action.CUSTOMER_DATA_ERASE,
     }
 )
 

@@ -1,0 +1,25 @@
+"""Thin jobs of the community: ids in, a service called."""
+
+from __future__ import annotations
+
+from pappus.community import services
+from pappus.core.jobs import job
+from pappus.core.models import Workspace
+
+
+@job(name="community.refresh", queue="default", time_limit=1800)
+def refresh(workspace_id: int) -> None:
+    """Collect identities from the inbox and listening, resolve duplicates, place members on the ladder."""
+    services.collect(workspace_id)
+    services.resolve(workspace_id)
+    services.loyalty_recompute(workspace_id)
+
+
+@job(name="community.refresh_all", queue="default", time_limit=3600)
+def refresh_all() -> None:
+    """Refresh every workspace's community, then apply each workspace's retention (idempotent)."""
+    for workspace_id in Workspace.objects.order_by("pk").values_list("pk", flat=True):
+        services.collect(workspace_id)
+        services.resolve(workspace_id)
+        services.loyalty_recompute(workspace_id)
+        services.retention_sweep(workspace_id)
