@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from pappus.analytics import tasks as analytics_tasks
+from pappus.community import tasks as community_tasks
 from pappus.connectors import tasks as connector_tasks
 from pappus.core import health
 from pappus.core.jobs import periodic_job
@@ -54,6 +55,13 @@ def evaluate_crisis_rules() -> None:
 def check_inbox_sla_clocks() -> None:
     """Warn about conversations near their due time and escalate the overdue, every minute."""
     inbox_tasks.sla_sweep()
+
+
+@periodic_job(name="community.refresh", cron="41 * * * *", time_limit=3600)
+def refresh_community() -> None:
+    """Collect members' identities from the inbox and listening, merge confident duplicates, recompute the
+    loyalty ladder and its alerts, and apply each workspace's retention (idempotent)."""
+    community_tasks.refresh_all()
 
 
 @periodic_job(name="inbox.pull_connectors", cron="*/2 * * * *", queue="ingest", time_limit=120)
