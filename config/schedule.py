@@ -19,6 +19,7 @@ from pappus.crisis import tasks as crisis_tasks
 from pappus.inbox import tasks as inbox_tasks
 from pappus.listening import tasks as listening_tasks
 from pappus.publishing import tasks as publishing_tasks
+from pappus.strategy import tasks as strategy_tasks
 
 
 @periodic_job(name="core.prune_heartbeats", cron="17 3 * * *", time_limit=60)
@@ -81,6 +82,13 @@ def collect_analytics_metrics() -> None:
 def fill_evergreen_queues() -> None:
     """Schedule evergreen posts into the open slots of the coming week, hourly (filling is idempotent)."""
     publishing_tasks.fill_evergreen()
+
+
+@periodic_job(name="strategy.record_actuals", cron="37 1 * * *", queue="analytics", time_limit=1800)
+def record_strategy_actuals() -> None:
+    """Record yesterday's actual value of every KPI that analytics measures, after the night's first
+    hourly collection has rolled yesterday up (source "analytics"; values entered by hand are kept)."""
+    strategy_tasks.record_actuals()
 
 
 @periodic_job(name="analytics.scheduled_reports", cron="37 * * * *", queue="analytics", time_limit=1800)

@@ -220,3 +220,27 @@ def mention_counts_by_language(
     grouped = rows.values_list("language").annotate(number=Sum("count")).order_by().values_list("language", "number")
     counted = [LanguageCount(language, int(number)) for language, number in grouped]
     return tuple(sorted(counted, key=lambda row: (-row.count, row.language)))
+
+
+@dataclass(frozen=True, slots=True)
+class CountryCounts:
+    """Mentions per country (ISO code, most first; mentions without a country left out) within a
+    period. ``sampled``: more mentions than the search's count limit matched, so these were counted
+    among the newest of them only (as the search page's facets are)."""
+
+    counts: tuple[tuple[str, int], ...]
+    sampled: bool
+
+
+def mention_counts_by_country(
+    workspace_id: int, *, since: datetime.datetime, until: datetime.datetime, size: int = 10
+) -> CountryCounts:
+    """The ``size`` most frequent countries of the mentions published from ``since`` to ``until``.
+    The rollups do not keep countries, so this reads the mentions (the country index), at most the
+    newest 10,000 of them."""
+    from pappus.listening import search  # the search's facet counting, with its sampling
+
+    rows, sampled = search._mention_counts(  # the same counting as the search page's country facet
+        workspace_id, search.MentionSearch(since=since, until=until), "country", size, {}
+    )
+    return CountryCounts(tuple((str(country), int(count)) for country, count in rows), sampled)

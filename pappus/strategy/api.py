@@ -1,7 +1,7 @@
 """The strategy REST API under /api/v1/strategy: thin handlers over the same selectors and services
 as the pages. Reads need ``strategy.view``, writes ``strategy.edit``; everything is the token's
-workspace's. KPI values sent here are recorded with the source "api" (analytics will record its
-own later)."""
+workspace's. KPI values sent here are recorded with the source "api" (the nightly job records analytics'
+values with the source "analytics")."""
 
 import datetime
 from decimal import Decimal

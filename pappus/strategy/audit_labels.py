@@ -25,9 +25,12 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "strategy.risk.update": _("Risk changed"),
     "strategy.risk.delete": _("Risk removed"),
     "strategy.raci.create": _("Responsibility assigned"),
+    "strategy.raci.update": _("Responsibility changed"),
     "strategy.raci.delete": _("Responsibility removed"),
     "strategy.review.record": _("Weekly review recorded"),
     "strategy.template.create": _("Strategy template added"),
+    "strategy.template.update": _("Strategy template changed"),
+    "strategy.template.delete": _("Strategy template removed"),
     "strategy.template.share": _("Strategy template shared"),
     "strategy.document.generate": _("Strategy document generated"),
 }

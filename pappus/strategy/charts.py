@@ -132,3 +132,22 @@ def budget_chart(
 
 def today() -> datetime.date:
     return datetime.date.today()  # noqa: DTZ011 - callers pass the workspace's date when it matters
+
+
+def share_of_voice_chart(
+    daily: Sequence[tuple[datetime.date, str, int]], *, labels: dict[str, str], width: int | str = "container"
+) -> Spec:
+    """Mentions per day of the brand and each competitor, stacked to 100 %: each band is a party's
+    share of voice that day. ``labels``: date, share."""
+    data = [{"date": day.isoformat(), "party": party, "mentions": mentions} for day, party, mentions in daily]
+    chart = (
+        alt.Chart(alt.InlineData(values=data))
+        .mark_area()
+        .encode(
+            x=alt.X("date:T", title=labels["date"]),
+            y=alt.Y("mentions:Q", stack="normalize", title=labels["share"], axis=alt.Axis(format="%")),
+            color=alt.Color("party:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["date:T", "party:N", "mentions:Q"],
+        )
+    )
+    return _config(chart, width=width, height=200)

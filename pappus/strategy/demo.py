@@ -18,6 +18,7 @@ from pappus.core import selectors as core_selectors
 from pappus.core.audit import Actor
 from pappus.core.models import Membership, Workspace
 from pappus.core.permissions import Role
+from pappus.listening import facade as listening_facade
 from pappus.strategy import selectors, services
 from pappus.strategy.models import Program
 
@@ -73,6 +74,15 @@ def _nordlys(
         ("Manner Coffee", "上海精品咖啡连锁，在小红书和微信上非常活跃。"),  # noqa: RUF001 - Chinese punctuation
     ):
         services.competitor_create(actor=actor, membership=membership, name=name, notes=notes)
+    # Listening's demo (loaded before this one) follows Polar Roast: its share of voice shows on the brand page.
+    polar = next((topic for topic in listening_facade.topics(workspace.pk) if topic.kind == "competitor"), None)
+    services.competitor_create(
+        actor=actor,
+        membership=membership,
+        name="Polar Roast",
+        notes="Nordic roaster selling online in the same countries; the rival listening follows.",
+        listening_topic_id=polar.id if polar is not None else None,
+    )
     services.audience_create(
         actor=actor,
         membership=membership,

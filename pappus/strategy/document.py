@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from pappus.core.charts import to_svg
 from pappus.core.models import User, Workspace
-from pappus.strategy import charts, metrics, selectors
+from pappus.strategy import charts, measured, metrics, selectors
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,13 @@ def strategy_context(workspace: Workspace, *, as_of: datetime.date, with_charts:
         "as_of": as_of,
         "brand": selectors.brand_profile(workspace),
         "competitors": list(selectors.competitors(workspace)),
+        "voice": measured.share_of_voice(
+            workspace,
+            first_day=as_of - datetime.timedelta(days=27),
+            last_day=as_of,
+            brand_name=workspace.name,
+        ),
+        "measured": measured.measured_profile(workspace, last_day=as_of),
         "audiences": list(selectors.audiences(workspace)),
         "programs": programs,
         "workspace_risks": [risk for risk in all_risks if risk.program_id is None and risk.campaign_id is None],

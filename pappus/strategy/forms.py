@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -10,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from pappus.core.models import Region, User
 from pappus.strategy.metrics import METRIC_KEYS
-from pappus.strategy.models import CampaignStatus, KpiDirection, ProgramStatus, StrategyTemplate
+from pappus.strategy.models import (
+    CampaignStatus,
+    KpiDirection,
+    ProgramStatus,
+    RiskStatus,
+    StrategyTemplate,
+    TemplateKind,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"})
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
@@ -46,12 +54,34 @@ class BrandForm(forms.Form):
 class CompetitorForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    listening_topic_id = forms.IntegerField(
-        label=_("Listening topic id"),
+    listening_topic_id = forms.TypedChoiceField(
+        label=_("Listening topic"),
         required=False,
-        min_value=1,
-        help_text=_("The id of the listening topic that follows this competitor (for share of voice)."),
+        coerce=int,
+        empty_value=None,
+        help_text=_("The listening topic that follows this competitor: its mentions give the share of voice."),
     )
+
+    def __init__(self, *args: Any, topics: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["listening_topic_id"].choices = [("", "—"), *topics]  # type: ignore[attr-defined]
+
+
+class ShareRangeForm(forms.Form):
+    """The days over which share of voice is counted (UTC days, at most a year)."""
+
+    first_day = forms.DateField(label=_("From"), widget=DATE)
+    last_day = forms.DateField(label=_("To"), widget=DATE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last:
+            if last < first:
+                self.add_error("last_day", _("The end date must not be before the start date."))
+            elif (last - first).days > 366:
+                self.add_error("last_day", _("Choose at most a year."))
+        return data
 
 
 class AudienceForm(forms.Form):
@@ -154,7 +184,7 @@ class BudgetForm(forms.Form):
     budget_committed = forms.DecimalField(label=_("Committed budget"), **MONEY)  # type: ignore[arg-type]
     budget_spent = forms.DecimalField(
         label=_("Spent budget"),
-        help_text=_("Entered by hand until the ads module reports spend."),
+        help_text=_("Entered by hand: the ads module, which will report spend, does not exist yet."),
         **MONEY,  # type: ignore[arg-type]
     )
 
@@ -184,6 +214,10 @@ class RiskForm(PeopleMixin, forms.Form):
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
 
 
+class RiskEditForm(RiskForm):
+    status = forms.ChoiceField(label=_("Status"), choices=RiskStatus.choices)
+
+
 class RaciForm(PeopleMixin, forms.Form):
     task = forms.CharField(label=_("Task"), max_length=200)
     responsible = forms.ModelMultipleChoiceField(label=_("Responsible"), queryset=User.objects.none())
@@ -198,3 +232,136 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the team will do about the KPIs above, even if it is to change nothing."),
     )
+
+
+SCALE = frozenset("12345")
+
+
+def _fields(line: str, count: int) -> list[str]:
+    parts = [part.strip() for part in line.split("|")]
+    return parts + [""] * (count - len(parts))
+
+
+class TemplateForm(forms.Form):
+    """A template's name and content; KPIs and risks one per line, fields separated by "|"."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    goals = forms.CharField(label=_("Goals"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    duration_days = forms.IntegerField(label=_("Program length (days)"), min_value=1, max_value=3650)
+    campaign_name = forms.CharField(label=_("First campaign"), max_length=150)
+    campaign_description = forms.CharField(
+        label=_("Campaign description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    campaign_networks = forms.CharField(
+        label=_("Campaign networks"), required=False, help_text=_("Separated by commas.")
+    )
+    campaign_duration_days = forms.IntegerField(label=_("Campaign length (days)"), min_value=1, max_value=3650)
+    kpis = forms.CharField(
+        label=_("KPIs"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "One per line: name | metric | increase or decrease | planned change from the baseline | unit. "
+            "Metrics: %(keys)s."
+        )
+        % {"keys": ", ".join(METRIC_KEYS)},
+    )
+    risks = forms.CharField(
+        label=_("Risks"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: risk | likelihood 1-5 | impact 1-5 | mitigation."),
+    )
+
+    @staticmethod
+    def initial_of(name: str, content: dict[str, Any]) -> dict[str, Any]:
+        campaign = content.get("campaign") or {}
+        return {
+            "name": name,
+            "goals": content.get("goals", ""),
+            "duration_days": content.get("duration_days", 90),
+            "campaign_name": campaign.get("name", ""),
+            "campaign_description": campaign.get("description", ""),
+            "campaign_networks": ", ".join(campaign.get("networks", [])),
+            "campaign_duration_days": campaign.get("duration_days", 30),
+            "kpis": "\n".join(
+                " | ".join(
+                    str(item.get(key, "")) for key in ("name", "metric_key", "direction", "target_gain", "unit")
+                ).rstrip(" |")
+                for item in content.get("kpis", [])
+            ),
+            "risks": "\n".join(
+                " | ".join(str(item.get(key, "")) for key in ("title", "likelihood", "impact", "mitigation")).rstrip(
+                    " |"
+                )
+                for item in content.get("risks", [])
+            ),
+        }
+
+    def clean_kpis(self) -> list[dict[str, Any]]:
+        items = []
+        for number, line in enumerate(self.cleaned_data["kpis"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, metric, direction, gain, unit = _fields(line, 5)[:5]
+            if metric not in METRIC_KEYS:
+                raise forms.ValidationError(
+                    _("Line %(line)d: unknown metric “%(metric)s”.") % {"line": number, "metric": metric}
+                )
+            if direction not in KpiDirection.values:
+                raise forms.ValidationError(
+                    _("Line %(line)d: write “increase” or “decrease” as the direction.") % {"line": number}
+                )
+            try:
+                change = float(gain.replace(",", "."))
+            except ValueError:
+                change = 0.0
+            if not name or change <= 0:
+                raise forms.ValidationError(
+                    _("Line %(line)d: a KPI needs a name and a planned change above zero.") % {"line": number}
+                )
+            items.append(
+                {
+                    "name": name,
+                    "metric_key": metric,
+                    "direction": direction,
+                    "target_gain": int(change) if change.is_integer() else change,
+                    "unit": unit,
+                }
+            )
+        return items
+
+    def clean_risks(self) -> list[dict[str, Any]]:
+        items = []
+        for number, line in enumerate(self.cleaned_data["risks"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            title, likelihood, impact, mitigation = _fields(line, 4)[:4]
+            if not title or likelihood not in SCALE or impact not in SCALE:
+                raise forms.ValidationError(
+                    _("Line %(line)d: a risk needs a title, a likelihood and an impact from 1 to 5.") % {"line": number}
+                )
+            items.append(
+                {"title": title, "likelihood": int(likelihood), "impact": int(impact), "mitigation": mitigation}
+            )
+        return items
+
+    def content(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "goals": data["goals"],
+            "duration_days": data["duration_days"],
+            "campaign": {
+                "name": data["campaign_name"],
+                "description": data["campaign_description"],
+                "networks": _names(data["campaign_networks"]),
+                "duration_days": data["campaign_duration_days"],
+            },
+            "kpis": data["kpis"],
+            "risks": data["risks"],
+        }
+
+
+class TemplateCreateForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Start from"), choices=TemplateKind.choices)
+    name = forms.CharField(label=_("Name"), max_length=200)

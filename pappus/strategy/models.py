@@ -44,8 +44,8 @@ class Competitor(models.Model):
 
     ``listening_topic_id`` is a plain id of a ``pappus.listening`` topic (kind "competitor"), not a
     foreign key: apps do not reach into each other's tables (ARCHITECTURE.md), and a topic removed
-    in listening must not remove the competitor. Share of voice is measured from that topic once
-    listening offers it through its facade.
+    in listening must not remove the competitor. Share of voice is measured from that topic's
+    mentions in listening's rollups (``measured.share_of_voice``).
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -71,7 +71,7 @@ class Audience(models.Model):
 
     ``sub_targets`` lists what the audience should do per product (``[{"product", "target"}]``);
     ``planned_profile`` is the profile the team aims at (``{"age": "25-34", ...}``). The measured
-    profile comes from analytics once that app exists; until then only the plan is stored.
+    profile is not stored: the audiences page reads it from listening and analytics (``measured.py``).
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -175,7 +175,7 @@ class CampaignStatus(models.TextChoices):
 class Campaign(models.Model):
     """A fixed project inside a program: dates, networks, budget, owner and concrete targets.
 
-    ``budget_spent`` is entered by hand (or through the API) until the ads module reports spend.
+    ``budget_spent`` is entered by hand (or through the API): the ads module does not exist yet.
     Posts, ads and listening topics refer to a campaign by its id through ``pappus.strategy.facade``.
     """
 
@@ -225,8 +225,8 @@ class Kpi(models.Model):
     """A numeric goal of a program or a campaign (exactly one of the two).
 
     ``metric_key`` names the metric (see ``pappus.strategy.metrics.METRIC_KEYS``). Actual values
-    are :class:`KpiMeasurement` rows, recorded by hand or through the API for now; the analytics
-    app will record them from its rollups through the facade once it exists.
+    are :class:`KpiMeasurement` rows, recorded by hand, through the API, or every night from
+    analytics (``services.kpi_record_from_analytics``) for the metrics analytics measures.
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")

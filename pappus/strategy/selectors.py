@@ -137,6 +137,12 @@ class KpiRow:
         return str(metrics.STATUS_LABELS[self.evaluation.status])
 
     @property
+    def latest_measurement(self) -> KpiMeasurement | None:
+        """The newest recorded value (from the prefetched measurements), with its source and note."""
+        measurements = list(self.kpi.measurements.all())
+        return measurements[-1] if measurements else None
+
+    @property
     def metric_label(self) -> str:
         return str(metrics.METRIC_KEYS.get(self.kpi.metric_key, self.kpi.metric_key))
 

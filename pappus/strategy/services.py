@@ -182,11 +182,15 @@ def brand_profile_update(*, actor: Actor, membership: Membership, **values: Any)
     return profile
 
 
-def _competitor_values(values: Mapping[str, Any]) -> dict[str, Any]:
+def _competitor_values(workspace_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+    from pappus.listening import facade as listening_facade  # topics are listening's
+
     clean = dict(values)
     topic = clean.get("listening_topic_id")
     if topic is not None and (not isinstance(topic, int) or topic < 1):
         raise ValidationError({"listening_topic_id": _("Give the id of a listening topic, or nothing.")})
+    if topic is not None and topic not in {row.id for row in listening_facade.topics(workspace_id)}:
+        raise ValidationError({"listening_topic_id": _("No listening topic with this id in the workspace.")})
     return clean
 
 
@@ -196,7 +200,7 @@ def competitor_create(
 ) -> Competitor:
     workspace = _editor(membership)
     _unique_name(Competitor.objects.for_workspace(workspace), name)
-    values = _competitor_values({"listening_topic_id": listening_topic_id})
+    values = _competitor_values(workspace.pk, {"listening_topic_id": listening_topic_id})
     competitor = _save(Competitor(workspace=workspace, name=name, notes=notes, **values))
     audit.record(
         actor,
@@ -239,7 +243,7 @@ def competitor_update(*, actor: Actor, membership: Membership, competitor: Compe
         actor,
         membership,
         competitor,
-        values=_competitor_values(values),
+        values=_competitor_values(membership.workspace_id, values),
         fields=COMPETITOR_FIELDS,
         action="strategy.competitor.update",
     )
@@ -606,11 +610,26 @@ def kpi_record_value(
     _own(kpi, workspace)
     if source not in MeasurementSource.values:
         raise ValidationError({"source": _("Unknown source.")})
+    return _measurement_write(
+        actor, workspace, kpi, measured_on=measured_on, value=_decimal(value, "value"), source=source, note=note
+    )
+
+
+def _measurement_write(
+    actor: Actor,
+    workspace: Workspace,
+    kpi: Kpi,
+    *,
+    measured_on: datetime.date,
+    value: Decimal,
+    source: str,
+    note: str,
+) -> KpiMeasurement:
     measurement = KpiMeasurement.objects.select_for_update().filter(kpi=kpi, measured_on=measured_on).first()
-    before = audit.snapshot(measurement, ("measured_on", "value", "note")) if measurement else {}
+    before = audit.snapshot(measurement, ("measured_on", "value", "source", "note")) if measurement else {}
     if measurement is None:
         measurement = KpiMeasurement(workspace=workspace, kpi=kpi, measured_on=measured_on)
-    measurement.value = _decimal(value, "value")
+    measurement.value = value
     measurement.source = source
     measurement.note = note
     measurement.recorded_by = actor.user
@@ -621,9 +640,127 @@ def kpi_record_value(
         workspace=workspace,
         target=measurement,
         before={"kpi_id": kpi.pk, **before} if before else {},
-        after={"kpi_id": kpi.pk, **audit.snapshot(measurement, ("measured_on", "value", "note"))},
+        after={"kpi_id": kpi.pk, **audit.snapshot(measurement, ("measured_on", "value", "source", "note"))},
     )
     return measurement
+
+
+# --- actual values from analytics -------------------------------------------------------------
+
+ANALYTICS_ACTOR = Actor.system("analytics")
+# How each metric that analytics measures becomes a KPI's value on a day (see docs/strategy.md):
+# flows count from the KPI's start date, levels are taken at the end of the day, rates and times
+# are measured over the last 28 days (never before the start date).
+FLOW_METRICS = frozenset({"reach", "impressions", "engagement", "clicks", "mentions"})
+LEVEL_METRICS = frozenset({"followers"})
+RATE_WINDOW_DAYS = 28
+
+
+def analytics_window(metric_key: str, *, starts_on: datetime.date, day: datetime.date) -> datetime.date:
+    """The first day of the period that the KPI's value on ``day`` covers."""
+    if metric_key in FLOW_METRICS:
+        return starts_on
+    if metric_key in LEVEL_METRICS:
+        return day
+    return max(starts_on, day - datetime.timedelta(days=RATE_WINDOW_DAYS - 1))
+
+
+def _region_with_spokes(region_id: int) -> list[int]:
+    found, pending = [], [region_id]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(Region.objects.filter(parent_id=current).values_list("pk", flat=True))
+    return sorted(found)
+
+
+@transaction.atomic
+def kpi_record_from_analytics(*, workspace_id: int, day: datetime.date) -> list[KpiMeasurement]:
+    """Record, with source "analytics", the value on ``day`` of every KPI whose metric analytics
+    measures, of programs that are not archived, from its start date to its deadline.
+
+    A campaign KPI's post metrics cover the campaign's posts; a program KPI's, the posts of all
+    its campaigns; the other metrics cover the program's region (with its spokes) or else the
+    workspace, as the value's note says. A value entered by hand or through the API on that day is
+    kept; days without data record nothing; running it twice changes nothing.
+    """
+    from pappus.analytics import facade as analytics_facade  # the job's only way into analytics
+
+    workspace = Workspace.objects.get(pk=workspace_id)
+    rows = (
+        Kpi.objects.for_workspace(workspace)
+        .filter(metric_key__in=analytics_facade.METRIC_KEYS, starts_on__lte=day, deadline__gte=day)
+        .exclude(program__status=ProgramStatus.ARCHIVED)
+        .exclude(campaign__program__status=ProgramStatus.ARCHIVED)
+        .select_related("program", "campaign__program")
+        .order_by("pk")
+    )
+    recorded = []
+    with translation.override(workspace.default_language):
+        for kpi in rows:
+            program = kpi.program or kpi.campaign.program  # type: ignore[union-attr]
+            campaign_ids = (
+                [kpi.campaign_id]
+                if kpi.campaign_id is not None
+                else list(
+                    Campaign.objects.for_workspace(workspace).filter(program=program).values_list("pk", flat=True)
+                )
+            )
+            region_ids = _region_with_spokes(program.region_id) if program.region_id else None
+            first_day = analytics_window(kpi.metric_key, starts_on=kpi.starts_on, day=day)
+            measured = analytics_facade.metric_value(
+                workspace.pk,
+                kpi.metric_key,
+                first_day=first_day,
+                last_day=day,
+                campaign_ids=campaign_ids,
+                region_ids=region_ids,
+            )
+            if measured.value is None:
+                continue
+            existing = KpiMeasurement.objects.select_for_update().filter(kpi=kpi, measured_on=day).first()
+            if existing is not None and existing.source != MeasurementSource.ANALYTICS:
+                continue
+            note = _analytics_note(measured.measured_over, first_day, day, kpi.campaign_id is not None)
+            value = _decimal(round(measured.value, 4), "value")
+            if existing is not None and existing.value == value and existing.note == note:
+                continue
+            recorded.append(
+                _measurement_write(
+                    ANALYTICS_ACTOR,
+                    workspace,
+                    kpi,
+                    measured_on=day,
+                    value=value,
+                    source=MeasurementSource.ANALYTICS,
+                    note=note,
+                )
+            )
+    return recorded
+
+
+def _analytics_note(measured_over: str, first_day: datetime.date, day: datetime.date, of_campaign: bool) -> str:
+    period = first_day.isoformat() if first_day == day else f"{first_day.isoformat()} to {day.isoformat()}"
+    if measured_over == "campaigns":
+        over = _("posts of the campaign") if of_campaign else _("posts of the program's campaigns")
+    elif measured_over == "regions":
+        over = _("the program's region")
+    else:
+        over = _("the whole workspace")
+    return _("Analytics: %(over)s, %(period)s (UTC)") % {"over": over, "period": period}
+
+
+def kpi_record_actuals_everywhere(*, day: datetime.date) -> int:
+    """The daily job's work: :func:`kpi_record_from_analytics` for every workspace with such KPIs."""
+    from pappus.analytics import facade as analytics_facade
+
+    workspace_ids = (
+        Kpi.objects.filter(metric_key__in=analytics_facade.METRIC_KEYS, starts_on__lte=day, deadline__gte=day)
+        .values_list("workspace_id", flat=True)
+        .distinct()
+        .order_by("workspace_id")
+    )
+    return sum(len(kpi_record_from_analytics(workspace_id=workspace_id, day=day)) for workspace_id in workspace_ids)
 
 
 # --- risks and responsibilities ---------------------------------------------------------------
@@ -757,6 +894,55 @@ def raci_assign(
 
 
 @transaction.atomic
+def raci_update(
+    *,
+    actor: Actor,
+    membership: Membership,
+    assignment: RaciAssignment,
+    task: str,
+    responsible: Sequence[User | int],
+    accountable: User | int,
+    consulted: Sequence[User | int] = (),
+    informed: Sequence[User | int] = (),
+) -> RaciAssignment:
+    """Change a task's people (the same rules as :func:`raci_assign`)."""
+    workspace = _editor(membership)
+    _own(assignment, workspace)
+    responsible_users = _members(workspace, responsible, "responsible_ids")
+    if not responsible_users:
+        raise ValidationError({"responsible_ids": _("Name at least one responsible person.")})
+    accountable_user = member_user(workspace, accountable, "accountable_id")
+    consulted_users = _members(workspace, consulted, "consulted_ids")
+    informed_users = _members(workspace, informed, "informed_ids")
+    before = _raci_snapshot(assignment)
+    assignment.task = task
+    assignment.accountable = accountable_user
+    _save(assignment)
+    assignment.responsible.set(responsible_users)
+    assignment.consulted.set(consulted_users)
+    assignment.informed.set(informed_users)
+    audit.record(
+        actor,
+        "strategy.raci.update",
+        workspace=workspace,
+        target=assignment,
+        before=before,
+        after=_raci_snapshot(assignment),
+    )
+    return assignment
+
+
+def _raci_snapshot(assignment: RaciAssignment) -> dict[str, Any]:
+    return {
+        "task": assignment.task,
+        "accountable_id": assignment.accountable_id,
+        "responsible": sorted(assignment.responsible.values_list("pk", flat=True)),
+        "consulted": sorted(assignment.consulted.values_list("pk", flat=True)),
+        "informed": sorted(assignment.informed.values_list("pk", flat=True)),
+    }
+
+
+@transaction.atomic
 def raci_remove(*, actor: Actor, membership: Membership, assignment: RaciAssignment) -> None:
     _delete(actor, membership, assignment, ("task", "accountable_id"), "strategy.raci.delete")
 
@@ -802,8 +988,8 @@ def weekly_review_record(
 
 @transaction.atomic
 def template_ensure_builtins(*, actor: Actor, membership: Membership) -> list[StrategyTemplate]:
-    """Copy the four built-in templates into the workspace (in its language) where missing."""
-    workspace = _editor(membership)
+    """Copy the four built-in templates into the workspace (in its language) where missing (the hub's)."""
+    workspace = _hub_editor(membership)
     existing = set(StrategyTemplate.objects.for_workspace(workspace).values_list("kind", flat=True))
     created = []
     with translation.override(workspace.default_language):
@@ -832,7 +1018,7 @@ def template_share(
     *, actor: Actor, membership: Membership, template: StrategyTemplate, regions: Sequence[Region]
 ) -> StrategyTemplate:
     """Share a template with regions (replacing the previous set); the hub's members always see it."""
-    workspace = _editor(membership)
+    workspace = _hub_editor(membership)
     _own(template, workspace)
     if any(region.workspace_id != workspace.pk for region in regions):
         raise ValidationError({"region_ids": _("No region with this id in the workspace.")})
@@ -847,6 +1033,152 @@ def template_share(
         after={"shared_with": sorted(region.pk for region in regions)},
     )
     return template
+
+
+def _hub_editor(membership: Membership) -> Workspace:
+    """Templates belong to the hub: members limited to regions start from them but do not change them."""
+    workspace = _editor(membership)
+    if membership.regions.exists():
+        raise ValidationError(_("Only members of the hub (not limited to regions) change templates."))
+    return workspace
+
+
+def _bounded_int(value: Any, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError({field: _("Enter a whole number.")})
+    try:
+        number = int(value)
+    except ValueError as error:
+        raise ValidationError({field: _("Enter a whole number.")}) from error
+    if not low <= number <= high:
+        raise ValidationError({field: _("Enter a number from %(low)d to %(high)d.") % {"low": low, "high": high}})
+    return number
+
+
+def _short_text(value: Any, field: str, *, required: bool = False, max_length: int = 2000) -> str:
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Give a text.")})
+    text = value.strip()
+    if required and not text:
+        raise ValidationError({field: _("This field is required.")})
+    if len(text) > max_length:
+        raise ValidationError({field: _("At most %(length)d characters.") % {"length": max_length}})
+    return text
+
+
+def template_content(content: Any) -> dict[str, Any]:
+    """A template's content checked and normalised: goals, the program's length in days, the first
+    campaign (name, description, networks, length), KPIs (name, metric, unit, direction, planned
+    change from the baseline) and risks (title, likelihood and impact 1-5, mitigation)."""
+    if not isinstance(content, Mapping):
+        raise ValidationError({"content": _("Give the template's content as named values.")})
+    campaign = content.get("campaign") or {}
+    if not isinstance(campaign, Mapping):
+        raise ValidationError({"campaign": _("Give the campaign as named values.")})
+    kpis, risks = content.get("kpis") or [], content.get("risks") or []
+    if not isinstance(kpis, list) or not all(isinstance(item, Mapping) for item in kpis):
+        raise ValidationError({"kpis": _("Give a list of KPIs.")})
+    if not isinstance(risks, list) or not all(isinstance(item, Mapping) for item in risks):
+        raise ValidationError({"risks": _("Give a list of risks.")})
+    clean_kpis = []
+    for item in kpis:
+        metric_key = item.get("metric_key")
+        if metric_key not in METRIC_KEYS:
+            raise ValidationError(
+                {"kpis": _("Unknown metric. Known metrics: %(keys)s.") % {"keys": ", ".join(METRIC_KEYS)}}
+            )
+        direction = item.get("direction", KpiDirection.INCREASE)
+        if direction not in KpiDirection.values:
+            raise ValidationError({"kpis": _("The direction is “increase” or “decrease”.")})
+        gain = _decimal(item.get("target_gain", 0), "kpis")
+        if gain <= 0:
+            raise ValidationError({"kpis": _("The planned change of a KPI must be above zero.")})
+        clean_kpis.append(
+            {
+                "name": _short_text(item.get("name"), "kpis", required=True, max_length=200),
+                "metric_key": metric_key,
+                "unit": _short_text(item.get("unit", ""), "kpis", max_length=20),
+                "direction": direction,
+                "target_gain": int(gain) if gain == gain.to_integral_value() else float(gain),
+            }
+        )
+    clean_risks = [
+        {
+            "title": _short_text(item.get("title"), "risks", required=True, max_length=200),
+            "likelihood": _bounded_int(item.get("likelihood"), "risks", 1, 5),
+            "impact": _bounded_int(item.get("impact"), "risks", 1, 5),
+            "mitigation": _short_text(item.get("mitigation", ""), "risks"),
+        }
+        for item in risks
+    ]
+    return {
+        "goals": _short_text(content.get("goals", ""), "goals"),
+        "duration_days": _bounded_int(content.get("duration_days", 90), "duration_days", 1, 3650),
+        "campaign": {
+            "name": _short_text(campaign.get("name", ""), "campaign_name", required=True, max_length=150),
+            "description": _short_text(campaign.get("description", ""), "campaign_description"),
+            "networks": _text_list(list(campaign.get("networks", [])), "campaign_networks"),
+            "duration_days": _bounded_int(campaign.get("duration_days", 30), "campaign_duration_days", 1, 3650),
+        },
+        "kpis": clean_kpis,
+        "risks": clean_risks,
+    }
+
+
+@transaction.atomic
+def template_create(
+    *, actor: Actor, membership: Membership, kind: str, name: str, content: Mapping[str, Any] | None = None
+) -> StrategyTemplate:
+    """A new template of the hub, starting from the built-in ``kind`` (in the workspace's language)
+    unless ``content`` is given."""
+    workspace = _hub_editor(membership)
+    if kind not in TemplateKind.values:
+        raise ValidationError({"kind": _("Unknown kind of template.")})
+    _unique_name(StrategyTemplate.objects.for_workspace(workspace), name)
+    if content is None:
+        with translation.override(workspace.default_language):
+            content = starters.builtin_content(kind)
+    template = _save(
+        StrategyTemplate(workspace=workspace, kind=kind, name=name.strip(), content=template_content(content))
+    )
+    audit.record(
+        actor,
+        "strategy.template.create",
+        workspace=workspace,
+        target=template,
+        after={"kind": kind, "name": template.name},
+    )
+    return template
+
+
+@transaction.atomic
+def template_update(
+    *, actor: Actor, membership: Membership, template: StrategyTemplate, name: str, content: Mapping[str, Any]
+) -> StrategyTemplate:
+    """Change a template's name and content; programs started from it earlier keep what they got."""
+    workspace = _hub_editor(membership)
+    _own(template, workspace)
+    _unique_name(StrategyTemplate.objects.for_workspace(workspace), name, exclude_pk=template.pk)
+    before = {"name": template.name, "content": template.content}
+    template.name = name.strip()
+    template.content = template_content(content)
+    _save(template)
+    changed_before, changed_after = audit.changes(before, {"name": template.name, "content": template.content})
+    audit.record(
+        actor,
+        "strategy.template.update",
+        workspace=workspace,
+        target=template,
+        before=changed_before,
+        after=changed_after,
+    )
+    return template
+
+
+@transaction.atomic
+def template_delete(*, actor: Actor, membership: Membership, template: StrategyTemplate) -> None:
+    _hub_editor(membership)
+    _delete(actor, membership, template, ("kind", "name"), "strategy.template.delete")
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -19,8 +20,21 @@ from pappus.core import selectors as core_selectors
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, require, role_allows
 from pappus.core.views import actor_of, member_required
-from pappus.strategy import charts, document, forms, metrics, selectors, services
-from pappus.strategy.models import Campaign, Kpi, Program, StrategyDocument, StrategyTemplate
+from pappus.listening import facade as listening_facade
+from pappus.strategy import charts, document, forms, measured, metrics, selectors, services
+from pappus.strategy.models import (
+    Audience,
+    Campaign,
+    Competitor,
+    Kpi,
+    Program,
+    RaciAssignment,
+    Risk,
+    StrategyDocument,
+    StrategyTemplate,
+)
+
+MEASURED_DAYS = 90
 
 
 def _apply(form: Form, error: ValidationError) -> None:
@@ -90,6 +104,26 @@ def overview(request: HttpRequest, membership: Membership) -> HttpResponse:
 # --- brand and competitors -------------------------------------------------------------------
 
 
+def _topic_choices(workspace_id: int) -> list[tuple[int, str]]:
+    return [(topic.id, topic.name) for topic in listening_facade.topics(workspace_id)]
+
+
+def _share_of_voice_context(request: HttpRequest, membership: Membership) -> dict[str, Any]:
+    """Share of voice over the chosen days (the last 28 by default) with its chart."""
+    today = _today(membership)
+    default = {"first_day": today - datetime.timedelta(days=27), "last_day": today}
+    range_form = forms.ShareRangeForm(request.GET if "first_day" in request.GET else None, initial=default)
+    chosen = range_form.cleaned_data if range_form.is_bound and range_form.is_valid() else default
+    result = measured.share_of_voice(
+        membership.workspace,
+        first_day=chosen["first_day"],
+        last_day=chosen["last_day"],
+        brand_name=membership.workspace.name,
+    )
+    spec = charts.share_of_voice_chart(result.daily, labels={"date": _("Day (UTC)"), "share": _("Share of voice")})
+    return {"range_form": range_form, "voice": result, "voice_spec": spec}
+
+
 @require_http_methods(["GET", "POST"])
 @member_required(Action.STRATEGY_VIEW)
 def brand(request: HttpRequest, membership: Membership) -> HttpResponse:
@@ -98,7 +132,9 @@ def brand(request: HttpRequest, membership: Membership) -> HttpResponse:
     initial = {name: getattr(profile, name) for name in services.BRAND_FIELDS}
     posted = request.POST if request.method == "POST" else None
     brand_form = forms.BrandForm(posted if posted and "brand" in posted else None, initial=initial)
-    competitor_form = forms.CompetitorForm(posted if posted and "competitor" in posted else None)
+    competitor_form = forms.CompetitorForm(
+        posted if posted and "competitor" in posted else None, topics=_topic_choices(workspace.pk)
+    )
     if posted is not None:
         require(membership, Action.STRATEGY_EDIT)
         if (
@@ -132,6 +168,7 @@ def brand(request: HttpRequest, membership: Membership) -> HttpResponse:
         "competitor_form": competitor_form,
         "competitors": selectors.competitors(workspace),
         "can_edit": _can_edit(membership),
+        **_share_of_voice_context(request, membership),
     }
     failed = brand_form.errors or competitor_form.errors
     return render(request, "strategy/brand.html", context, status=400 if failed else 200)
@@ -150,9 +187,14 @@ def audiences(request: HttpRequest, membership: Membership) -> HttpResponse:
         ):
             messages.success(request, _("Audience added."))
             return redirect("strategy:audiences")
+    profile = measured.measured_profile(workspace, last_day=_today(membership), days=MEASURED_DAYS)
     context = {
         "page_title": _("Audiences"),
-        "audiences": selectors.audiences(workspace),
+        "rows": [
+            {"audience": audience, "followers": profile.followers_on(audience.networks)}
+            for audience in selectors.audiences(workspace)
+        ],
+        "measured": profile,
         "form": form,
         "can_edit": _can_edit(membership),
     }
@@ -195,7 +237,10 @@ def programs(request: HttpRequest, membership: Membership) -> HttpResponse:
             program = _try(
                 start_form,
                 lambda: services.program_start_from_template(
-                    actor=actor_of(request), membership=membership, **start_form.cleaned_data
+                    actor=actor_of(request),
+                    membership=membership,
+                    region=membership.regions.order_by("pk").first(),  # a spoke's program belongs to its region
+                    **start_form.cleaned_data,
                 ),
             )
             if program is not None:
@@ -220,19 +265,27 @@ def templates(request: HttpRequest, membership: Membership) -> HttpResponse:
     if request.method == "POST":
         require(membership, Action.STRATEGY_EDIT)
         if "ensure" in request.POST:
-            created = services.template_ensure_builtins(actor=actor_of(request), membership=membership)
-            messages.success(request, _("%(count)d templates added.") % {"count": len(created)})
+            try:
+                created = services.template_ensure_builtins(actor=actor_of(request), membership=membership)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("%(count)d templates added.") % {"count": len(created)})
             return redirect("strategy:templates")
         template = get_object_or_404(StrategyTemplate.objects.for_workspace(workspace), pk=request.POST.get("id"))
         share = forms.TemplateShareForm(request.POST, regions=core_selectors.regions_of(workspace))
         if share.is_valid():
-            services.template_share(
-                actor=actor_of(request),
-                membership=membership,
-                template=template,
-                regions=list(share.cleaned_data["regions"]),
-            )
-            messages.success(request, _("Sharing of %(name)s saved.") % {"name": template.name})
+            try:
+                services.template_share(
+                    actor=actor_of(request),
+                    membership=membership,
+                    template=template,
+                    regions=list(share.cleaned_data["regions"]),
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Sharing of %(name)s saved.") % {"name": template.name})
         return redirect("strategy:templates")
     regions = core_selectors.regions_of(workspace).exclude(parent__isnull=True)
     rows = [
@@ -244,7 +297,12 @@ def templates(request: HttpRequest, membership: Membership) -> HttpResponse:
         }
         for template in selectors.templates_for(membership)
     ]
-    context = {"page_title": _("Templates"), "rows": rows, "can_edit": _can_edit(membership)}
+    context = {
+        "page_title": _("Templates"),
+        "rows": rows,
+        "can_edit": _can_edit(membership),
+        "is_hub": not membership.regions.exists(),
+    }
     return render(request, "strategy/templates.html", context)
 
 
@@ -510,6 +568,214 @@ def kpi_record(request: HttpRequest, membership: Membership, kpi_id: int) -> Htt
         return redirect("strategy:campaign", campaign_id=kpi.campaign.pk)
     context = {**_campaign_context(membership, kpi.campaign), "record_error": error, "error_kpi": kpi.pk}
     return render(request, "strategy/campaign.html#kpi-table", context, status=400 if error else 200)
+
+
+# --- edit screens: competitors, audiences, risks, RACI, templates -----------------------------
+
+
+def _edit_page(
+    request: HttpRequest,
+    *,
+    form: Form,
+    title: str,
+    back: str,
+    save: Callable[[], Any],
+    remove: Callable[[], None] | None,
+    saved: str,
+    removed: str,
+    **extra: Any,
+) -> HttpResponse:
+    """One edit screen: POST "save" validates and saves, POST "delete" removes; both go back."""
+    if request.method == "POST":
+        if "delete" in request.POST and remove is not None:
+            try:
+                remove()
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, removed)
+            return redirect(back)
+        if form.is_valid() and _try(form, save) is not None:
+            messages.success(request, saved)
+            return redirect(back)
+    context = {"page_title": title, "form": form, "back": back, "can_delete": remove is not None, **extra}
+    return render(request, "strategy/edit.html", context, status=400 if form.errors else 200)
+
+
+def _posted(request: HttpRequest) -> Any:
+    return request.POST if request.method == "POST" and "delete" not in request.POST else None
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_EDIT)
+def competitor_edit(request: HttpRequest, membership: Membership, competitor_id: int) -> HttpResponse:
+    competitor = get_object_or_404(Competitor.objects.for_workspace(membership.workspace), pk=competitor_id)
+    initial = {name: getattr(competitor, name) for name in services.COMPETITOR_FIELDS}
+    form = forms.CompetitorForm(_posted(request), initial=initial, topics=_topic_choices(membership.workspace_id))
+    actor = actor_of(request)
+    return _edit_page(
+        request,
+        form=form,
+        title=_("Competitor: %(name)s") % {"name": competitor.name},
+        back=reverse("strategy:brand"),
+        save=lambda: services.competitor_update(
+            actor=actor, membership=membership, competitor=competitor, **form.cleaned_data
+        ),
+        remove=lambda: services.competitor_delete(actor=actor, membership=membership, competitor=competitor),
+        saved=_("The competitor has been saved."),
+        removed=_("The competitor has been removed."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_EDIT)
+def audience_edit(request: HttpRequest, membership: Membership, audience_id: int) -> HttpResponse:
+    audience = get_object_or_404(Audience.objects.for_workspace(membership.workspace), pk=audience_id)
+    initial = {
+        "name": audience.name,
+        "who": audience.who,
+        "where": audience.where,
+        "wants": audience.wants,
+        "networks": ", ".join(audience.networks),
+        "sub_targets": "\n".join(f"{item['product']}: {item['target']}" for item in audience.sub_targets),
+        "planned_profile": "\n".join(f"{key}: {value}" for key, value in audience.planned_profile.items()),
+    }
+    form = forms.AudienceForm(_posted(request), initial=initial)
+    actor = actor_of(request)
+    return _edit_page(
+        request,
+        form=form,
+        title=_("Audience: %(name)s") % {"name": audience.name},
+        back=reverse("strategy:audiences"),
+        save=lambda: services.audience_update(
+            actor=actor, membership=membership, audience=audience, **form.cleaned_data
+        ),
+        remove=lambda: services.audience_delete(actor=actor, membership=membership, audience=audience),
+        saved=_("The audience has been saved."),
+        removed=_("The audience has been removed."),
+    )
+
+
+def _back_to_owner(row: Risk | RaciAssignment) -> str:
+    if row.campaign_id is not None:
+        return reverse("strategy:campaign", kwargs={"campaign_id": row.campaign_id})
+    return reverse("strategy:program", kwargs={"program_id": row.program_id})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_EDIT)
+def risk_edit(request: HttpRequest, membership: Membership, risk_id: int) -> HttpResponse:
+    risk = get_object_or_404(Risk.objects.for_workspace(membership.workspace), pk=risk_id)
+    initial = {name: getattr(risk, name) for name in ("title", "likelihood", "impact", "mitigation", "status")}
+    form = forms.RiskEditForm(_posted(request), initial={**initial, "owner": risk.owner_id})
+    form.set_people(selectors.people(membership.workspace), "owner")
+    actor = actor_of(request)
+
+    def save() -> Risk:
+        values = dict(form.cleaned_data)
+        owner = values.pop("owner")
+        return services.risk_update(
+            actor=actor, membership=membership, risk=risk, owner_id=owner.pk if owner else None, **values
+        )
+
+    return _edit_page(
+        request,
+        form=form,
+        title=_("Risk: %(name)s") % {"name": risk.title},
+        back=_back_to_owner(risk),
+        save=save,
+        remove=lambda: services.risk_delete(actor=actor, membership=membership, risk=risk),
+        saved=_("The risk has been saved."),
+        removed=_("The risk has been removed."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_EDIT)
+def raci_edit(request: HttpRequest, membership: Membership, assignment_id: int) -> HttpResponse:
+    assignment = get_object_or_404(selectors.raci(membership.workspace), pk=assignment_id)
+    initial = {
+        "task": assignment.task,
+        "responsible": list(assignment.responsible.all()),
+        "accountable": assignment.accountable_id,
+        "consulted": list(assignment.consulted.all()),
+        "informed": list(assignment.informed.all()),
+    }
+    form = forms.RaciForm(_posted(request), initial=initial)
+    form.set_people(selectors.people(membership.workspace), "responsible", "accountable", "consulted", "informed")
+    actor = actor_of(request)
+
+    def save() -> RaciAssignment:
+        data = form.cleaned_data
+        return services.raci_update(
+            actor=actor,
+            membership=membership,
+            assignment=assignment,
+            task=data["task"],
+            responsible=list(data["responsible"]),
+            accountable=data["accountable"],
+            consulted=list(data["consulted"]),
+            informed=list(data["informed"]),
+        )
+
+    return _edit_page(
+        request,
+        form=form,
+        title=_("Task: %(name)s") % {"name": assignment.task},
+        back=_back_to_owner(assignment),
+        save=save,
+        remove=lambda: services.raci_remove(actor=actor, membership=membership, assignment=assignment),
+        saved=_("The responsibilities have been saved."),
+        removed=_("The task has been removed."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_EDIT)
+def template_new(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = forms.TemplateCreateForm(_posted(request))
+    actor = actor_of(request)
+    if request.method == "POST" and form.is_valid():
+        template = _try(
+            form,
+            lambda: services.template_create(
+                actor=actor, membership=membership, kind=form.cleaned_data["kind"], name=form.cleaned_data["name"]
+            ),
+        )
+        if template is not None:
+            messages.success(request, _("Template %(name)s created: adjust it below.") % {"name": template.name})
+            return redirect("strategy:template", template_id=template.pk)
+    context = {
+        "page_title": _("New template"),
+        "form": form,
+        "back": reverse("strategy:templates"),
+        "can_delete": False,
+    }
+    return render(request, "strategy/edit.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.STRATEGY_EDIT)
+def template_edit(request: HttpRequest, membership: Membership, template_id: int) -> HttpResponse:
+    template = get_object_or_404(StrategyTemplate.objects.for_workspace(membership.workspace), pk=template_id)
+    form = forms.TemplateForm(_posted(request), initial=forms.TemplateForm.initial_of(template.name, template.content))
+    actor = actor_of(request)
+    return _edit_page(
+        request,
+        form=form,
+        title=_("Template: %(name)s") % {"name": template.name},
+        back=reverse("strategy:templates"),
+        save=lambda: services.template_update(
+            actor=actor,
+            membership=membership,
+            template=template,
+            name=form.cleaned_data["name"],
+            content=form.content(),
+        ),
+        remove=lambda: services.template_delete(actor=actor, membership=membership, template=template),
+        saved=_("The template has been saved."),
+        removed=_("The template has been removed."),
+    )
 
 
 # --- the strategy document -------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A strategist in a real browser (Debian's Chromium through Playwright): a new program, a
-campaign, a KPI with values recorded through htmx (the chart drawn by the vega bundle), then
-the strategy document generated and its PDF downloaded and read back."""
+campaign, a KPI with values recorded through htmx (the chart drawn by the vega bundle), the week's
+decision recorded, a competitor added and edited, then the strategy document generated and its PDF
+downloaded and read back."""
 
 from __future__ import annotations
 
@@ -85,6 +86,24 @@ def test_a_strategist_goes_from_a_new_program_to_the_generated_pdf(page, live_se
     assert page.locator(".chart svg").count() >= 1
     screenshot(page, "02-campaign")
 
+    page.get_by_role("link", name="Plan versus actual").click()
+    page.get_by_label("Decision taken").fill("Keep the calendar; add a second story each week.")
+    page.get_by_role("button", name="Record the decision").click()
+    page.get_by_text("The decision for this week has been recorded.").wait_for()
+    page.get_by_text("Keep the calendar; add a second story each week.").wait_for()
+
+    page.get_by_role("link", name="Brand", exact=True).click()
+    competitor_form = page.locator("form", has=page.locator("input[name=competitor]"))
+    competitor_form.get_by_label("Name").fill("Rival Roasters")
+    competitor_form.get_by_role("button", name="Add the competitor").click()
+    page.get_by_text("Competitor added.").wait_for()
+    page.get_by_test_id("share-of-voice").get_by_text("No listening topic linked.").wait_for()
+    page.get_by_role("link", name="Edit").first.click()
+    page.get_by_label("Notes").fill("Cheaper, louder on TikTok.")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("The competitor has been saved.").wait_for()
+    screenshot(page, "03-brand")
+
     page.get_by_role("link", name="Strategy document").click()
     page.get_by_test_id("generate").click()
     page.get_by_text("Version 1 of the strategy document is ready.").wait_for()
@@ -92,7 +111,7 @@ def test_a_strategist_goes_from_a_new_program_to_the_generated_pdf(page, live_se
         page.get_by_test_id("pdf-1").click()
     pdf = tmp_path / "strategy.pdf"
     download_info.value.save_as(pdf)
-    screenshot(page, "03-documents")
+    screenshot(page, "04-documents")
 
     assert pdf.read_bytes().startswith(b"%PDF-")
     if shutil.which("pdftotext") is None:
@@ -101,3 +120,5 @@ def test_a_strategist_goes_from_a_new_program_to_the_generated_pdf(page, live_se
     assert "Winter Warmers" in text
     assert "Advent Calendar" in text
     assert "Advent reach" in text
+    assert "Rival Roasters" in text
+    assert "Cheaper, louder on TikTok." in text

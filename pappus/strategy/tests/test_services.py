@@ -146,7 +146,7 @@ def test_a_second_value_on_the_same_date_replaces_the_first():
     assert rows == [(Decimal("1150.0000"), "api", "corrected")]
     events = AuditEvent.objects.filter(action="strategy.measurement.record").order_by("id")
     assert [event.after.get("value") for event in events] == ["1100", "1150"]
-    assert events[1].before == {"value": "1100.0000", "note": ""}
+    assert events[1].before == {"value": "1100.0000", "source": "manual", "note": ""}  # the source is audited too
 
 
 def test_plan_versus_actual_for_a_workspace_with_exact_values():
