@@ -10,7 +10,7 @@ from scipy import sparse
 
 from pappus.nlp.contracts import Analysis, Intent, Sentiment
 from pappus.nlp.features import count_matrix, weight
-from pappus.nlp.langid import detect_languages
+from pappus.nlp.langid import character_model, detect_languages
 from pappus.nlp.models import (
     QUALITIES,
     LinearModels,
@@ -63,8 +63,11 @@ def analyze(texts: Sequence[str], *, quality: str | None = None) -> list[Analysi
     models = load_models()
     normalized, cues = prepare(texts)
     counts = count_matrix(normalized, models.spec, cues)
-    # The n-gram language classifier reads the same counts, so they are computed once.
-    languages = detect_languages(texts, counts=counts)
+    # The n-gram language classifier reads the same counts (when both were trained on one feature
+    # space, as `pappus nlp train` does), so they are computed once.
+    language_model = character_model()
+    shared_counts = counts if language_model is not None and language_model.spec == models.spec else None
+    languages = detect_languages(texts, counts=shared_counts)
     features = weight(counts, models.idf)
     fast_sentiment = sentiment_probabilities(models, features, [guess.language for guess in languages])
     sentiment = fast_sentiment

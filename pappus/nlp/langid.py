@@ -402,8 +402,9 @@ def detect_languages(
 ) -> list[LanguageGuess]:
     """The language of each text, in order.
 
-    counts: the raw n-gram counts of the texts (`pappus.nlp.models.raw_counts`) when the caller
-    has them already, as `analyze` does; otherwise they are computed for the texts that need them.
+    counts: the raw n-gram counts of the texts (`pappus.nlp.models.raw_counts`) in the classifier's
+    feature space (its `spec`) when the caller has them already, as `analyze` does; otherwise they
+    are computed for the texts that need them.
     use_model=False skips the n-gram classifier (lingua decides those texts, as before it existed);
     model replaces the shipped classifier (training uses the one it has just fitted).
     """
