@@ -58,7 +58,7 @@ def check_inbox_sla_clocks() -> None:
     inbox_tasks.sla_sweep()
 
 
-@periodic_job(name="community.refresh", cron="41 * * * *", time_limit=3600)
+@periodic_job(name="community.hourly", cron="41 * * * *", time_limit=3600)
 def refresh_community() -> None:
     """Collect members' identities from the inbox and listening, merge confident duplicates, recompute the
     loyalty ladder and its alerts, and apply each workspace's retention (idempotent)."""
