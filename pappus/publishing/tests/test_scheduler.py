@@ -382,3 +382,19 @@ def test_a_batch_is_claimed_and_recorded_with_a_few_queries_whatever_its_size(wo
     }
     assert AuditEvent.objects.filter(workspace=workspace, action="variant.publish").count() == 50
     assert AuditEvent.objects.filter(workspace=workspace, action="post.publish").count() == 25
+
+
+@pytest.mark.django_db
+def test_a_run_stops_at_its_time_budget_and_says_so_so_that_the_sender_hands_over(workspace):
+    author = make_member(workspace, role=Role.CONTENT_MANAGER)
+    for _ in range(2):
+        make_scheduled_post(author)
+    ticks = iter([0.0, 0.0, 100.0])
+    with LocalMastodon(honour_idempotency=False) as server:
+        cut_short = scheduler.run_due(
+            connector_for=connector_factory(server.base_url), batch_size=1, time_budget=50, clock=lambda: next(ticks)
+        )
+        rest = scheduler.run_due(connector_for=connector_factory(server.base_url), batch_size=1)
+    assert (cut_short.published, cut_short.out_of_time) == (1, True)
+    assert (rest.published, rest.out_of_time) == (1, False)
+    assert server.state.created == 2
