@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 MAXIMUM_DAYS = 366
 DEFAULT_DAYS = 28
+EARLIEST, LATEST = datetime.date(1970, 1, 1), datetime.date(2999, 12, 31)
 
 
 class DashboardForm(forms.Form):
@@ -42,9 +43,15 @@ class DashboardForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         today = timezone.now().astimezone(datetime.UTC).date()
+        for name in ("start", "end"):
+            # Far-off days would overflow the previous period's arithmetic; nothing is measured there.
+            if cleaned.get(name) is not None and not EARLIEST <= cleaned[name] <= LATEST:
+                self.add_error(name, _("Choose a day between 1970 and 2999."))  # removes it from cleaned
         end = cleaned.get("end") or today
         start = cleaned.get("start") or end - datetime.timedelta(days=DEFAULT_DAYS - 1)
-        if start > end:
+        if "start" in self.errors or "end" in self.errors:
+            pass  # already said what is wrong with the days
+        elif start > end:
             self.add_error("start", _("The first day must not be after the last day."))
         elif (end - start).days + 1 > MAXIMUM_DAYS:
             self.add_error("end", _("Choose at most %(days)s days.") % {"days": MAXIMUM_DAYS})

@@ -53,6 +53,14 @@ class ResponseTimes:
 
 
 @dataclass(frozen=True, slots=True)
+class MedianResponseTimes:
+    """The medians of :class:`ResponseTimes` in seconds; None when no conversation qualifies."""
+
+    first_response_seconds: float | None
+    resolution_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerContact:
     """A conversation's customer, for the community's member identities (``inbox.facade.customer_contacts``)."""
 

@@ -70,6 +70,7 @@ def test_bad_filters_are_refused_with_the_field_and_an_unknown_series_is_not_fou
     reversed_range = api.get("/analytics/kpis", {"start": LAST.isoformat(), "end": FIRST.isoformat()})
     not_a_date = api.get("/analytics/kpis", {"start": "yesterday"})
     unknown = api.get("/analytics/series/nope", PERIOD)
+    far_off = api.get("/analytics/kpis", {"end": "0001-01-03"})  # its previous period would be before year 1
 
     assert reversed_range.status_code == 422
     assert reversed_range.json()["detail"] == [
@@ -78,6 +79,8 @@ def test_bad_filters_are_refused_with_the_field_and_an_unknown_series_is_not_fou
     assert not_a_date.status_code == 422
     assert not_a_date.json()["detail"][0]["field"] == "start"
     assert unknown.status_code == 404
+    assert far_off.status_code == 422
+    assert far_off.json()["detail"] == [{"field": "end", "message": "Choose a day between 1970 and 2999."}]
 
 
 @pytest.mark.parametrize(
