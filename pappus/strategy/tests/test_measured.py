@@ -15,7 +15,7 @@ from pappus.analytics.tests.factories import account_snapshot, at, make_publishe
 from pappus.core.models import AuditEvent, Membership, Workspace
 from pappus.core.tests.factories import make_region
 from pappus.listening.models import Mention, MentionRollup, Source, SourceKind, Topic, TopicKind
-from pappus.strategy import measured, services
+from pappus.strategy import measured, services, tasks
 from pappus.strategy.models import Kpi, KpiMeasurement, MeasurementSource
 from pappus.strategy.tests.factories import actor, make_campaign, make_kpi, make_program, strategist
 
@@ -314,3 +314,26 @@ def test_the_strategy_document_carries_share_of_voice_and_the_measured_profile(v
     assert f"| {name} | 80 | 57.1 % |" in generated.markdown
     assert "| Rival Roasters | 40 | 28.6 % |" in generated.markdown
     assert "| Unlinked |" not in generated.markdown
+
+
+def test_the_scheduled_job_records_yesterdays_followers():
+    editor = strategist()
+    workspace = editor.workspace
+    yesterday = datetime.datetime.now(tz=datetime.UTC).date() - datetime.timedelta(days=1)
+    moment = datetime.datetime.combine(yesterday, datetime.time(15), tzinfo=datetime.UTC)
+    account_snapshot(workspace, 1, moment, 640)
+    rollups.rollups_backfill(workspace.pk)
+    kpi = make_kpi(
+        editor,
+        name="Followers",
+        metric_key="followers",
+        baseline=500,
+        target=1000,
+        starts_on=yesterday - datetime.timedelta(days=10),
+        deadline=yesterday + datetime.timedelta(days=60),
+    )
+
+    tasks.record_actuals()  # jobs run inline in the test settings
+
+    row = KpiMeasurement.objects.get(kpi=kpi)
+    assert (row.measured_on, row.value, row.source) == (yesterday, Decimal(640), MeasurementSource.ANALYTICS)
