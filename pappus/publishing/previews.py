@@ -58,7 +58,8 @@ LOOKS: dict[str, NetworkLook] = {
 }
 GENERIC_LOOK = NetworkLook("", None, "", link_card=True, media_shown=4)
 
-_TOKENS = re.compile(r"(https?://[^\s<>\"']+|(?<![\w#])#[\w-]+|(?<![\w@])@[\w.@-]+)")
+# Links, hashtags and mentions; a sentence's closing punctuation is not part of them.
+_TOKENS = re.compile(r"(https?://[^\s<>\"']*[^\s<>\"'.,;:!?)]|(?<![\w#])#\w[\w-]*|(?<![\w@])@\w(?:[\w.@-]*\w)?)")
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,13 @@ def test_the_post_page_shows_a_preview_per_variant(client, workspace):
     assert 'data-network="bluesky"' in page
     assert "&lt;b&gt;Autumn&lt;/b&gt; roast" in page  # escaped, never markup
     assert "publishing/previews.css" in page
+
+
+def test_closing_punctuation_is_not_part_of_a_mention_or_a_link():
+    parts = previews.segments("Label by @anna. More at https://nordlys.example/roast. #coffee!")
+    assert [(part.kind, part.text) for part in parts if part.kind != "text"] == [
+        ("mention", "@anna"),
+        ("link", "https://nordlys.example/roast"),
+        ("hashtag", "#coffee"),
+    ]
+    assert "".join(part.text for part in parts) == "Label by @anna. More at https://nordlys.example/roast. #coffee!"
