@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from pappus.community import matching
@@ -60,29 +60,40 @@ def members(workspace: Workspace | int, filters: MemberFilters | None = None) ->
             else rows.filter(tags__icontains=json.dumps(tag))
         )
     if filters.network:
-        rows = rows.filter(
-            pk__in=Identity.objects.for_workspace(workspace).filter(network=filters.network).values("member_id")
-        )
+        # Walks the members in list order and probes each one's identities (the first page stops early).
+        rows = rows.filter(Exists(Identity.objects.filter(member_id=OuterRef("pk"), network=filters.network)))
     search = filters.search.strip()
     if search:
-        email = matching.normalize_email(search)
-        phone = matching.normalize_phone(search) if not any(c.isalpha() for c in search) else ""
-        if email:
-            rows = rows.filter(
-                Q(email=email)
-                | Q(pk__in=Identity.objects.for_workspace(workspace).filter(email=email).values("member_id"))
-            )
-        elif phone:
-            rows = rows.filter(
-                Q(phone=phone)
-                | Q(pk__in=Identity.objects.for_workspace(workspace).filter(phone=phone).values("member_id"))
-            )
-        else:
-            key = search.casefold()
-            handle = matching.normalize_handle(search)
-            by_handle = Identity.objects.for_workspace(workspace).filter(handle_key=handle).values("member_id")
-            rows = rows.filter(Q(name_key__gte=key, name_key__lt=key + "\uffff") | Q(pk__in=by_handle))
+        rows = rows.filter(pk__in=_search_ids(workspace, search))
     return rows.order_by("-last_active_at", "-id")
+
+
+SEARCH_LIMIT = 1000
+
+
+def _search_ids(workspace: Workspace | int, search: str) -> list[int]:
+    """Members an e-mail, a phone, a handle or the start of a name finds, each through its own index
+    (at most ``SEARCH_LIMIT`` by name), so the list query filters by a short list of ids."""
+    identities = Identity.objects.for_workspace(workspace)
+    members_rows = Member.objects.for_workspace(workspace).filter(merged_into__isnull=True)
+    email = matching.normalize_email(search)
+    if email:
+        found = set(members_rows.filter(email=email).values_list("pk", flat=True))
+        return sorted(found | set(identities.filter(email=email).values_list("member_id", flat=True)))
+    phone = matching.normalize_phone(search) if not any(character.isalpha() for character in search) else ""
+    if phone:
+        found = set(members_rows.filter(phone=phone).values_list("pk", flat=True))
+        return sorted(found | set(identities.filter(phone=phone).values_list("member_id", flat=True)))
+    key = search.casefold()
+    found = set(
+        members_rows.filter(name_key__gte=key, name_key__lt=key + "\uffff")
+        .order_by("name_key")
+        .values_list("pk", flat=True)[:SEARCH_LIMIT]
+    )
+    handle = matching.normalize_handle(search)
+    if handle:
+        found |= set(identities.filter(handle_key=handle).values_list("member_id", flat=True))
+    return sorted(found)
 
 
 def capped_count(rows: QuerySet[Member]) -> tuple[int, bool]:

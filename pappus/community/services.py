@@ -397,6 +397,22 @@ class MergePlan:
     confidence: float
 
 
+def _remap(table: str, column: str, key: str, moves: Sequence[tuple[int, int]]) -> None:
+    """``SET column = target WHERE key = absorbed`` for every (target, absorbed): one statement on
+    PostgreSQL (a join with the arrays), one per pair elsewhere."""
+    if not moves:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET {column} = v.target FROM unnest(%s::bigint[], %s::bigint[]) "  # noqa: S608
+                f"AS v(target, absorbed) WHERE t.{key} = v.absorbed",
+                [[target for target, _absorbed in moves], [absorbed for _target, absorbed in moves]],
+            )
+        return
+    _executemany(f"UPDATE {table} SET {column} = %s WHERE {key} = %s", moves)  # noqa: S608
+
+
 def _executemany(sql: str, rows: Sequence[Sequence[Any]]) -> None:
     if rows:
         with connection.cursor() as cursor:
@@ -469,10 +485,13 @@ def _merge_many(workspace_id: int, plans: Sequence[MergePlan], *, automatic: boo
     activity_table = Activity._meta.db_table
     note_table = MemberNote._meta.db_table
     member_table = Member._meta.db_table
-    _executemany(f"UPDATE {identity_table} SET member_id = %s WHERE member_id = %s", moves)  # noqa: S608
-    _executemany(f"UPDATE {activity_table} SET member_id = %s WHERE member_id = %s", moves)  # noqa: S608
-    _executemany(f"UPDATE {note_table} SET member_id = %s WHERE member_id = %s", moves)  # noqa: S608
-    _executemany(f"UPDATE {member_table} SET merged_into_id = %s WHERE id = %s", moves)  # noqa: S608
+    for table, column, key in (
+        (identity_table, "member_id", "member_id"),
+        (activity_table, "member_id", "member_id"),
+        (note_table, "member_id", "member_id"),
+        (member_table, "merged_into_id", "id"),
+    ):
+        _remap(table, column, key, moves)
     rows = []
     for pk, values in target_updates.items():
         if any(values[name] != members[pk][name] for name in MEMBER_FIELDS):
