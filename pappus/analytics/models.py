@@ -247,6 +247,7 @@ class Report(models.Model):
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
     delivered_to = models.JSONField(_("delivered to"), default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    attempted_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     html = models.TextField(_("HTML"), blank=True)  # the report as a page, its charts as SVG (also the PDF's source)
     email_html = models.TextField(_("e-mail HTML"), blank=True)  # its charts as cid: images
     text = models.TextField(_("plain text"), blank=True)

@@ -165,7 +165,8 @@ def schedule_save(
         schedule = ReportSchedule(workspace_id=membership.workspace_id)
         before = None
     else:
-        schedule = visible_schedules(membership).select_for_update().get(pk=schedule_id)
+        # No join under FOR UPDATE (PostgreSQL refuses it on the nullable side of an outer join).
+        schedule = visible_schedules(membership).select_related(None).select_for_update().get(pk=schedule_id)
         before = _schedule_fields(schedule)
     schedule.name = name.strip()[:200]
     schedule.kind = _kind(kind)
@@ -236,6 +237,8 @@ def report_request(
         language=_language(language) or workspace.default_language,
         recipients=clean_recipients(recipients),
         requested_by_id=actor.user.pk if actor.user else None,
+        attempts=1,
+        attempted_at=timezone.now(),
     )
     audit.record(
         actor,
@@ -357,8 +360,9 @@ def report_deliver(report_id: int) -> Report:
         return report
     pending = [address for address in report.recipients if address not in report.delivered_to]
     if not pending:
-        if report.recipients and report.status != ReportStatus.DELIVERED:
-            report.status, report.failure = ReportStatus.DELIVERED, ""
+        final = ReportStatus.DELIVERED if report.recipients else ReportStatus.READY
+        if report.status != final:
+            report.status, report.failure = final, ""
             report.save(update_fields=["status", "failure"])
         return report
     images = _png_charts(report)
@@ -395,41 +399,55 @@ def report_process(report_id: int) -> Report:
 # --- the scheduled run ----------------------------------------------------------------------------
 
 
+def _retryable(now: datetime.datetime) -> Q:
+    """Failed, or left "being generated" by a worker that stopped (its last attempt over an hour ago)."""
+    return Q(status=ReportStatus.FAILED) | Q(status=ReportStatus.GENERATING, attempted_at__lt=now - STALE_AFTER)
+
+
 def _claim_retry(report: Report, now: datetime.datetime) -> bool:
     """Take a failed (or abandoned) report for another attempt; False when another run took it."""
     claimed = (
         Report.objects.filter(pk=report.pk, attempts=report.attempts)
-        .filter(Q(status=ReportStatus.FAILED) | Q(status=ReportStatus.GENERATING, created_at__lt=now - STALE_AFTER))
-        .update(status=ReportStatus.GENERATING, attempts=report.attempts + 1)
+        .filter(_retryable(now))
+        .update(status=ReportStatus.GENERATING, attempts=report.attempts + 1, attempted_at=now)
     )
     return claimed == 1
 
 
 def reports_run_due(*, now: datetime.datetime | None = None) -> list[int]:
-    """Make, store and e-mail each enabled schedule's report of its latest whole period, once; try
-    failed ones again (up to MAX_ATTEMPTS). Returns the ids of the reports this run worked on."""
+    """Start the making, storing and e-mailing of each enabled schedule's report of its latest whole
+    period, once; try failed ones again (up to MAX_ATTEMPTS). Returns the ids of the reports this run
+    handed to jobs (``analytics.generate_report``)."""
     now = now or timezone.now()
     today = now.astimezone(datetime.UTC).date()
     worked: list[int] = []
     schedules = ReportSchedule.objects.filter(enabled=True).select_related("workspace", "region").order_by("pk")
     for schedule in schedules:
         first, last = reports.period_for(schedule.kind, today)
-        report = _create_once(schedule, first, last)
+        report = _create_once(schedule, first, last, now)
         if report is None:
             continue
         worked.append(report.pk)
-        report_process(report.pk)
-    retry = Report.objects.filter(schedule__isnull=False, attempts__lt=MAX_ATTEMPTS).filter(
-        Q(status=ReportStatus.FAILED) | Q(status=ReportStatus.GENERATING, created_at__lt=now - STALE_AFTER)
-    )
+        _enqueue(report.pk)
+    retry = Report.objects.filter(schedule__isnull=False, attempts__lt=MAX_ATTEMPTS).filter(_retryable(now))
     for report in retry.only("pk", "attempts", "status").exclude(pk__in=worked):
         if _claim_retry(report, now):
             worked.append(report.pk)
-            report_process(report.pk)
+            _enqueue(report.pk)
     return worked
 
 
-def _create_once(schedule: ReportSchedule, first: datetime.date, last: datetime.date) -> Report | None:
+def _enqueue(report_id: int) -> None:
+    """One job per report, so workers make them side by side and one slow report holds up no other. The
+    row is committed already (created or claimed outside any transaction), so the job finds it."""
+    from pappus.analytics import tasks  # the job module imports this one
+
+    tasks.generate_report.enqueue(report_id)
+
+
+def _create_once(
+    schedule: ReportSchedule, first: datetime.date, last: datetime.date, now: datetime.datetime
+) -> Report | None:
     """The schedule's report of this period, created now; None when it exists already (made by an
     earlier or a concurrent run)."""
     workspace: Workspace = schedule.workspace
@@ -446,6 +464,7 @@ def _create_once(schedule: ReportSchedule, first: datetime.date, last: datetime.
                 language=schedule.language or workspace.default_language,
                 recipients=list(schedule.recipients),
                 attempts=1,
+                attempted_at=now,
             )
     except IntegrityError:
         return None

@@ -325,6 +325,7 @@ class Rendered:
     pages: int
     chart_specs: dict[str, Spec]
     seconds: float
+    stages: dict[str, float]  # seconds spent reading the numbers, drawing the SVG charts, making the PDF
 
 
 def render(
@@ -345,11 +346,14 @@ def render(
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
     started = time.perf_counter()
+    stages: dict[str, float] = {}
     with translation.override(language):
         context = content(
             workspace, kind=kind, first_day=first_day, last_day=last_day, region=region, generated_at=generated_at
         )
+        stages["numbers_s"] = time.perf_counter() - started
         figures = [{"chart": chart, "svg": "" if chart.empty else _svg(chart)} for chart in context["charts"]]
+        stages["svg_charts_s"] = time.perf_counter() - started - sum(stages.values())
         document = render_to_string("analytics/reports/report.html", {**context, "email": False, "figures": figures})
         email_html = render_to_string(
             "analytics/reports/report.html",
@@ -357,8 +361,10 @@ def render(
         )
         text = render_to_string("analytics/reports/report.txt", context)
         title = subject(kind, context["scope_name"], first_day, last_day)
+    pdf_started = time.perf_counter()
     pdf_document = HTML(string=document, base_url=None).render()
     pdf = bytes(pdf_document.write_pdf() or b"")
+    stages["pdf_s"] = time.perf_counter() - pdf_started
     return Rendered(
         subject=title,
         scope_name=context["scope_name"],
@@ -369,4 +375,5 @@ def render(
         pages=len(pdf_document.pages),
         chart_specs={chart.content_id: chart.spec for chart in context["charts"] if not chart.empty},
         seconds=time.perf_counter() - started,
+        stages={name: round(value, 3) for name, value in stages.items()},
     )

@@ -199,3 +199,35 @@ def test_a_disabled_schedule_makes_nothing_and_bad_recipients_are_named(fixture:
     )
     assert report_services.reports_run_due(now=RUN_AT) == []
     assert not Report.objects.exists()
+
+
+def test_a_report_being_generated_is_left_to_its_worker_for_an_hour(fixture: Workspace) -> None:
+    owner = make_member(fixture, Role.OWNER)
+    schedule = report_services.schedule_save(
+        actor=Actor(owner.user),
+        membership=owner,
+        name="Daily",
+        kind="daily",
+        region_id=None,
+        recipients=["boss@example.com"],
+        enabled=False,  # no new report: only the one below
+    )
+    stuck = Report.objects.create(
+        workspace=fixture,
+        schedule=schedule,
+        kind="daily",
+        first_day=datetime.date(2026, 3, 15),
+        last_day=datetime.date(2026, 3, 15),
+        scope_name=fixture.name,
+        language="en",
+        status=ReportStatus.GENERATING,
+        pdf=b"%PDF-1.7 stored",
+        attempts=1,
+        attempted_at=RUN_AT,
+    )
+
+    assert report_services.reports_run_due(now=RUN_AT + datetime.timedelta(minutes=30)) == []
+    assert report_services.reports_run_due(now=RUN_AT + datetime.timedelta(minutes=61)) == [stuck.pk]
+
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.attempts) == (ReportStatus.READY, 2)  # stored; nobody to e-mail
