@@ -16,7 +16,7 @@ previous one, and the six charts' numbers, with reads shared as on the page. Pri
 view and overall; the last line is JSON (target: p95 < 300 ms). ``--quick`` uses 20,000 snapshots,
 6 accounts, 500,000 mentions and 5 runs per view.
 
-Not measured yet: the monthly PDF report (reports are not built).
+The monthly PDF report is timed over this same data by ``bench/reports.py``.
 """
 
 from __future__ import annotations
