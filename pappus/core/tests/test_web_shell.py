@@ -640,7 +640,7 @@ def test_team_page_query_count_does_not_grow_with_members(django_assert_max_num_
 
 def test_the_top_bar_holds_the_work_areas_and_groups_the_rest():
     html = signed_in(owner_of(make_workspace())).get(reverse("core:home")).content.decode()
-    assert nav_groups(html) == ["Listening", "Workspace"]
+    assert nav_groups(html) == ["Community", "Listening", "Workspace"]
     labels = nav_labels(html)
     assert labels.index("Home") < labels.index("Mentions") < labels.index("Team")
     workspace_menu = re.search(r"<summary>Workspace</summary>(.*?)</details>", html, re.S)
@@ -649,6 +649,7 @@ def test_the_top_bar_holds_the_work_areas_and_groups_the_rest():
         "Team",
         "Regions",
         "Connected accounts",
+        "Web traffic",
         "Audit log",
         "Settings",
         "API tokens",
