@@ -85,8 +85,13 @@ def _host_allowed(site_hosts: list[str], page_url: str) -> bool:
 
 def _site_over_limit(site_id: int, minute: datetime.datetime) -> bool:
     key = f"traffic:site:{site_id}:{minute:%Y%m%d%H%M}"
-    added = cache.add(key, 1, timeout=120)
-    count = 1 if added else cache.incr(key)
+    if cache.add(key, 1, timeout=120):
+        return False
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this hit starts the count again
+        cache.set(key, 1, timeout=120)
+        count = 1
     return count > SITE_HITS_PER_MINUTE
 
 
