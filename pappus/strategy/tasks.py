@@ -10,7 +10,7 @@ from pappus.core.jobs import job
 from pappus.strategy import services
 
 
-@job(name="strategy.record_actuals", queue="analytics", time_limit=1800)
+@job(name="strategy.record_actuals_everywhere", queue="analytics", time_limit=1800)
 def record_actuals() -> None:
     """Record yesterday's (the last complete UTC day's) actual value of every KPI whose metric
     analytics measures (source "analytics"); idempotent, a value entered by hand is kept."""
