@@ -1,6 +1,7 @@
 """A local server speaking the part of the Mastodon client API that publishing uses; it counts posts.
 
-Implements, as documented at docs.joinmastodon.org: ``POST /api/v1/statuses`` (with the
+Implements, as documented at docs.joinmastodon.org: ``POST /api/v2/media`` (an upload, answered at
+once), ``POST /api/v1/statuses`` (with the
 ``Idempotency-Key`` header: a repeated key returns the first status instead of a new one),
 ``GET /api/v1/statuses/:id``, ``GET /api/v1/instance`` (the configured limits) and
 ``GET /api/v1/accounts/verify_credentials``. A bearer token is required. Used by the tests and by
@@ -42,6 +43,7 @@ class MastodonState:
         self.created_per_key: Counter[str] = Counter()
         self.requests_per_key: Counter[str] = Counter()
         self.scripted: list[Script] = []
+        self.uploads: list[int] = []  # the size of each uploaded file (POST /api/v2/media)
         self.next_id = 1000
 
     @property
@@ -104,6 +106,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         if not self._authorized():
+            return
+        if self.path == "/api/v2/media":
+            # An upload (multipart) is kept by size only; Mastodon answers 200 with the attachment when
+            # it is processed at once (images), 202 while it is still processing.
+            with self.server.state.lock:
+                self.server.state.uploads.append(len(raw))
+                media_id = str(100_000 + len(self.server.state.uploads))
+            self._send(200, {"id": media_id, "type": "image", "url": None})
             return
         if self.path != "/api/v1/statuses":
             self._send(404, {"error": "Not found"})
