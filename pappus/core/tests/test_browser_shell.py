@@ -76,7 +76,7 @@ def test_sign_in_switch_to_russian_and_switch_workspace(page, live_server, two_w
         page.get_by_test_id("language-switch").select_option("ru")
     labels = navigation_labels(page)
     assert {"Главная", "Команда", "Регионы", "Журнал аудита", "Настройки"} <= set(labels)
-    assert page.locator("nav summary").all_inner_texts() == ["Мониторинг", "Рабочее пространство"]
+    assert page.locator("nav summary").all_inner_texts() == ["Сообщество", "Мониторинг", "Рабочее пространство"]
     assert page.locator("html").get_attribute("lang") == "ru"
     assert page.get_by_role("button", name="Выйти").is_visible()
     screenshot(page, "02-home-russian")
