@@ -93,8 +93,8 @@ class MemberDetailOut(MemberOut):
 
 class MemberFilters(Schema):
     stage: StageCode | None = None
-    network: Annotated[str, Field(max_length=60)] = ""
-    tag: Annotated[str, Field(max_length=50)] = ""
+    network: Annotated[Text, Field(max_length=60)] = ""
+    tag: Annotated[Text, Field(max_length=50)] = ""
     q: Annotated[Text, Field(max_length=200, description="An e-mail, phone, handle or the start of a name.")] = ""
 
 

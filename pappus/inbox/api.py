@@ -150,10 +150,10 @@ class ConversationFilters(Schema):
     team: Annotated[str, Field(max_length=20, pattern=r"^(\d{1,18}|none)?$")] = ""
     assignee: Annotated[str, Field(max_length=20, pattern=r"^(\d{1,18}|none|me)?$")] = ""
     intent: IntentCode | None = None
-    network: Annotated[str, Field(max_length=40)] = ""
+    network: Annotated[Text, Field(max_length=40)] = ""
     language: LanguageFilter = ""
     priority: Annotated[int, Field(ge=1, le=5)] | None = None
-    tag: Annotated[str, Field(max_length=50)] = ""
+    tag: Annotated[Text, Field(max_length=50)] = ""
     overdue: bool = False
 
 
@@ -469,7 +469,7 @@ class RoutingRulePatch(Schema):
 
 class RoutingTestIn(Schema):
     text: Text = Field(min_length=1, max_length=5000)
-    network: Annotated[str, Field(max_length=40)] = ""
+    network: Annotated[Text, Field(max_length=40)] = ""
     language: LanguageFilter = Field("", description="Empty: detected from the text.")
     customer_tier: Annotated[Text, Field(max_length=40)] = ""
     region_id: PositiveId | None = None

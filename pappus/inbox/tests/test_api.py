@@ -50,6 +50,11 @@ def test_list_filter_and_order(workspace, api):
     assert api.get("/inbox/conversations", intent="praise", priority=4).json()["count"] == 1
     assert api.get("/inbox/conversations", assignee="none", status="all").json()["count"] == 3
     assert api.get("/inbox/conversations", intent="nonsense").status_code == 422
+    # PostgreSQL text cannot hold NUL: refused with the field named, not a server error.
+    for field in ("network", "tag"):
+        refused = api.get("/inbox/conversations", **{field: "x\x00y"})
+        assert refused.status_code == 422, field
+        assert field in refused.content.decode(), field
 
 
 def test_list_queries_are_pinned(workspace, api, django_assert_max_num_queries):
