@@ -22,6 +22,8 @@ class Network(models.TextChoices):
     REDDIT = "reddit", "Reddit"
     X = "x", "X"
     YOUTUBE = "youtube", "YouTube"
+    WECHAT = "wechat", "WeChat Official Account"
+    WEIBO = "weibo", "Weibo"
 
 
 class AccountStatus(models.TextChoices):
@@ -208,3 +210,73 @@ class OAuthChoice(models.Model):
 
     def __repr__(self) -> str:  # never shows the tokens
         return f"<OAuthChoice {self.pk} workspace={self.workspace_id}>"
+
+
+class WeChatAccessToken(models.Model):
+    """A WeChat official account's access token, cached for every worker until shortly before it expires.
+
+    WeChat gives one token per app (app id and secret) and limits how often it may be fetched, so
+    workers share it: one refreshes at a time under this row's lock, the others wait and read it.
+    ``app_key`` is a SHA-256 of the app id and secret: only a holder of the secret reaches the row.
+    The token is a Fernet token like account credentials.
+    """
+
+    app_key = models.CharField(max_length=64, unique=True)
+    token = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    refresh_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("WeChat access token")
+        verbose_name_plural = _("WeChat access tokens")
+
+    def __str__(self) -> str:
+        return f"WeChat access token {self.pk}"
+
+    def __repr__(self) -> str:  # never shows the token
+        return f"<WeChatAccessToken {self.pk}>"
+
+
+class WeChatFollowerWindow(models.Model):
+    """When a follower last wrote to (or clicked in, or followed) an official account.
+
+    WeChat lets the account send customer-service messages to a follower only within 48 hours of
+    that; the callback keeps this row current and the connector checks it before answering.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(ConnectedAccount, on_delete=models.CASCADE, related_name="wechat_windows")
+    appid = models.CharField(max_length=64, db_index=True)
+    openid = models.CharField(max_length=128)
+    last_interaction_at = models.DateTimeField()
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("WeChat follower window")
+        verbose_name_plural = _("WeChat follower windows")
+        constraints = (models.UniqueConstraint(fields=("account", "openid"), name="wechat_window_unique_follower"),)
+
+    def __str__(self) -> str:
+        return f"WeChat window {self.pk}"
+
+
+class WeChatNonce(models.Model):
+    """A (timestamp, nonce) a signed WeChat callback used, remembered while its timestamp is in the
+    accepted window so that a captured request cannot be replayed."""
+
+    account = models.ForeignKey(ConnectedAccount, on_delete=models.CASCADE, related_name="+")
+    timestamp = models.BigIntegerField()
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("WeChat callback nonce")
+        verbose_name_plural = _("WeChat callback nonces")
+        constraints = (
+            models.UniqueConstraint(fields=("account", "timestamp", "nonce"), name="wechat_nonce_unique"),
+        )
+
+    def __str__(self) -> str:
+        return f"WeChat nonce {self.pk}"
