@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema
 
 from pappus.analytics import kpis, selectors
 from pappus.analytics.views import dashboard_scope
-from pappus.core.api import error_responses, member_of
+from pappus.core.api import PositiveId, error_responses, member_of
 from pappus.core.models import Membership
 from pappus.core.permissions import Action
 from pappus.publishing import facade as publishing_facade
@@ -114,7 +114,7 @@ def kpi_values(
     request: HttpRequest,
     start: datetime.date | None = None,
     end: datetime.date | None = None,
-    region: int | None = None,
+    region: PositiveId | None = None,
     network: str = "",
 ) -> dict[str, Any]:
     scope = _scope(request, start, end, region, network)
@@ -161,7 +161,7 @@ def series(  # noqa: PLR0917 - ninja reads the query parameters from the signatu
     key: str,
     start: datetime.date | None = None,
     end: datetime.date | None = None,
-    region: int | None = None,
+    region: PositiveId | None = None,
     network: str = "",
 ) -> dict[str, Any]:
     if key not in selectors.DATASET_KEYS:

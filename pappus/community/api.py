@@ -17,7 +17,14 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from pappus.community import selectors, services
-from pappus.community.models import CommunitySettings, Member, MemberNote, MergeRecord, MergeSuggestion
+from pappus.community.models import (
+    MAX_RETENTION_DAYS,
+    CommunitySettings,
+    Member,
+    MemberNote,
+    MergeRecord,
+    MergeSuggestion,
+)
 from pappus.core.api import ObjectId, Pagination, Text, actor_of, error_responses, member_of
 from pappus.core.models import Membership
 from pappus.core.permissions import Action
@@ -148,7 +155,9 @@ class SettingsOut(Schema):
 
 class SettingsPatch(Schema):
     auto_merge_confidence: float | None = Field(None, ge=0.5, le=1)
-    retention_days: int | None = Field(None, ge=1, description="Omit to keep; send null to keep members forever.")
+    retention_days: int | None = Field(
+        None, ge=1, le=MAX_RETENTION_DAYS, description="Omit to keep; send null to keep members forever."
+    )
     loyalty_rules: dict[str, Any] | None = None
 
 

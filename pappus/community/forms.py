@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pappus.community.models import Stage
+from pappus.community.models import MAX_RETENTION_DAYS, Stage
 from pappus.community.services import IMPORT_FIELDS, MAX_IMPORT_BYTES
 
 
@@ -93,6 +93,7 @@ class SettingsForm(forms.Form):
         label=_("Delete members inactive for (days)"),
         required=False,
         min_value=1,
+        max_value=MAX_RETENTION_DAYS,
         help_text=_("Empty: keep members until they are erased on request."),
     )
     loyalty_rules = forms.CharField(

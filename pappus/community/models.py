@@ -151,6 +151,8 @@ class Identity(models.Model):
             models.Index(
                 fields=("workspace", "handle_key"), condition=~models.Q(handle_key=""), name="community_identity_handle"
             ),
+            # The member list's network filter probes each member's identities: answered from this index alone.
+            models.Index(fields=("member", "network"), name="community_identity_network"),
         )
 
     def __str__(self) -> str:
@@ -410,6 +412,10 @@ class ErasedIdentity(models.Model):
         return self.digest[:12]
 
 
+# A hundred years: longer than any retention policy needs, and inside every database's integer column.
+MAX_RETENTION_DAYS = 36_500
+
+
 class CommunitySettings(models.Model):
     """A workspace's community settings: the loyalty rules (``pappus.community.loyalty``, documented in
     docs/community.md), the confidence from which merges happen without a person, and how long a
@@ -428,3 +434,41 @@ class CommunitySettings(models.Model):
 
     def __str__(self) -> str:
         return f"community settings {self.workspace_id}"
+
+
+class Segment(models.Model):
+    """A saved member filter (``pappus.community.segments``), reused by events (invitations), the inbox's
+    routing (``tier``: the customer tier a conversation of a member of this segment is routed by) and reports.
+
+    ``filters`` holds only the filter's terms (stage, network, tag, search, consent, minimum score,
+    active within days), never member ids: the segment's members are whoever matches at the time.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    tier = models.CharField(
+        _("customer tier"),
+        max_length=40,
+        blank=True,
+        help_text=_("The inbox routes conversations of this segment's members by this tier (e.g. gold)."),
+    )
+    # Lower first: when a member is in several segments with a tier, the first one's tier counts.
+    priority = models.PositiveSmallIntegerField(_("priority"), default=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ("priority", "name", "id")
+        constraints = (models.UniqueConstraint(fields=("workspace", "name"), name="community_segment_unique_name"),)
+
+    def __str__(self) -> str:
+        return self.name

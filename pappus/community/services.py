@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from pappus.community import loyalty, matching
 from pappus.community.models import (
+    MAX_RETENTION_DAYS,
     Activity,
     ActivityKind,
     AlertKind,
@@ -113,8 +114,15 @@ def settings_update(
             raise ValidationError({"auto_merge_confidence": _("Choose a confidence from 0.5 to 1.")})
         row.auto_merge_confidence = auto_merge_confidence
     if retention_days != "":
-        if retention_days is not None and not (isinstance(retention_days, int) and retention_days >= 1):
-            raise ValidationError({"retention_days": _("Retention is a whole number of days, at least 1.")})
+        if retention_days is not None and not (
+            isinstance(retention_days, int) and 1 <= retention_days <= MAX_RETENTION_DAYS
+        ):
+            raise ValidationError(
+                {
+                    "retention_days": _("Retention is a whole number of days from 1 to %(most)s.")
+                    % {"most": MAX_RETENTION_DAYS}
+                }
+            )
         row.retention_days = retention_days
     if loyalty_rules is not None:
         row.loyalty_rules = loyalty.validate_rules(loyalty_rules)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -187,3 +188,20 @@ def test_another_workspaces_member_is_not_found(world):
     assert response.status_code == 404
     assert no_secrets(response.content.decode())
     assert Client().delete(f"/api/v1/community/members/{member}", headers=bearer(outsider)).status_code == 404
+
+
+def test_retention_beyond_a_hundred_years_is_refused_by_name_and_nothing_changes(world):
+    owner = make_member(world["workspace"], role=Role.OWNER)
+    headers = bearer(owner)
+    url = "/api/v1/community/settings"
+    assert (
+        Client().patch(url, {"retention_days": 400}, content_type="application/json", headers=headers).status_code
+        == 200
+    )
+    response = Client().patch(url, {"retention_days": 9253819751}, content_type="application/json", headers=headers)
+    assert response.status_code == 422
+    assert "retention_days" in response.content.decode()
+    assert Client().get(url, headers=headers).json()["retention_days"] == 400
+    with pytest.raises(ValidationError) as refused:
+        services.settings_update(actor=actor(owner), membership=owner, retention_days=36_501)
+    assert "36500" in str(refused.value.message_dict["retention_days"])
