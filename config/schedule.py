@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+from pappus.adoption import tasks as adoption_tasks
 from pappus.analytics import tasks as analytics_tasks
 from pappus.community import tasks as community_tasks
 from pappus.connectors import tasks as connector_tasks
@@ -96,3 +97,10 @@ def make_scheduled_reports() -> None:
     """Make each report schedule's report of its latest whole period once (after the hourly collection has
     refreshed the rollups), store it in the archive and e-mail it; retry failed ones on later runs."""
     analytics_tasks.run_due_reports()
+
+
+@periodic_job(name="adoption.rollups", cron="52 * * * *", queue="analytics", time_limit=1800)
+def refresh_adoption_rollups() -> None:
+    """Fold yesterday's and today's page views, API calls and audited actions into daily usage per person and
+    feature, recompute people KPIs, and forget raw page views older than 90 days (idempotent)."""
+    adoption_tasks.refresh_rollups()

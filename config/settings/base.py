@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "pappus.analytics",
     "pappus.traffic",
     "pappus.community",
+    "pappus.adoption",
 ]
 
 MIDDLEWARE = [
@@ -42,6 +43,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "pappus.core.middleware.UserPreferencesMiddleware",
     "pappus.core.middleware.CurrentWorkspaceMiddleware",
+    "pappus.adoption.middleware.UsageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -72,3 +72,31 @@ class CustomerContact:
     sentiment: str
     started_at: datetime.datetime
     last_message_at: datetime.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AssigneeResponses:
+    """First answers of one assignee's conversations on one UTC day (wall-clock seconds summed), for people KPIs."""
+
+    user_id: int
+    day: datetime.date
+    seconds_total: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeCount:
+    """Conversations closed on one UTC day with one outcome reason (blank: none recorded)."""
+
+    day: datetime.date
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMembers:
+    """An inbox team and the ids of its members' users."""
+
+    team_id: int
+    name: str
+    user_ids: tuple[int, ...]

@@ -17,14 +17,17 @@ from django.utils import timezone
 from pappus.connectors.contracts import InboundItem
 from pappus.inbox import services
 from pappus.inbox.contracts import (
+    AssigneeResponses,
     CustomerContact,
     IngestResult,
     MedianResponseTimes,
     MentionInteraction,
+    OutcomeCount,
     QueueCounts,
     ResponseTimes,
+    TeamMembers,
 )
-from pappus.inbox.models import Conversation, ConversationStatus
+from pappus.inbox.models import Conversation, ConversationStatus, Team
 
 
 def receive_mentions(workspace_id: int, mentions: Sequence[MentionInteraction]) -> IngestResult:
@@ -140,3 +143,58 @@ def customer_contacts(workspace_id: int, *, after_id: int = 0, limit: int = 1000
         )[:limit]
     )
     return tuple(CustomerContact(*row) for row in rows)
+
+
+def first_responses_by_assignee(
+    workspace_id: int, *, since: datetime.datetime, until: datetime.datetime
+) -> tuple[AssigneeResponses, ...]:
+    """Per assignee and UTC day: conversations first answered in ``[since, until)`` and the seconds they waited
+    (the first reply assigns an unassigned conversation to whoever sent it), for adoption's people KPIs."""
+    rows = (
+        Conversation.objects.for_workspace(workspace_id)
+        .filter(first_responded_at__gte=since, first_responded_at__lt=until, assignee__isnull=False)
+        .annotate(took=ExpressionWrapper(F("first_responded_at") - F("created_at"), output_field=DurationField()))
+        .order_by()
+        .values_list("assignee_id", "first_responded_at", "took")
+    )
+    sums: dict[tuple[int, datetime.date], list[float]] = {}
+    for user_id, answered_at, took in rows:
+        if answered_at is None:  # filtered out above; for the type checker
+            continue
+        key = (int(user_id), answered_at.astimezone(datetime.UTC).date())
+        entry = sums.setdefault(key, [0.0, 0])
+        entry[0] += max(0.0, took.total_seconds()) if took is not None else 0.0
+        entry[1] += 1
+    return tuple(
+        AssigneeResponses(user_id=user_id, day=day, seconds_total=total, count=int(count))
+        for (user_id, day), (total, count) in sorted(sums.items())
+    )
+
+
+def outcome_counts(
+    workspace_id: int, *, since: datetime.datetime, until: datetime.datetime
+) -> tuple[OutcomeCount, ...]:
+    """Conversations closed in ``[since, until)`` by UTC day and outcome reason, for outcome reports."""
+    counts: dict[tuple[datetime.date, str], int] = {}
+    rows = (
+        Conversation.objects.for_workspace(workspace_id)
+        .filter(status=ConversationStatus.CLOSED, closed_at__gte=since, closed_at__lt=until)
+        .order_by()
+        .values_list("closed_at", "outcome_reason")
+        .iterator(chunk_size=5000)
+    )
+    for closed_at, reason in rows:
+        if closed_at is None:
+            continue
+        key = (closed_at.astimezone(datetime.UTC).date(), reason or "")
+        counts[key] = counts.get(key, 0) + 1
+    return tuple(OutcomeCount(day=day, reason=reason, count=count) for (day, reason), count in sorted(counts.items()))
+
+
+def team_members(workspace_id: int) -> tuple[TeamMembers, ...]:
+    """The workspace's inbox teams with their members' user ids, by name."""
+    teams = Team.objects.for_workspace(workspace_id).order_by("name").prefetch_related("members")
+    return tuple(
+        TeamMembers(team_id=team.pk, name=team.name, user_ids=tuple(sorted(user.pk for user in team.members.all())))
+        for team in teams
+    )

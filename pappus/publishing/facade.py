@@ -261,3 +261,46 @@ def post_ids_of_campaigns(workspace_id: int, campaign_ids: Sequence[int]) -> tup
         return ()
     rows = Post.objects.for_workspace(workspace_id).filter(campaign_id__in=list(campaign_ids))
     return tuple(rows.order_by("pk").values_list("pk", flat=True))
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorDelivery:
+    """Variants of one author's planned posts published on one UTC day, and how many went out on plan
+    (no later than an hour after the post's planned time), for adoption's people KPIs."""
+
+    user_id: int
+    day: datetime.date
+    published: int
+    on_plan: int
+
+
+ON_PLAN_GRACE = datetime.timedelta(hours=1)
+
+
+def deliveries_by_author(
+    workspace_id: int, *, since: datetime.datetime, until: datetime.datetime
+) -> tuple[AuthorDelivery, ...]:
+    """Per post author and UTC day: planned posts' variants published in ``[since, until)`` and those on plan."""
+    rows = (
+        Variant.objects.for_workspace(workspace_id)
+        .filter(
+            status=VariantStatus.PUBLISHED,
+            published_at__gte=since,
+            published_at__lt=until,
+            post__author__isnull=False,
+            post__planned_at__isnull=False,
+        )
+        .order_by()
+        .values_list("post__author_id", "published_at", "post__planned_at")
+    )
+    figures: dict[tuple[int, datetime.date], list[int]] = {}
+    for author_id, published_at, planned_at in rows:
+        if published_at is None or planned_at is None:  # filtered out above; for the type checker
+            continue
+        entry = figures.setdefault((int(author_id), published_at.astimezone(datetime.UTC).date()), [0, 0])
+        entry[0] += 1
+        entry[1] += int(published_at <= planned_at + ON_PLAN_GRACE)
+    return tuple(
+        AuthorDelivery(user_id=user_id, day=day, published=published, on_plan=on_plan)
+        for (user_id, day), (published, on_plan) in sorted(figures.items())
+    )
