@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,10 @@ class MediaFile:
 
     ``source_url``: a public address the network may fetch the file from, for networks that take no
     uploaded images and fetch them themselves (Instagram's Graph API); others ignore it.
+
+    ``path``: the file on disk, for large files that are streamed instead of held in memory; then
+    ``content`` may be empty. Read through :meth:`read`, :meth:`size` and :meth:`chunks`, which work
+    either way (connectors that stream read ``chunks``; the others read the whole file with ``read``).
     """
 
     content: bytes = field(repr=False)
@@ -48,6 +53,32 @@ class MediaFile:
     filename: str = "upload"
     description: str = ""
     source_url: str = ""
+    path: str = ""
+
+    @property
+    def size(self) -> int:
+        """Bytes in the file (without reading it when it is on disk)."""
+        if self.content or not self.path:
+            return len(self.content)
+        return os.path.getsize(self.path)
+
+    def read(self) -> bytes:
+        """The whole file (read from disk when only ``path`` is given)."""
+        if self.content or not self.path:
+            return self.content
+        with open(self.path, "rb") as stored:
+            return stored.read()
+
+    def chunks(self, start: int = 0, chunk_bytes: int = 8 * 1024 * 1024) -> Iterator[bytes]:
+        """The file from byte ``start`` on, ``chunk_bytes`` at a time (never more in memory)."""
+        if self.content or not self.path:
+            for offset in range(start, len(self.content), chunk_bytes):
+                yield self.content[offset : offset + chunk_bytes]
+            return
+        with open(self.path, "rb") as stored:
+            stored.seek(start)
+            while piece := stored.read(chunk_bytes):
+                yield piece
 
 
 def is_video(media: MediaFile) -> bool:
@@ -236,10 +267,10 @@ class PublishLimits:
                     _("%(name)s is of type %(type)s, which cannot be posted here.")
                     % {"name": media.filename, "type": media.mime_type}
                 )
-            elif ceiling is not None and len(media.content) > ceiling:
+            elif ceiling is not None and media.size > ceiling:
                 found.append(
                     _("%(name)s is %(size)s bytes; the limit here is %(limit)s bytes.")
-                    % {"name": media.filename, "size": len(media.content), "limit": ceiling}
+                    % {"name": media.filename, "size": media.size, "limit": ceiling}
                 )
         if self.video_alone and len(request.media) > 1 and any(is_video(media) for media in request.media):
             found.append(_("A video is posted alone here: remove the other files or post them separately."))

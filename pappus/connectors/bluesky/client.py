@@ -288,7 +288,7 @@ class BlueskyConnector(HttpConnector):
         answer = self.xrpc(
             "POST",
             "com.atproto.repo.uploadBlob",
-            content=media.content,
+            content=media.read(),
             headers={"Content-Type": media.mime_type},
             repeatable=True,  # a blob no record points at is never shown (and is cleaned up by the PDS)
         )

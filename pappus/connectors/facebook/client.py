@@ -167,7 +167,7 @@ class FacebookConnector(GraphConnector):
                 "POST",
                 f"{self.page_id}/videos",
                 data={"description": request.full_text()},
-                files={"source": (media.filename, media.content, media.mime_type)},
+                files={"source": (media.filename, media.read(), media.mime_type)},
             )
             video_id = str(answer["id"])
             return PublishResult(
@@ -185,7 +185,7 @@ class FacebookConnector(GraphConnector):
                     "caption": request.full_text(),
                     **({"alt_text_custom": media.description} if media.description else {}),
                 },
-                files={"source": (media.filename, media.content, media.mime_type)},
+                files={"source": (media.filename, media.read(), media.mime_type)},
             )
             post_id = str(answer.get("post_id") or answer["id"])
         else:
@@ -201,7 +201,7 @@ class FacebookConnector(GraphConnector):
                         "published": "false",
                         **({"alt_text_custom": media.description} if media.description else {}),
                     },
-                    files={"source": (media.filename, media.content, media.mime_type)},
+                    files={"source": (media.filename, media.read(), media.mime_type)},
                     repeatable=True,
                 )
                 fields[f"attached_media[{position}]"] = json.dumps({"media_fbid": str(photo["id"])})

@@ -141,7 +141,7 @@ class MastodonConnector(HttpConnector):
             response = self.request(
                 "POST",
                 "/api/v2/media",
-                files={"file": (media.filename, media.content, media.mime_type)},
+                files={"file": (media.filename, media.read(), media.mime_type)},
                 data={"description": media.description} if media.description else None,
                 # Safe to send again: an upload is never posted by itself (an extra one stays unattached).
                 repeatable=True,

@@ -171,13 +171,13 @@ class MatrixConnector(HttpConnector):
         if text:
             event_ids.append(self._send(room, {"msgtype": "m.text", "body": text, **relation}, key))
         for position, media in enumerate(request.media):
-            uri = self._upload(media.content, media.mime_type, media.filename)
+            uri = self._upload(media.read(), media.mime_type, media.filename)
             content = {
                 "msgtype": "m.image",
                 "body": media.description or media.filename,
                 "filename": media.filename,
                 "url": uri,
-                "info": {"mimetype": media.mime_type, "size": len(media.content)},
+                "info": {"mimetype": media.mime_type, "size": media.size},
             }
             event_ids.append(self._send(room, content, f"{key}-media-{position}"))
         first = event_ids[0]

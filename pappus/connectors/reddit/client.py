@@ -6,12 +6,25 @@ a link post and the whole text must fit in the title. Comments, replies and user
 private messages come from ``/message/inbox``; search is ``/search``. Reddit answers form posts with
 ``{"json": {"errors": [[code, message, field]], ...}}`` and HTTP 200, so those errors are read too.
 The request budget comes in ``X-Ratelimit-Used/-Remaining/-Reset`` (seconds until the window ends).
+
+Images go through Reddit's media upload (what its own clients and PRAW do): ``POST
+/api/media/asset.json`` leases an upload (an S3 form: ``args.action`` and ``args.fields``, and the
+asset's id and WebSocket address), the file is POSTed to that form (without Reddit's token), then one
+image is submitted with ``kind=image`` and ``url=<action>/<key>``, whose answer carries no post id:
+Reddit sends the new post's address through the WebSocket (``{"type": "success", "payload":
+{"redirect": …}}`` or ``{"type": "failed"}``). Two images or more are a gallery,
+``/api/submit_gallery_post.json`` with the asset ids and each file's description as its caption,
+which answers the post's id directly.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
+import re
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import httpx
 from django.utils import timezone
@@ -24,6 +37,7 @@ from pappus.connectors.contracts import (
     Capability,
     ConnectField,
     InboundPage,
+    MediaFile,
     MetricSnapshot,
     PublishLimits,
     PublishRequest,
@@ -40,9 +54,20 @@ from pappus.connectors.errors import (
 from pappus.connectors.oauth import OAuthSpec
 from pappus.connectors.reddit import mapping
 from pappus.connectors.registry import register
+from pappus.connectors.websocket import WebSocketError, first_message
 
-# A text post's body: 40,000 characters; a title: 300; a comment: 10,000. No media through this connector.
-DEFAULT_LIMITS = PublishLimits(max_characters=40_000)
+# A text post's body: 40,000 characters; a title: 300; a comment: 10,000. Images: JPEG, PNG or GIF up
+# to 20 MB each, one as an image post or up to 20 as a gallery (Reddit's documented ceilings).
+DEFAULT_LIMITS = PublishLimits(
+    max_characters=40_000,
+    max_media=20,
+    media_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+    max_media_bytes=20 * 1024 * 1024,
+)
+MAXIMUM_CAPTION_CHARACTERS = 180  # a gallery item's caption
+# How long Reddit may take to say through the WebSocket that an image post is up.
+WEBSOCKET_TIMEOUT_SECONDS = 30.0
+_POST_ID = re.compile(r"/comments/([a-z0-9]+)")
 COMMENT_LIMITS = PublishLimits(max_characters=10_000)
 MAXIMUM_TITLE_CHARACTERS = 300
 # Reddit errors in a 200 answer that mean "not found" or "slow down" rather than "content refused".
@@ -61,7 +86,7 @@ def split_title(text: str) -> tuple[str, str]:
 class RedditConnector(HttpConnector):
     network: ClassVar[str] = "reddit"
     label: ClassVar[str] = "Reddit"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {Capability.MEDIA}
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
     connect_fields: ClassVar[tuple[ConnectField, ...]] = (
         ConnectField(
             "access_token",
@@ -131,7 +156,9 @@ class RedditConnector(HttpConnector):
 
     def _form(self, path: str, data: dict[str, str]) -> dict[str, Any]:
         """POST a form with ``api_type=json``; the errors Reddit puts in a 200 answer become ours."""
-        answer = self.request_json("POST", path, data={**data, "api_type": "json"})
+        return self._form_answer(path, self.request_json("POST", path, data={**data, "api_type": "json"}))
+
+    def _form_answer(self, path: str, answer: Any) -> dict[str, Any]:
         body = answer.get("json") if isinstance(answer, dict) else None
         if not isinstance(body, dict):
             raise TemporaryFailureError(f"{self.label} answered {path} without a result", network=self.network)
@@ -212,6 +239,24 @@ class RedditConnector(HttpConnector):
             )
         if request.link and _body:
             found.append(_("A Reddit link post has a title only: put the whole text on the first line."))
+        if request.media and request.link:
+            found.append(_("A Reddit post carries images or a link, not both: remove one of them."))
+        elif request.media and _body:
+            found.append(_("A Reddit image post has a title only: put the whole text on the first line."))
+        if len(request.media) > 1:
+            for media in request.media:
+                if len(media.description) > MAXIMUM_CAPTION_CHARACTERS:
+                    found.append(
+                        _(
+                            "The description of %(name)s is %(length)s characters long; "
+                            "a gallery caption may have %(limit)s."
+                        )
+                        % {
+                            "name": media.filename,
+                            "length": len(media.description),
+                            "limit": MAXIMUM_CAPTION_CHARACTERS,
+                        }
+                    )
         if found:
             raise ContentRejectedError(" ".join(found), network=self.network, checked_locally=True)
 
@@ -229,12 +274,152 @@ class RedditConnector(HttpConnector):
     def publish(self, request: PublishRequest) -> PublishResult:
         self.check_limits(request)
         title, body = split_title(request.text)
-        fields = {"sr": self._subreddit(request), "title": title, "resubmit": "true"}
+        subreddit = self._subreddit(request)
+        if len(request.media) > 1:
+            return self._publish_gallery(subreddit, title, request.media)
+        if request.media:
+            return self._publish_image(subreddit, title, request.media[0])
+        fields = {"sr": subreddit, "title": title, "resubmit": "true"}
         if request.link:
             fields.update(kind="link", url=request.link)
         else:
             fields.update(kind="self", text=body)
         return mapping.submitted(self._form("/api/submit", fields))
+
+    # --- images: the upload lease, the S3 form, then the post ---------------------------------------
+
+    def _upload(self, media: MediaFile) -> tuple[str, str, str]:
+        """Lease an upload, send the file to the lease's form; (the file's URL, asset id, WebSocket address)."""
+        lease = self.request_json(
+            "POST", "/api/media/asset.json", data={"filepath": media.filename, "mimetype": media.mime_type}
+        )
+        arguments = lease.get("args") if isinstance(lease, dict) else None
+        asset = lease.get("asset") if isinstance(lease, dict) else None
+        if not isinstance(arguments, dict) or not isinstance(asset, dict) or not arguments.get("action"):
+            raise TemporaryFailureError(
+                f"{self.label} answered /api/media/asset.json without an upload lease", network=self.network
+            )
+        action = str(arguments["action"])
+        if action.startswith("//"):  # Reddit gives the S3 address without a scheme
+            action = f"{urlsplit(self.base_url).scheme or 'https'}:{action}"
+        fields = {
+            str(item["name"]): str(item["value"])
+            for item in arguments.get("fields") or []
+            if isinstance(item, dict) and "name" in item and "value" in item
+        }
+        if "key" not in fields:
+            raise TemporaryFailureError(f"{self.label}'s upload lease names no key", network=self.network)
+        # The storage gets the form and the file, never Reddit's token.
+        try:
+            with httpx.Client(timeout=self._client.timeout, follow_redirects=False) as storage:
+                answer = storage.post(
+                    action, data=fields, files={"file": (media.filename, media.read(), media.mime_type)}
+                )
+        except httpx.HTTPError as error:
+            raise TemporaryFailureError(
+                f"{self.label}'s media storage could not be reached: {error}", network=self.network
+            ) from error
+        if not answer.is_success:
+            raise self._storage_error(answer, media)
+        return f"{action}/{fields['key']}", str(asset.get("asset_id") or ""), str(asset.get("websocket_url") or "")
+
+    def _storage_error(self, answer: httpx.Response, media: MediaFile) -> ConnectorError:
+        """S3's XML error (``<Error><Code>EntityTooLarge</Code><Message>…``) as one of ours."""
+        code = message = ""
+        try:
+            root = ElementTree.fromstring(answer.content)  # noqa: S314 - S3's answer, parsed without entities
+            code, message = root.findtext("Code") or "", root.findtext("Message") or ""
+        except ElementTree.ParseError:
+            pass
+        reason = (message or code or f"HTTP {answer.status_code}")[:MAXIMUM_REASON_CHARACTERS]
+        if answer.status_code >= 500 or code in {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"}:
+            return TemporaryFailureError(
+                f"{self.label}'s media storage failed: {reason}", network=self.network, status=answer.status_code
+            )
+        return ContentRejectedError(
+            _("Reddit's media storage refused %(name)s: %(reason)s") % {"name": media.filename, "reason": reason},
+            network=self.network,
+            status=answer.status_code,
+        )
+
+    def _publish_image(self, subreddit: str, title: str, media: MediaFile) -> PublishResult:
+        url, _asset_id, lease_websocket = self._upload(media)
+        data = self._form(
+            "/api/submit",
+            {
+                "sr": subreddit,
+                "title": title,
+                "kind": "image",
+                "url": url,
+                "resubmit": "true",
+                "validate_on_submit": "true",
+            },
+        )
+        websocket = str(data.get("websocket_url") or lease_websocket)
+        if not websocket:
+            raise TemporaryFailureError(
+                f"{self.label} took the image post without saying where to learn its address", network=self.network
+            )
+        # From here the post may exist: a failure to learn its address is "no answer", never a refusal.
+        try:
+            message = json.loads(first_message(websocket, timeout=WEBSOCKET_TIMEOUT_SECONDS))
+        except (WebSocketError, ValueError) as error:
+            raise TemporaryFailureError(
+                f"{self.label} did not say whether the image post went up: {error}", network=self.network
+            ) from error
+        if not isinstance(message, dict):
+            raise TemporaryFailureError(
+                f"{self.label} sent an unreadable answer about the image post", network=self.network
+            )
+        if message.get("type") == "failed":
+            payload = message.get("payload") if isinstance(message.get("payload"), dict) else {}
+            reason = str(payload.get("message") or payload.get("reason") or "") if payload else ""
+            raise ContentRejectedError(
+                _("Reddit could not make the image post: %(reason)s") % {"reason": reason or _("it gave no reason")},
+                network=self.network,
+            )
+        payload = message.get("payload") if isinstance(message.get("payload"), dict) else {}
+        redirect = str(payload.get("redirect") or "") if payload else ""
+        found = _POST_ID.search(redirect)
+        if message.get("type") != "success" or not found:
+            raise TemporaryFailureError(
+                f"{self.label} sent an unexpected answer about the image post: {str(message)[:200]}",
+                network=self.network,
+            )
+        return PublishResult(remote_id=f"t3_{found.group(1)}", url=redirect, raw=message)
+
+    def _publish_gallery(self, subreddit: str, title: str, media: tuple[MediaFile, ...]) -> PublishResult:
+        items = []
+        for file in media:
+            _url, asset_id, _websocket = self._upload(file)
+            if not asset_id:
+                raise TemporaryFailureError(f"{self.label}'s upload lease gave no asset id", network=self.network)
+            items.append({"caption": file.description, "outbound_url": "", "media_id": asset_id})
+        answer = self.request_json(
+            "POST",
+            "/api/submit_gallery_post.json",
+            json={
+                "api_type": "json",
+                "sr": subreddit,
+                "title": title,
+                "items": items,
+                "kind": "self",
+                "show_error_list": True,
+                "sendreplies": True,
+                "validate_on_submit": True,
+                "nsfw": False,
+                "spoiler": False,
+            },
+        )
+        data = self._form_answer("/api/submit_gallery_post.json", answer)
+        if not data.get("id") and not data.get("name"):
+            raise TemporaryFailureError(f"{self.label} answered the gallery without its id", network=self.network)
+        post_id = str(data.get("name") or data.get("id"))
+        return PublishResult(
+            remote_id=post_id if post_id.startswith("t3_") else f"t3_{post_id}",
+            url=str(data.get("url") or ""),
+            raw=data,
+        )
 
     def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
         """A comment under a post (t3_…) or an answer to a comment or message (t1_…, t4_…)."""

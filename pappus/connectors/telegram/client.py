@@ -231,11 +231,11 @@ class TelegramConnector(HttpConnector):
                 fields["supports_streaming"] = "true"
                 return dict(
                     self.call(
-                        "sendVideo", data=fields, files={"video": (media.filename, media.content, media.mime_type)}
+                        "sendVideo", data=fields, files={"video": (media.filename, media.read(), media.mime_type)}
                     )
                 )
             return dict(
-                self.call("sendPhoto", data=fields, files={"photo": (media.filename, media.content, media.mime_type)})
+                self.call("sendPhoto", data=fields, files={"photo": (media.filename, media.read(), media.mime_type)})
             )
         album = [
             {
@@ -249,7 +249,7 @@ class TelegramConnector(HttpConnector):
         if reply:
             fields["reply_parameters"] = json.dumps(reply["reply_parameters"])
         files = {
-            f"file{position}": (media.filename, media.content, media.mime_type)
+            f"file{position}": (media.filename, media.read(), media.mime_type)
             for position, media in enumerate(request.media)
         }
         messages = self.call("sendMediaGroup", data=fields, files=files)

@@ -144,8 +144,14 @@ def test_limits_are_checked_before_sending(replay: ReplayServer) -> None:
         assert too_long.value.checked_locally
         with pytest.raises(ContentRejectedError, match="needs a title"):
             connector.publish(PublishRequest(text="   "))
-        with pytest.raises(ContentRejectedError, match="at most 0 are allowed"):
-            connector.publish(PublishRequest(text="Photo", media=(MediaFile(one_pixel_png(), "image/png"),)))
+        with pytest.raises(ContentRejectedError, match="cannot be posted here"):
+            connector.publish(PublishRequest(text="Clip", media=(MediaFile(b"\0" * 8, "video/mp4"),)))
+        with pytest.raises(ContentRejectedError, match="images or a link, not both"):
+            connector.publish(
+                PublishRequest(
+                    text="Photo", link="https://nordlys.example", media=(MediaFile(one_pixel_png(), "image/png"),)
+                )
+            )
         with pytest.raises(ContentRejectedError, match="limit here is 40000"):
             connector.publish(PublishRequest(text="Title\n" + "x" * 40_000))
         with pytest.raises(ContentRejectedError, match="no default subreddit"):

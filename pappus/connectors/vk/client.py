@@ -275,7 +275,7 @@ class VkConnector(HttpConnector):
             raise TemporaryFailureError(f"{self.label} gave no upload address", network=self.network)
         uploaded = self.read_json(
             self.request(
-                "POST", upload_url, files={"photo": (media.filename, media.content, media.mime_type)}, repeatable=True
+                "POST", upload_url, files={"photo": (media.filename, media.read(), media.mime_type)}, repeatable=True
             )
         )
         if not isinstance(uploaded, dict) or not uploaded.get("photo") or uploaded.get("photo") == "[]":
@@ -312,7 +312,7 @@ class VkConnector(HttpConnector):
             self.request(
                 "POST",
                 upload_url,
-                files={"video_file": (media.filename, media.content, media.mime_type)},
+                files={"video_file": (media.filename, media.read(), media.mime_type)},
                 repeatable=True,
             )
         )

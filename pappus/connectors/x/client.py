@@ -235,18 +235,18 @@ class XConnector(HttpConnector):
             data={
                 "command": "INIT",
                 "media_type": media.mime_type,
-                "total_bytes": str(len(media.content)),
+                "total_bytes": str(media.size),
                 "media_category": category,
             },
             repeatable=True,
         )
         media_id = str(self._media_data(started, "INIT")["id"])
-        for index, offset in enumerate(range(0, len(media.content), UPLOAD_SEGMENT_BYTES)):
+        for index, segment in enumerate(media.chunks(chunk_bytes=UPLOAD_SEGMENT_BYTES)):
             self.request(
                 "POST",
                 "/2/media/upload",
                 data={"command": "APPEND", "media_id": media_id, "segment_index": str(index)},
-                files={"media": (media.filename, media.content[offset : offset + UPLOAD_SEGMENT_BYTES])},
+                files={"media": (media.filename, segment)},
                 repeatable=True,
             )
         finished = self._media_data(
