@@ -73,6 +73,7 @@ api.add_router("/", "pappus.strategy.api.router")
 api.add_router("/", "pappus.listening.api.router")
 api.add_router("/", "pappus.inbox.api.router")
 api.add_router("/", "pappus.community.api.router")
+api.add_router("/", "pappus.ads.api.router")
 api.add_router("/", "pappus.crisis.api.router")
 api.add_router("/", "pappus.analytics.api.router")
 

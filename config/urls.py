@@ -17,6 +17,7 @@ urlpatterns = [
     path("traffic/", include("pappus.traffic.urls")),
     path("inbox/", include("pappus.inbox.urls")),
     path("community/", include("pappus.community.urls")),
+    path("ads/", include("pappus.ads.urls")),
     path("crisis/", include("pappus.crisis.urls")),
     path("analytics/", include("pappus.analytics.urls")),
     path("", include("pappus.core.urls")),

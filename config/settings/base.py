@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "pappus.analytics",
     "pappus.traffic",
     "pappus.community",
+    "pappus.ads",
     "pappus.adoption",
 ]
 

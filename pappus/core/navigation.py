@@ -52,6 +52,7 @@ ENTRIES: list[NavigationEntry] = [
     NavigationEntry(_("Sources"), "listening:sources", Action.LISTENING_VIEW, Group.LISTENING),
     NavigationEntry(_("Rejected items"), "listening:rejected", Action.LISTENING_VIEW, Group.LISTENING),
     NavigationEntry(_("Crisis"), "crisis:alerts", Action.CRISIS_VIEW),
+    NavigationEntry(_("Ads"), "ads:overview", Action.ADS_VIEW),
     NavigationEntry(_("Analytics"), "analytics:dashboard", Action.ANALYTICS_VIEW),
     NavigationEntry(_("Team"), "core:members", Action.MEMBERS_VIEW, Group.WORKSPACE),
     NavigationEntry(_("Regions"), "core:regions", Action.WORKSPACE_VIEW, Group.WORKSPACE),

@@ -1,0 +1,345 @@
+"""The ads REST API under /api/v1/ads: ad accounts, paid campaigns with their metrics in the
+workspace's currency, daily figures (read, and entered by hand), exchange rates and import status.
+
+Reads need ``ads.view``, changes ``ads.manage`` (the agency role holds both: ads carry no customer
+data). Every number a client sends has bounds, so nothing out of range reaches the database.
+Conversions and revenue are the networks' own attribution, as imported.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from pappus.ads import metrics, selectors, services
+from pappus.ads.models import MAX_AMOUNT, MAX_COUNT, AdAccount, AdCampaign, AdImport
+from pappus.core.api import MAX_ID, ObjectId, Pagination, Text, actor_of, error_responses, member_of
+from pappus.core.models import Membership
+
+router = Router(tags=["ads"])
+
+NetworkCode = Literal["meta", "vk", "google", "tiktok", "linkedin", "yandex", "other"]
+ObjectiveCode = Literal["awareness", "traffic", "engagement", "leads", "sales", "other"]
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=14, decimal_places=2)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Currency = Annotated[Text, Field(pattern=r"^[A-Z]{3}$", description="An ISO 4217 code such as EUR.")]
+MAX_PERIOD_DAYS = 3 * 366
+
+
+def _reader(request: HttpRequest) -> Membership:
+    return member_of(request, services.VIEW)
+
+
+def _manager(request: HttpRequest) -> Membership:
+    return member_of(request, services.MANAGE)
+
+
+class Period(Schema):
+    start: datetime.date | None = Field(None, description="First day; 27 days before `end` when omitted.")
+    end: datetime.date | None = Field(None, description="Last day (inclusive); today when omitted.")
+
+    def days(self) -> tuple[datetime.date, datetime.date]:
+        end = self.end or timezone.localdate()
+        start = self.start or end - datetime.timedelta(days=27)
+        if end < start:
+            raise ValidationError({"end": _("The period cannot end before it starts.")})
+        if (end - start).days > MAX_PERIOD_DAYS:
+            raise ValidationError({"end": _("Choose a period of at most three years.")})
+        return start, end
+
+
+class OverviewFilters(Period):
+    network: NetworkCode | None = None
+
+
+class AccountOut(Schema):
+    id: int
+    network: str
+    name: str
+    currency: str
+    external_id: str
+    connected_account_id: int | None
+
+
+class AccountIn(Schema):
+    network: NetworkCode
+    name: Annotated[Text, Field(min_length=1, max_length=200)]
+    currency: Currency
+    external_id: Annotated[Text, Field(max_length=100)] = ""
+    connected_account_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class FiguresOut(Schema):
+    spend: Decimal | None = Field(description="In the workspace's currency; null when an exchange rate is missing.")
+    revenue: Decimal | None = Field(description="The networks' attributed revenue; null when a rate is missing.")
+    impressions: int
+    reach: int
+    clicks: int
+    conversions: int
+    cpm: float | None
+    cpc: float | None
+    ctr: float | None
+    cpa: float | None
+    roas: float | None
+    roi: float | None
+    efficiency: float | None = Field(description="Conversions per unit of the workspace's currency spent.")
+
+
+def _figures(figures: metrics.Figures) -> dict[str, Any]:
+    return {
+        name: getattr(figures, name)
+        for name in (
+            "spend",
+            "revenue",
+            "impressions",
+            "reach",
+            "clicks",
+            "conversions",
+            "cpm",
+            "cpc",
+            "ctr",
+            "cpa",
+            "roas",
+            "roi",
+            "efficiency",
+        )
+    }
+
+
+class CampaignOut(Schema):
+    id: int
+    account_id: int
+    network: str
+    name: str
+    objective: str
+    external_id: str
+    strategy_campaign_id: int | None
+    starts_on: datetime.date | None
+    ends_on: datetime.date | None
+    budget_planned: Decimal = Field(description="In the workspace's currency.")
+    planned_conversions: int | None
+
+
+class CampaignMetricsOut(CampaignOut):
+    figures: FiguresOut
+    spent_share: float | None = Field(description="Spend ÷ planned budget.")
+    effectiveness: float | None = Field(description="Conversions ÷ planned conversions.")
+
+
+class CampaignListOut(Schema):
+    currency: str
+    start: datetime.date
+    end: datetime.date
+    attribution: str
+    missing_rates: list[tuple[str, datetime.date]]
+    total: FiguresOut
+    campaigns: list[CampaignMetricsOut]
+
+
+class CampaignIn(Schema):
+    account_id: int = Field(ge=1, le=MAX_ID)
+    name: Annotated[Text, Field(min_length=1, max_length=300)]
+    objective: ObjectiveCode = "other"
+    strategy_campaign_id: int | None = Field(None, ge=1, le=MAX_ID)
+    starts_on: datetime.date | None = None
+    ends_on: datetime.date | None = None
+    budget_planned: Amount = Decimal("0.00")
+    planned_conversions: Count | None = None
+    external_id: Annotated[Text, Field(max_length=100)] = ""
+
+
+class CampaignPatch(Schema):
+    name: Annotated[Text, Field(min_length=1, max_length=300)] | None = None
+    objective: ObjectiveCode | None = None
+    strategy_campaign_id: int | None = Field(None, ge=1, le=MAX_ID)
+    starts_on: datetime.date | None = None
+    ends_on: datetime.date | None = None
+    budget_planned: Amount | None = None
+    planned_conversions: Count | None = None
+
+
+class DailyOut(Schema):
+    day: datetime.date
+    figures: FiguresOut
+
+
+class DailyIn(Schema):
+    day: datetime.date
+    spend: Amount = Field(description="In the ad account's currency.")
+    impressions: Count = 0
+    reach: Count = 0
+    clicks: Count = 0
+    conversions: Count = 0
+    revenue: Amount = Decimal("0.00")
+
+
+class RateIn(Schema):
+    day: datetime.date
+    currency: Currency
+    rate: Decimal = Field(gt=0, le=1_000_000_000, max_digits=20, decimal_places=8)
+
+
+class RateOut(Schema):
+    day: datetime.date
+    currency: str
+    rate: Decimal
+
+
+class ImportOut(Schema):
+    id: int
+    account_id: int
+    file_name: str
+    status: str
+    rows_read: int
+    rows_imported: int
+    rows_updated: int
+    errors: list[dict[str, Any]] = Field(description='Each refused row: {"row": line number, "message": why}.')
+    created_at: datetime.datetime
+    imported_at: datetime.datetime | None
+
+
+ATTRIBUTION = "network"  # conversions and revenue as the networks report them
+
+
+def _campaign_out(campaign: AdCampaign) -> dict[str, Any]:
+    return {
+        **CampaignOut.from_orm(campaign).model_dump(exclude={"network"}),
+        "network": campaign.account.network,
+    }
+
+
+@router.get("/ads/accounts", response={200: list[AccountOut], **error_responses()}, summary="Ad accounts")
+@paginate(Pagination)
+def account_list(request: HttpRequest) -> QuerySet[AdAccount]:
+    membership = _reader(request)
+    return AdAccount.objects.for_workspace(membership.workspace_id).order_by("network", "name")
+
+
+@router.post("/ads/accounts", response={201: AccountOut, **error_responses()}, summary="Add an ad account")
+def account_create(request: HttpRequest, payload: AccountIn) -> Status[AdAccount]:
+    membership = _manager(request)
+    account = services.account_create(actor=actor_of(request, membership), membership=membership, **payload.dict())
+    return Status(201, account)
+
+
+@router.get(
+    "/ads/campaigns",
+    response={200: CampaignListOut, **error_responses()},
+    summary="Paid campaigns with their metrics over a period",
+)
+def campaign_list(request: HttpRequest, filters: Query[OverviewFilters]) -> dict[str, Any]:
+    membership = _reader(request)
+    start, end = filters.days()
+    report = selectors.overview(membership.workspace, start, end, network=filters.network or "")
+    return {
+        "currency": report.currency,
+        "start": start,
+        "end": end,
+        "attribution": ATTRIBUTION,
+        "missing_rates": report.missing_rates,
+        "total": _figures(report.total),
+        "campaigns": [
+            {
+                **_campaign_out(line.campaign),
+                "figures": _figures(line.figures),
+                "spent_share": line.spent_share,
+                "effectiveness": line.effectiveness,
+            }
+            for line in report.campaigns
+        ],
+    }
+
+
+@router.post("/ads/campaigns", response={201: CampaignOut, **error_responses(404)}, summary="Add a paid campaign")
+def campaign_create(request: HttpRequest, payload: CampaignIn) -> Status[dict[str, Any]]:
+    membership = _manager(request)
+    values = payload.dict()
+    account_id = values.pop("account_id")
+    campaign = services.campaign_create(
+        actor=actor_of(request, membership), membership=membership, account_id=account_id, **values
+    )
+    return Status(201, _campaign_out(campaign))
+
+
+def _campaign(membership: Membership, campaign_id: int) -> AdCampaign:
+    return get_object_or_404(
+        AdCampaign.objects.for_workspace(membership.workspace_id).select_related("account"), pk=campaign_id
+    )
+
+
+@router.patch(
+    "/ads/campaigns/{campaign_id}",
+    response={200: CampaignOut, **error_responses(404)},
+    summary="Change a paid campaign",
+)
+def campaign_update(request: HttpRequest, campaign_id: ObjectId, payload: CampaignPatch) -> dict[str, Any]:
+    membership = _manager(request)
+    _campaign(membership, campaign_id)
+    campaign = services.campaign_update(
+        actor=actor_of(request, membership),
+        membership=membership,
+        campaign_id=campaign_id,
+        **payload.dict(exclude_unset=True),
+    )
+    return _campaign_out(campaign)
+
+
+@router.get(
+    "/ads/campaigns/{campaign_id}/daily",
+    response={200: list[DailyOut], **error_responses(404)},
+    summary="A paid campaign's figures day by day",
+)
+def campaign_daily(request: HttpRequest, campaign_id: ObjectId, period: Query[Period]) -> list[dict[str, Any]]:
+    membership = _reader(request)
+    campaign = _campaign(membership, campaign_id)
+    start, end = period.days()
+    detail = selectors.campaign_detail(membership.workspace, campaign, start, end)
+    return [{"day": day, "figures": _figures(figures)} for day, figures in detail.daily]
+
+
+@router.post(
+    "/ads/campaigns/{campaign_id}/daily",
+    response={200: DailyOut, **error_responses(404)},
+    summary="Enter or correct a paid campaign's figures of one day",
+)
+def campaign_daily_enter(request: HttpRequest, campaign_id: ObjectId, payload: DailyIn) -> dict[str, Any]:
+    membership = _manager(request)
+    campaign = _campaign(membership, campaign_id)
+    services.daily_enter(
+        actor=actor_of(request, membership), membership=membership, campaign_id=campaign.pk, **payload.dict()
+    )
+    detail = selectors.campaign_detail(membership.workspace, campaign, payload.day, payload.day)
+    figures = detail.daily[0][1] if detail.daily else metrics.Figures()
+    return {"day": payload.day, "figures": _figures(figures)}
+
+
+@router.put("/ads/rates", response={200: RateOut, **error_responses()}, summary="Set a day's exchange rate")
+def rate_set(request: HttpRequest, payload: RateIn) -> Any:
+    membership = _manager(request)
+    return services.rate_set(actor=actor_of(request, membership), membership=membership, **payload.dict())
+
+
+@router.get(
+    "/ads/imports", response={200: list[ImportOut], **error_responses()}, summary="CSV imports and their status"
+)
+@paginate(Pagination)
+def import_list(request: HttpRequest) -> QuerySet[AdImport]:
+    membership = _reader(request)
+    return AdImport.objects.for_workspace(membership.workspace_id).order_by("-created_at", "-pk")
+
+
+@router.get("/ads/imports/{import_id}", response={200: ImportOut, **error_responses(404)}, summary="One CSV import")
+def import_detail(request: HttpRequest, import_id: ObjectId) -> AdImport:
+    membership = _reader(request)
+    return get_object_or_404(AdImport.objects.for_workspace(membership.workspace_id), pk=import_id)

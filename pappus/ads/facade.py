@@ -1,0 +1,70 @@
+"""What other apps may ask of ads (strategy shows what its campaigns spent). Plain frozen
+dataclasses; no model instances leave the app."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pappus.ads import metrics, selectors
+from pappus.ads.models import AdCampaign
+from pappus.core.models import Workspace
+
+
+@dataclass(frozen=True)
+class CampaignSpend:
+    """A strategy campaign's paid figures over a period, amounts in the workspace's currency.
+
+    ``spend`` and ``revenue`` are None when a day lacked an exchange rate (``missing_rates`` names
+    them); conversions and revenue are the networks' own attribution, as imported."""
+
+    strategy_campaign_id: int
+    ad_campaigns: int
+    spend: Decimal | None
+    revenue: Decimal | None
+    impressions: int
+    clicks: int
+    conversions: int
+    missing_rates: tuple[tuple[str, datetime.date], ...]
+
+
+def spend_by_strategy_campaign(
+    workspace_id: int, campaign_ids: Sequence[int], start: datetime.date, end: datetime.date
+) -> dict[int, CampaignSpend]:
+    """Per strategy campaign among ``campaign_ids`` (only those with paid campaigns linked), the
+    spend and results of its paid campaigns from ``start`` to ``end`` inclusive."""
+    workspace = Workspace.objects.get(pk=workspace_id)
+    links: dict[int, int] = {
+        pk: strategy_id
+        for pk, strategy_id in AdCampaign.objects.for_workspace(workspace_id)
+        .filter(strategy_campaign_id__in=list(campaign_ids))
+        .values_list("pk", "strategy_campaign_id")
+        if strategy_id is not None
+    }
+    if not links:
+        return {}
+    rates = selectors.rates(workspace, start, end)
+    counted = metrics.counted(selectors.daily_rows(workspace_id, start, end, list(links)), rates, "campaign")
+    missing: dict[int, set[tuple[str, datetime.date]]] = {}
+    for row in counted.rows:
+        if row.figures.missing_rate:
+            missing.setdefault(links[row.campaign_id], set()).update(
+                pair for pair in counted.missing_rates if pair[1] == row.day
+            )
+    groups = metrics.group(counted.rows, lambda row: links[row.campaign_id])
+    result = {}
+    for strategy_id in sorted(set(links.values())):
+        figures = groups.get(strategy_id, metrics.Figures())
+        result[strategy_id] = CampaignSpend(
+            strategy_campaign_id=strategy_id,
+            ad_campaigns=sum(1 for value in links.values() if value == strategy_id),
+            spend=figures.spend,
+            revenue=figures.revenue,
+            impressions=figures.impressions,
+            clicks=figures.clicks,
+            conversions=figures.conversions,
+            missing_rates=tuple(sorted(missing.get(strategy_id, set()))),
+        )
+    return result

@@ -1,0 +1,148 @@
+"""Forms of the ads pages: period filter, account, campaign, a hand-entered day, a rate, an upload
+and its column mapping. Bounds match the models (``MAX_AMOUNT``, ``MAX_COUNT``)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from pappus.ads import imports
+from pappus.ads.models import MAX_AMOUNT, MAX_COUNT, AdAccount, AdCampaign, Network, Objective
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=DATE)
+    end = forms.DateField(label=_("To"), required=False, widget=DATE)
+    network = forms.ChoiceField(label=_("Network"), required=False, choices=[("", _("All")), *Network.choices])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The period cannot end before it starts."))
+        if start and end and (end - start).days > 3 * 366:
+            self.add_error("end", _("Choose a period of at most three years."))
+        return data
+
+
+def default_period(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    return today - datetime.timedelta(days=27), today
+
+
+class AccountForm(forms.Form):
+    network = forms.ChoiceField(label=_("Network"), choices=Network.choices)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, min_length=3, help_text=_("The account's currency, such as EUR or NOK.")
+    )
+    external_id = forms.CharField(label=_("Account id in the network"), max_length=100, required=False)
+
+
+class CampaignForm(forms.Form):
+    account = forms.ModelChoiceField(label=_("Ad account"), queryset=AdAccount.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=300)
+    objective = forms.ChoiceField(label=_("Objective"), choices=Objective.choices, initial=Objective.OTHER)
+    strategy_campaign_id = forms.TypedChoiceField(
+        label=_("Strategy campaign"), required=False, coerce=int, empty_value=None
+    )
+    starts_on = forms.DateField(label=_("Flight starts"), required=False, widget=DATE)
+    ends_on = forms.DateField(label=_("Flight ends"), required=False, widget=DATE)
+    budget_planned = forms.DecimalField(
+        label=_("Planned budget"),
+        min_value=0,
+        max_value=MAX_AMOUNT,
+        decimal_places=2,
+        max_digits=14,
+        required=False,
+        help_text=_("In the workspace's currency."),
+    )
+    planned_conversions = forms.IntegerField(
+        label=_("Planned conversions"), min_value=0, max_value=MAX_COUNT, required=False
+    )
+    external_id = forms.CharField(label=_("Campaign id in the network"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, workspace_id: int, strategy_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = AdAccount.objects.for_workspace(workspace_id)  # type: ignore[attr-defined]
+        self.fields["strategy_campaign_id"].choices = [("", _("(none)")), *strategy_choices]  # type: ignore[attr-defined]
+
+
+class DailyForm(forms.Form):
+    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=AdCampaign.objects.none())
+    day = forms.DateField(label=_("Day"), widget=DATE)
+    spend = forms.DecimalField(label=_("Spend"), min_value=0, max_value=MAX_AMOUNT, decimal_places=2, max_digits=14)
+    impressions = forms.IntegerField(label=_("Impressions"), min_value=0, max_value=MAX_COUNT, initial=0)
+    reach = forms.IntegerField(label=_("Reach"), min_value=0, max_value=MAX_COUNT, initial=0)
+    clicks = forms.IntegerField(label=_("Clicks"), min_value=0, max_value=MAX_COUNT, initial=0)
+    conversions = forms.IntegerField(label=_("Conversions"), min_value=0, max_value=MAX_COUNT, initial=0)
+    revenue = forms.DecimalField(
+        label=_("Revenue"), min_value=0, max_value=MAX_AMOUNT, decimal_places=2, max_digits=14, initial=0
+    )
+
+    def __init__(self, *args: Any, workspace_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = AdCampaign.objects.for_workspace(workspace_id).select_related("account")  # type: ignore[attr-defined]
+        self.fields["spend"].help_text = _("In the ad account's currency; a day entered again is replaced.")
+
+
+class RateForm(forms.Form):
+    day = forms.DateField(label=_("Day"), widget=DATE)
+    currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3)
+    rate = forms.DecimalField(
+        label=_("Rate"),
+        min_value=0,
+        max_value=1_000_000_000,
+        decimal_places=8,
+        max_digits=20,
+        help_text=_("How much one unit of this currency was worth in the workspace's currency that day."),
+    )
+
+
+class UploadForm(forms.Form):
+    account = forms.ModelChoiceField(label=_("Ad account"), queryset=AdAccount.objects.none())
+    file = forms.FileField(
+        label=_("Ads manager export (CSV)"),
+        help_text=_(
+            "One row per day and campaign, ad set or ad: date, campaign, spend, and any of impressions, reach, "
+            "clicks, conversions, revenue. At most 10 MB."
+        ),
+    )
+
+    def __init__(self, *args: Any, workspace_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = AdAccount.objects.for_workspace(workspace_id)  # type: ignore[attr-defined]
+
+
+FIELD_LABELS = {
+    "day": _("Date"),
+    "campaign": _("Campaign"),
+    "campaign_id": _("Campaign id"),
+    "ad_set": _("Ad set"),
+    "ad_set_id": _("Ad set id"),
+    "ad": _("Ad"),
+    "ad_id": _("Ad id"),
+    "currency": _("Currency"),
+    "spend": _("Spend"),
+    "impressions": _("Impressions"),
+    "reach": _("Reach"),
+    "clicks": _("Clicks"),
+    "conversions": _("Conversions"),
+    "revenue": _("Revenue"),
+}
+
+
+class MappingForm(forms.Form):
+    """One choice of column per field; only date, campaign and spend are required."""
+
+    def __init__(self, data: Any = None, *, columns: list[str], initial: dict[str, str] | None = None) -> None:
+        super().__init__(data, initial=initial)
+        choices = [("", _("(not in the file)")), *[(column, column) for column in columns]]
+        for name in imports.FIELDS:
+            self.fields[name] = forms.ChoiceField(
+                label=FIELD_LABELS[name], choices=choices, required=name in imports.REQUIRED_FIELDS
+            )

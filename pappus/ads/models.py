@@ -1,0 +1,277 @@
+"""Paid campaigns: ad accounts, their campaigns, ad sets and ads, and each one's daily results.
+
+An :class:`AdAccount` is one account in a network's ads manager (Meta, VK, Google, …); its amounts are
+in the account's currency. Its :class:`AdCampaign` rows may name the strategy campaign they serve (by
+id, through ``pappus.strategy.facade``); an :class:`Ad` may name the published post it boosts (by id,
+publishing owns those rows). :class:`AdDaily` holds one day's figures of one campaign, ad set or ad
+(``level``): at most one row per object and day, so importing the same export twice changes nothing.
+:class:`ExchangeRate` converts an amount of a day into the workspace's currency.
+
+Conversions and revenue are the network's own figures as imported (its attribution rule), not
+Pappus' tracked-link attribution.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pappus.core.models import Workspace, WorkspaceManager, validate_currency
+
+# The largest amount and count accepted anywhere (import, form, API): far above any real ad spend,
+# far below what the database columns hold.
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_COUNT = 10**12
+
+
+class Network(models.TextChoices):
+    META = "meta", _("Meta (Facebook, Instagram)")
+    VK = "vk", _("VK Ads")
+    GOOGLE = "google", _("Google Ads")
+    TIKTOK = "tiktok", _("TikTok Ads")
+    LINKEDIN = "linkedin", _("LinkedIn Ads")
+    YANDEX = "yandex", _("Yandex Direct")
+    OTHER = "other", _("Other")
+
+
+class Objective(models.TextChoices):
+    AWARENESS = "awareness", _("Awareness")
+    TRAFFIC = "traffic", _("Traffic")
+    ENGAGEMENT = "engagement", _("Engagement")
+    LEADS = "leads", _("Leads")
+    SALES = "sales", _("Sales")
+    OTHER = "other", _("Other")
+
+
+class AdAccount(models.Model):
+    """An account in a network's ads manager; amounts of its campaigns are in ``currency``."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    network = models.CharField(_("network"), max_length=20, choices=Network.choices)
+    name = models.CharField(_("name"), max_length=200)
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    external_id = models.CharField(_("account id in the network"), max_length=100, blank=True)
+    # A connected account (connectors) whose ads API could read this account; a plain id.
+    connected_account_id = models.PositiveBigIntegerField(_("connected account"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("ad account")
+        verbose_name_plural = _("ad accounts")
+        ordering = ("network", "name")
+        constraints = (models.UniqueConstraint(fields=("workspace", "name"), name="ads_account_unique_name"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AdCampaign(models.Model):
+    """A campaign in the ads manager; ``strategy_campaign_id`` is the plan's campaign it belongs to."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="campaigns")
+    external_id = models.CharField(_("campaign id in the network"), max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=300)
+    objective = models.CharField(_("objective"), max_length=20, choices=Objective.choices, default=Objective.OTHER)
+    strategy_campaign_id = models.PositiveBigIntegerField(_("strategy campaign"), null=True, blank=True)
+    starts_on = models.DateField(_("flight starts"), null=True, blank=True)
+    ends_on = models.DateField(_("flight ends"), null=True, blank=True)
+    # In the workspace's currency, like the strategy's budgets.
+    budget_planned = models.DecimalField(
+        _("planned budget"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(MAX_AMOUNT)],
+    )
+    planned_conversions = models.PositiveBigIntegerField(_("planned conversions"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("paid campaign")
+        verbose_name_plural = _("paid campaigns")
+        ordering = ("name",)
+        constraints = (
+            models.UniqueConstraint(fields=("account", "name"), name="ads_campaign_unique_name"),
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="ads_campaign_flight_dates",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AdSet(models.Model):
+    """An ad set (ad group) of a campaign: its audience and placements."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(AdCampaign, on_delete=models.CASCADE, related_name="ad_sets")
+    external_id = models.CharField(_("ad set id in the network"), max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=300)
+    audience = models.CharField(_("audience"), max_length=300, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("ad set")
+        verbose_name_plural = _("ad sets")
+        ordering = ("name",)
+        constraints = (models.UniqueConstraint(fields=("campaign", "name"), name="ads_adset_unique_name"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ad(models.Model):
+    """One ad (a creative); ``post_id`` is the published post it boosts, when it boosts one."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(AdCampaign, on_delete=models.CASCADE, related_name="ads")
+    ad_set = models.ForeignKey(AdSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="ads")
+    external_id = models.CharField(_("ad id in the network"), max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=300)
+    creative = models.CharField(_("creative"), max_length=500, blank=True)
+    post_id = models.PositiveBigIntegerField(_("boosted post"), null=True, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("ad")
+        verbose_name_plural = _("ads")
+        ordering = ("name",)
+        constraints = (models.UniqueConstraint(fields=("campaign", "name"), name="ads_ad_unique_name"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Level(models.TextChoices):
+    CAMPAIGN = "campaign", _("Campaign")
+    AD_SET = "adset", _("Ad set")
+    AD = "ad", _("Ad")
+
+
+class Source(models.TextChoices):
+    IMPORT = "import", _("Imported")
+    MANUAL = "manual", _("Entered by hand")
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", _("Waiting for its columns")
+    IMPORTED = "imported", _("Imported")
+
+
+class AdImport(models.Model):
+    """An uploaded ads-manager CSV: kept (as text) until its columns are chosen, then imported."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="imports")
+    file_name = models.CharField(_("file"), max_length=200)
+    content = models.TextField(_("content"))
+    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)
+    mapping = models.JSONField(_("columns"), default=dict, blank=True)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_imported = models.PositiveIntegerField(_("rows imported"), default=0)
+    rows_updated = models.PositiveIntegerField(_("rows updated"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)  # [{"row": n, "message": "..."}]
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("ad results import")
+        verbose_name_plural = _("ad results imports")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class AdDaily(models.Model):
+    """One day's figures of a campaign, ad set or ad (``level``), amounts in ``currency``."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(AdCampaign, on_delete=models.CASCADE, related_name="daily")
+    ad_set = models.ForeignKey(AdSet, on_delete=models.CASCADE, null=True, blank=True, related_name="daily")
+    ad = models.ForeignKey(Ad, on_delete=models.CASCADE, null=True, blank=True, related_name="daily")
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    day = models.DateField(_("day"))
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    spend = models.DecimalField(_("spend"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    impressions = models.PositiveBigIntegerField(_("impressions"), default=0)
+    reach = models.PositiveBigIntegerField(_("reach"), default=0)
+    clicks = models.PositiveBigIntegerField(_("clicks"), default=0)
+    conversions = models.PositiveBigIntegerField(_("conversions"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.IMPORT)
+    source_import = models.ForeignKey(
+        AdImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("import")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("daily ad results")
+        verbose_name_plural = _("daily ad results")
+        ordering = ("day",)
+        indexes = (models.Index(fields=("workspace", "day"), name="ads_daily_ws_day"),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("campaign", "day"), condition=Q(level="campaign"), name="ads_daily_campaign_day"
+            ),
+            models.UniqueConstraint(fields=("ad_set", "day"), condition=Q(level="adset"), name="ads_daily_adset_day"),
+            models.UniqueConstraint(fields=("ad", "day"), condition=Q(level="ad"), name="ads_daily_ad_day"),
+            models.CheckConstraint(
+                condition=(Q(level="campaign", ad_set__isnull=True, ad__isnull=True))
+                | Q(level="adset", ad_set__isnull=False, ad__isnull=True)
+                | Q(level="ad", ad__isnull=False),
+                name="ads_daily_level_object",
+            ),
+            models.CheckConstraint(condition=Q(spend__gte=0) & Q(revenue__gte=0), name="ads_daily_amounts"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.level} on {self.day}"
+
+
+class ExchangeRate(models.Model):
+    """How much one unit of ``currency`` was worth in the workspace's currency on ``day``."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=20,
+        decimal_places=8,
+        validators=[MinValueValidator(Decimal("0.00000001")), MaxValueValidator(Decimal("1000000000"))],
+    )
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ("-day", "currency")
+        constraints = (
+            models.UniqueConstraint(fields=("workspace", "day", "currency"), name="ads_rate_unique_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="ads_rate_positive"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate} on {self.day}"

@@ -1,0 +1,190 @@
+"""Reads of the ads app, always scoped to one workspace: campaigns with their figures in the
+workspace's currency (see :mod:`pappus.ads.metrics` for the rules), by network, campaign, ad set
+(audience) and ad (creative), and the daily series behind the charts."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pappus.ads import metrics
+from pappus.ads.models import Ad, AdAccount, AdCampaign, AdDaily, AdSet, ExchangeRate, Network
+from pappus.core.models import Workspace
+
+
+def daily_rows(
+    workspace_id: int,
+    start: datetime.date,
+    end: datetime.date,
+    campaign_ids: Sequence[int] | None = None,
+) -> list[metrics.DailyRow]:
+    rows = AdDaily.objects.for_workspace(workspace_id).filter(day__gte=start, day__lte=end)
+    if campaign_ids is not None:
+        rows = rows.filter(campaign_id__in=list(campaign_ids))
+    return [
+        metrics.DailyRow(
+            campaign_id=row[0],
+            ad_set_id=row[1],
+            ad_id=row[2],
+            level=row[3],
+            day=row[4],
+            currency=row[5],
+            spend=row[6],
+            impressions=row[7],
+            reach=row[8],
+            clicks=row[9],
+            conversions=row[10],
+            revenue=row[11],
+        )
+        for row in rows.values_list(
+            "campaign_id",
+            "ad_set_id",
+            "ad_id",
+            "level",
+            "day",
+            "currency",
+            "spend",
+            "impressions",
+            "reach",
+            "clicks",
+            "conversions",
+            "revenue",
+        )
+    ]
+
+
+def rates(workspace: Workspace, start: datetime.date, end: datetime.date) -> metrics.Rates:
+    """The workspace's rates from RATE_AGE_DAYS before ``start`` to ``end``."""
+    by_currency: dict[str, dict[datetime.date, Decimal]] = defaultdict(dict)
+    rows = ExchangeRate.objects.for_workspace(workspace.pk).filter(
+        day__gte=start - datetime.timedelta(days=metrics.RATE_AGE_DAYS), day__lte=end
+    )
+    for day, currency, rate in rows.values_list("day", "currency", "rate"):
+        by_currency[currency][day] = rate
+    return metrics.Rates(workspace.currency, by_currency)
+
+
+@dataclass(frozen=True)
+class CampaignLine:
+    campaign: AdCampaign
+    figures: metrics.Figures
+    network_label: str
+
+    @property
+    def spent_share(self) -> float | None:
+        """Spend ÷ planned budget (both in the workspace's currency)."""
+        return metrics._ratio(self.figures.spend, self.campaign.budget_planned)
+
+    @property
+    def effectiveness(self) -> float | None:
+        return metrics.effectiveness(self.figures.conversions, self.campaign.planned_conversions)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A named group's figures: a network, an ad set (audience) or an ad (creative)."""
+
+    key: str
+    label: str
+    figures: metrics.Figures
+    detail: str = ""
+
+
+@dataclass
+class Overview:
+    currency: str
+    start: datetime.date
+    end: datetime.date
+    total: metrics.Figures
+    campaigns: list[CampaignLine]
+    networks: list[Line]
+    daily: list[dict[str, object]]  # {"day", "network", "spend"} in the workspace's currency
+    missing_rates: list[tuple[str, datetime.date]] = field(default_factory=list)
+
+
+def _network_labels() -> dict[str, str]:
+    return {str(value): str(label) for value, label in Network.choices}
+
+
+def overview(workspace: Workspace, start: datetime.date, end: datetime.date, *, network: str = "") -> Overview:
+    campaigns = {
+        campaign.pk: campaign
+        for campaign in AdCampaign.objects.for_workspace(workspace.pk).select_related("account").order_by("name")
+    }
+    if network:
+        campaigns = {pk: c for pk, c in campaigns.items() if c.account.network == network}
+    counted = metrics.counted(
+        daily_rows(workspace.pk, start, end, list(campaigns)), rates(workspace, start, end), "campaign"
+    )
+    labels = _network_labels()
+    by_campaign = metrics.group(counted.rows, lambda row: row.campaign_id)
+    by_network = metrics.group(counted.rows, lambda row: campaigns[row.campaign_id].account.network)
+    by_day_network = metrics.group(counted.rows, lambda row: (row.day, campaigns[row.campaign_id].account.network))
+    return Overview(
+        currency=workspace.currency,
+        start=start,
+        end=end,
+        total=metrics.total(counted.rows),
+        campaigns=[
+            CampaignLine(campaign, by_campaign.get(pk, metrics.Figures()), labels.get(campaign.account.network, ""))
+            for pk, campaign in campaigns.items()
+        ],
+        networks=[
+            Line(str(code), labels.get(str(code), str(code)), figures)
+            for code, figures in sorted(by_network.items(), key=lambda item: str(item[0]))
+        ],
+        daily=[
+            {
+                "day": key[0].isoformat(),  # type: ignore[index]
+                "network": labels.get(key[1], key[1]),  # type: ignore[index]
+                "spend": None if figures.spend is None else float(figures.spend),
+            }
+            for key, figures in sorted(by_day_network.items(), key=lambda item: str(item[0]))
+        ],
+        missing_rates=sorted(counted.missing_rates),
+    )
+
+
+@dataclass
+class CampaignDetail:
+    campaign: AdCampaign
+    currency: str
+    total: metrics.Figures
+    ad_sets: list[Line]
+    ads: list[Line]
+    daily: list[tuple[datetime.date, metrics.Figures]]
+    missing_rates: list[tuple[str, datetime.date]]
+
+
+def campaign_detail(
+    workspace: Workspace, campaign: AdCampaign, start: datetime.date, end: datetime.date
+) -> CampaignDetail:
+    rows = daily_rows(workspace.pk, start, end, [campaign.pk])
+    day_rates = rates(workspace, start, end)
+    by_campaign = metrics.counted(rows, day_rates, "campaign")
+    by_set = metrics.counted(rows, day_rates, "adset")
+    by_ad = metrics.counted(rows, day_rates, "ad")
+    sets = {s.pk: s for s in AdSet.objects.for_workspace(workspace.pk).filter(campaign=campaign)}
+    ads = {a.pk: a for a in Ad.objects.for_workspace(workspace.pk).filter(campaign=campaign)}
+    set_figures = metrics.group(by_set.rows, lambda row: row.ad_set_id)
+    ad_figures = metrics.group(by_ad.rows, lambda row: row.ad_id)
+    daily = metrics.group(by_campaign.rows, lambda row: row.day)
+    return CampaignDetail(
+        campaign=campaign,
+        currency=workspace.currency,
+        total=metrics.total(by_campaign.rows),
+        ad_sets=[Line(str(pk), s.name, set_figures.get(pk, metrics.Figures()), s.audience) for pk, s in sets.items()],
+        ads=[Line(str(pk), a.name, ad_figures.get(pk, metrics.Figures()), a.creative) for pk, a in ads.items()],
+        daily=sorted(
+            ((day, figures) for day, figures in daily.items() if isinstance(day, datetime.date)),
+            key=lambda item: item[0],
+        ),
+        missing_rates=sorted(by_campaign.missing_rates | by_set.missing_rates | by_ad.missing_rates),
+    )
+
+
+def accounts(workspace_id: int) -> list[AdAccount]:
+    return list(AdAccount.objects.for_workspace(workspace_id).order_by("network", "name"))

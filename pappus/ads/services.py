@@ -1,0 +1,458 @@
+"""Every write of the ads app: accounts, campaigns, hand-entered days, exchange rates and CSV imports.
+
+Each service takes the acting membership, checks ``ads.manage`` first and writes an audit event.
+Links to other apps are plain ids, checked through their facades: a strategy campaign
+(``strategy.facade``), a connected account (``connectors.facade``), a published post
+(``publishing.facade``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pappus.ads import imports
+from pappus.ads.models import (
+    MAX_AMOUNT,
+    MAX_COUNT,
+    Ad,
+    AdAccount,
+    AdCampaign,
+    AdDaily,
+    AdImport,
+    AdSet,
+    ExchangeRate,
+    ImportStatus,
+    Level,
+    Network,
+    Objective,
+    Source,
+)
+from pappus.core import audit
+from pappus.core.audit import Actor
+from pappus.core.models import Membership, validate_currency
+from pappus.core.permissions import Action, require
+
+VIEW = Action.ADS_VIEW
+MANAGE = Action.ADS_MANAGE
+
+
+def _check_currency(value: str, field: str) -> str:
+    code = (value or "").strip().upper()
+    try:
+        validate_currency(code)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None
+    return code
+
+
+def check_strategy_campaign(workspace_id: int, campaign_id: int | None) -> None:
+    if campaign_id is None:
+        return
+    from pappus.strategy import facade as strategy
+
+    if strategy.get_campaign(workspace_id, campaign_id) is None:
+        raise ValidationError(
+            {"strategy_campaign_id": _("There is no strategy campaign %(id)s in this workspace.") % {"id": campaign_id}}
+        )
+
+
+def check_connected_account(workspace_id: int, account_id: int | None) -> None:
+    if account_id is None:
+        return
+    from pappus.connectors import facade as connectors
+
+    try:
+        connectors.target_account(workspace_id, account_id)
+    except connectors.AccountMissingError as error:
+        raise ValidationError({"connected_account_id": str(error)}) from None
+
+
+def check_post(workspace_id: int, post_id: int | None) -> None:
+    if post_id is None:
+        return
+    from pappus.publishing import facade as publishing
+
+    if not publishing.post_titles(workspace_id, [post_id]):
+        raise ValidationError({"post_id": _("There is no post %(id)s in this workspace.") % {"id": post_id}})
+
+
+@transaction.atomic
+def account_create(
+    *,
+    actor: Actor,
+    membership: Membership,
+    network: str,
+    name: str,
+    currency: str,
+    external_id: str = "",
+    connected_account_id: int | None = None,
+) -> AdAccount:
+    require(membership, MANAGE)
+    name = name.strip()[:200]
+    if not name:
+        raise ValidationError({"name": _("Give the ad account a name.")})
+    if network not in Network.values:
+        raise ValidationError({"network": _("“%(value)s” is not a known ad network.") % {"value": network[:40]}})
+    currency = _check_currency(currency, "currency")
+    check_connected_account(membership.workspace_id, connected_account_id)
+    if AdAccount.objects.for_workspace(membership.workspace_id).filter(name=name).exists():
+        raise ValidationError({"name": _("There is an ad account with this name already.")})
+    account = AdAccount.objects.create(
+        workspace_id=membership.workspace_id,
+        network=network,
+        name=name,
+        currency=currency,
+        external_id=external_id.strip()[:100],
+        connected_account_id=connected_account_id,
+    )
+    audit.record(
+        actor,
+        "ads.account.create",
+        workspace=membership.workspace,
+        target=account,
+        after={"network": network, "name": name, "currency": currency},
+    )
+    return account
+
+
+CAMPAIGN_FIELDS = (
+    "name",
+    "objective",
+    "strategy_campaign_id",
+    "starts_on",
+    "ends_on",
+    "budget_planned",
+    "planned_conversions",
+    "external_id",
+)
+
+
+def _clean_campaign(workspace_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+    cleaned = {name: values[name] for name in CAMPAIGN_FIELDS if name in values}
+    if "name" in cleaned:
+        cleaned["name"] = str(cleaned["name"]).strip()[:300]
+        if not cleaned["name"]:
+            raise ValidationError({"name": _("Give the campaign a name.")})
+    if "objective" in cleaned and cleaned["objective"] not in Objective.values:
+        raise ValidationError({"objective": _("Choose one of the objectives.")})
+    if cleaned.get("budget_planned") is not None:
+        budget = Decimal(cleaned["budget_planned"])
+        if budget < 0 or budget > MAX_AMOUNT:
+            raise ValidationError(
+                {"budget_planned": _("The budget must be from 0 to %(limit)s.") % {"limit": MAX_AMOUNT}}
+            )
+        cleaned["budget_planned"] = budget.quantize(Decimal("0.01"))
+    elif "budget_planned" in cleaned:
+        cleaned["budget_planned"] = Decimal("0.00")
+    planned = cleaned.get("planned_conversions")
+    if planned is not None and not 0 <= planned <= MAX_COUNT:
+        raise ValidationError(
+            {"planned_conversions": _("Planned conversions must be from 0 to %(limit)s.") % {"limit": MAX_COUNT}}
+        )
+    if "external_id" in cleaned:
+        cleaned["external_id"] = str(cleaned["external_id"] or "").strip()[:100]
+    check_strategy_campaign(workspace_id, cleaned.get("strategy_campaign_id"))
+    return cleaned
+
+
+@transaction.atomic
+def campaign_create(*, actor: Actor, membership: Membership, account_id: int, **values: Any) -> AdCampaign:
+    require(membership, MANAGE)
+    account = AdAccount.objects.for_workspace(membership.workspace_id).get(pk=account_id)
+    cleaned = _clean_campaign(membership.workspace_id, values)
+    if "name" not in cleaned:
+        raise ValidationError({"name": _("Give the campaign a name.")})
+    campaign = AdCampaign(workspace_id=membership.workspace_id, account=account, **cleaned)
+    _save_campaign(campaign)
+    audit.record(
+        actor,
+        "ads.campaign.create",
+        workspace=membership.workspace,
+        target=campaign,
+        after={name: str(getattr(campaign, name)) for name in cleaned},
+    )
+    return campaign
+
+
+def _save_campaign(campaign: AdCampaign) -> None:
+    if campaign.starts_on and campaign.ends_on and campaign.ends_on < campaign.starts_on:
+        raise ValidationError({"ends_on": _("The flight cannot end before it starts.")})
+    taken = AdCampaign.objects.filter(account_id=campaign.account_id, name=campaign.name).exclude(pk=campaign.pk)
+    if taken.exists():
+        raise ValidationError({"name": _("This ad account has a campaign with this name already.")})
+    campaign.save()
+
+
+@transaction.atomic
+def campaign_update(*, actor: Actor, membership: Membership, campaign_id: int, **values: Any) -> AdCampaign:
+    require(membership, MANAGE)
+    campaign = AdCampaign.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=campaign_id)
+    cleaned = _clean_campaign(membership.workspace_id, values)
+    before = {name: str(getattr(campaign, name)) for name in cleaned}
+    for name, value in cleaned.items():
+        setattr(campaign, name, value)
+    _save_campaign(campaign)
+    after = {name: str(getattr(campaign, name)) for name in cleaned}
+    audit.record(
+        actor, "ads.campaign.update", workspace=membership.workspace, target=campaign, before=before, after=after
+    )
+    return campaign
+
+
+@transaction.atomic
+def daily_enter(
+    *,
+    actor: Actor,
+    membership: Membership,
+    campaign_id: int,
+    day: datetime.date,
+    spend: Decimal,
+    impressions: int = 0,
+    reach: int = 0,
+    clicks: int = 0,
+    conversions: int = 0,
+    revenue: Decimal = Decimal("0.00"),
+) -> AdDaily:
+    """Enter (or correct) a campaign's figures of one day by hand, in its account's currency."""
+    require(membership, MANAGE)
+    campaign = AdCampaign.objects.for_workspace(membership.workspace_id).select_related("account").get(pk=campaign_id)
+    for name, amount in (("spend", spend), ("revenue", revenue)):
+        if not Decimal(0) <= amount <= MAX_AMOUNT:
+            raise ValidationError({name: _("The amount must be from 0 to %(limit)s.") % {"limit": MAX_AMOUNT}})
+    for name, count in (
+        ("impressions", impressions),
+        ("reach", reach),
+        ("clicks", clicks),
+        ("conversions", conversions),
+    ):
+        if not 0 <= count <= MAX_COUNT:
+            raise ValidationError({name: _("The number must be from 0 to %(limit)s.") % {"limit": MAX_COUNT}})
+    if clicks > impressions and impressions:
+        raise ValidationError({"clicks": _("More clicks than impressions.")})
+    values = {
+        "currency": campaign.account.currency,
+        "spend": Decimal(spend).quantize(Decimal("0.01")),
+        "impressions": impressions,
+        "reach": reach,
+        "clicks": clicks,
+        "conversions": conversions,
+        "revenue": Decimal(revenue).quantize(Decimal("0.01")),
+        "source": Source.MANUAL,
+        "source_import": None,
+    }
+    row, created = AdDaily.objects.update_or_create(
+        workspace_id=membership.workspace_id,
+        campaign=campaign,
+        level=Level.CAMPAIGN,
+        ad_set=None,
+        ad=None,
+        day=day,
+        defaults=values,
+    )
+    audit.record(
+        actor,
+        "ads.daily.enter",
+        workspace=membership.workspace,
+        target=campaign,
+        after={"day": day.isoformat(), "created": created, "spend": str(values["spend"])},
+    )
+    return row
+
+
+@transaction.atomic
+def rate_set(*, actor: Actor, membership: Membership, day: datetime.date, currency: str, rate: Decimal) -> ExchangeRate:
+    """One unit of ``currency`` was worth ``rate`` of the workspace's currency on ``day``."""
+    require(membership, MANAGE)
+    currency = _check_currency(currency, "currency")
+    if currency == membership.workspace.currency:
+        raise ValidationError({"currency": _("This is the workspace's own currency: it needs no rate.")})
+    if not Decimal("0.00000001") <= rate <= Decimal(1_000_000_000):
+        raise ValidationError({"rate": _("The rate must be more than 0 and at most 1,000,000,000.")})
+    row, _created = ExchangeRate.objects.update_or_create(
+        workspace_id=membership.workspace_id, day=day, currency=currency, defaults={"rate": rate}
+    )
+    audit.record(
+        actor,
+        "ads.rate.set",
+        workspace=membership.workspace,
+        target=row,
+        after={"day": day.isoformat(), "currency": currency, "rate": str(rate)},
+    )
+    return row
+
+
+@transaction.atomic
+def import_upload(*, actor: Actor, membership: Membership, account_id: int, name: str, data: bytes) -> AdImport:
+    """Keep an uploaded CSV until its columns are chosen; ValidationError on ``file`` when it cannot be read."""
+    require(membership, MANAGE)
+    account = AdAccount.objects.for_workspace(membership.workspace_id).get(pk=account_id)
+    name = name.rsplit("/", 1)[-1][:200] or "upload.csv"
+    try:
+        text = imports.decode(name, data)
+        imports.columns(text)
+    except imports.ImportFileError as error:
+        raise ValidationError({"file": str(error)}) from error
+    return AdImport.objects.create(
+        workspace_id=membership.workspace_id, account=account, file_name=name, content=text, created_by=actor.user
+    )
+
+
+class _Objects:
+    """The account's campaigns, ad sets and ads, found (by the network's id, else the name) or made."""
+
+    def __init__(self, account: AdAccount) -> None:
+        self.account = account
+        campaigns = list(AdCampaign.objects.filter(account=account))
+        self.campaigns_by_id = {c.external_id: c for c in campaigns if c.external_id}
+        self.campaigns_by_name = {c.name: c for c in campaigns}
+        ad_sets = list(AdSet.objects.filter(campaign__account=account))
+        self.sets_by_id = {(s.campaign_id, s.external_id): s for s in ad_sets if s.external_id}
+        self.sets_by_name = {(s.campaign_id, s.name): s for s in ad_sets}
+        ads = list(Ad.objects.filter(campaign__account=account))
+        self.ads_by_id = {(a.campaign_id, a.external_id): a for a in ads if a.external_id}
+        self.ads_by_name = {(a.campaign_id, a.name): a for a in ads}
+
+    def campaign(self, name: str, external_id: str) -> AdCampaign:
+        found = self.campaigns_by_id.get(external_id) if external_id else None
+        found = found or self.campaigns_by_name.get(name)
+        if found is None:
+            found = AdCampaign.objects.create(
+                workspace_id=self.account.workspace_id, account=self.account, name=name, external_id=external_id
+            )
+            self.campaigns_by_name[name] = found
+            if external_id:
+                self.campaigns_by_id[external_id] = found
+        return found
+
+    def ad_set(self, campaign: AdCampaign, name: str, external_id: str) -> AdSet:
+        found = self.sets_by_id.get((campaign.pk, external_id)) if external_id else None
+        found = found or self.sets_by_name.get((campaign.pk, name))
+        if found is None:
+            found = AdSet.objects.create(
+                workspace_id=self.account.workspace_id, campaign=campaign, name=name, external_id=external_id
+            )
+            self.sets_by_name[(campaign.pk, name)] = found
+            if external_id:
+                self.sets_by_id[(campaign.pk, external_id)] = found
+        return found
+
+    def ad(self, campaign: AdCampaign, ad_set: AdSet | None, name: str, external_id: str) -> Ad:
+        found = self.ads_by_id.get((campaign.pk, external_id)) if external_id else None
+        found = found or self.ads_by_name.get((campaign.pk, name))
+        if found is None:
+            found = Ad.objects.create(
+                workspace_id=self.account.workspace_id,
+                campaign=campaign,
+                ad_set=ad_set,
+                name=name,
+                external_id=external_id,
+            )
+            self.ads_by_name[(campaign.pk, name)] = found
+            if external_id:
+                self.ads_by_id[(campaign.pk, external_id)] = found
+        return found
+
+
+def _object_of(key: imports.ObjectKey, objects: _Objects) -> tuple[AdCampaign, AdSet | None, Ad | None]:
+    campaign = objects.campaign(key.campaign, key.campaign_id)
+    ad_set = objects.ad_set(campaign, key.ad_set, key.ad_set_id) if key.ad_set else None
+    ad = objects.ad(campaign, ad_set, key.ad, key.ad_id) if key.ad else None
+    return campaign, ad_set, ad
+
+
+DAILY_FIELDS = ("currency", "spend", "impressions", "reach", "clicks", "conversions", "revenue")
+
+
+@transaction.atomic
+def import_commit(*, actor: Actor, membership: Membership, import_id: int, mapping: Mapping[str, Any]) -> AdImport:
+    """Import the rows with the chosen columns: each object's day stored once (a day that was there
+    is updated, not added to); every line is counted as imported, updated or refused with its reason."""
+    require(membership, MANAGE)
+    upload = (
+        AdImport.objects.for_workspace(membership.workspace_id)
+        .select_related("account")
+        .select_for_update()
+        .get(pk=import_id)
+    )
+    if upload.status != ImportStatus.PREVIEW:
+        raise ValidationError({"status": _("This file has been imported already.")})
+    try:
+        cleaned = imports.check_mapping(
+            {key: str(value) for key, value in mapping.items()}, imports.columns(upload.content)
+        )
+    except ValueError as error:
+        raise ValidationError({"mapping": list(error.args[0])}) from error
+    parsed = imports.parse(upload.content, cleaned, default_currency=upload.account.currency)
+    objects = _Objects(upload.account)
+    errors = list(parsed.errors)
+    imported_lines = updated_lines = 0
+    for (key, day), totals in parsed.totals.items():
+        if totals.spend > MAX_AMOUNT or totals.revenue > MAX_AMOUNT:
+            errors.extend(
+                {
+                    "row": line,
+                    "message": _("The rows of this day add up to more than %(limit)s.") % {"limit": MAX_AMOUNT},
+                }
+                for line in totals.lines
+            )
+            continue
+        try:
+            with transaction.atomic():
+                campaign, ad_set, ad = _object_of(key, objects)
+                values = {name: getattr(totals, name) for name in DAILY_FIELDS}
+                _row, created = AdDaily.objects.update_or_create(
+                    workspace_id=membership.workspace_id,
+                    campaign=campaign,
+                    ad_set=ad_set,
+                    ad=ad,
+                    level=key.level,
+                    day=day,
+                    defaults={**values, "source": Source.IMPORT, "source_import": upload},
+                )
+        except IntegrityError:
+            errors.extend(
+                {
+                    "row": line,
+                    "message": _("“%(name)s” could not be stored (its name or id clashes with another).")
+                    % {"name": key.ad or key.ad_set or key.campaign},
+                }
+                for line in totals.lines
+            )
+            objects = _Objects(upload.account)
+            continue
+        if created:
+            imported_lines += len(totals.lines)
+        else:
+            updated_lines += len(totals.lines)
+    errors.sort(key=lambda error: int(str(error["row"])))
+    upload.mapping = cleaned
+    upload.status = ImportStatus.IMPORTED
+    upload.rows_read = parsed.read
+    upload.rows_imported = imported_lines
+    upload.rows_updated = updated_lines
+    upload.errors = errors[:1000]
+    upload.imported_at = timezone.now()
+    upload.content = ""  # the figures are stored; the file is not needed any more
+    upload.save()
+    audit.record(
+        actor,
+        "ads.import",
+        workspace=membership.workspace,
+        target=upload,
+        after={
+            "file": upload.file_name,
+            "rows_read": parsed.read,
+            "imported": imported_lines,
+            "updated": updated_lines,
+            "rejected": len(errors),
+        },
+    )
+    return upload

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from pappus.ads import views
+
+app_name = "ads"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign"),
+    path("setup/", views.setup, name="setup"),
+    path("setup/accounts/", views.account_create, name="account_create"),
+    path("setup/campaigns/", views.campaign_create, name="campaign_create"),
+    path("setup/days/", views.daily_enter, name="daily_enter"),
+    path("setup/rates/", views.rate_set, name="rate_set"),
+    path("imports/", views.imports_page, name="imports"),
+    path("imports/upload/", views.import_upload, name="import_upload"),
+    path("imports/<int:import_id>/", views.import_detail, name="import"),
+]

@@ -1,0 +1,279 @@
+"""The ads pages: the overview (spend against plan, metrics by network and campaign, daily spend),
+a campaign's detail (by ad set and ad), setup (accounts, campaigns, rates, days entered by hand)
+and CSV imports. Reading needs ``ads.view``; every change ``ads.manage``. Ads hold no customer data,
+so the agency role uses all of it."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from pappus.ads import charts, imports, selectors, services
+from pappus.ads.forms import (
+    AccountForm,
+    CampaignForm,
+    DailyForm,
+    MappingForm,
+    PeriodForm,
+    RateForm,
+    UploadForm,
+    default_period,
+)
+from pappus.ads.models import AdCampaign, AdImport, ExchangeRate, ImportStatus
+from pappus.core.models import Membership
+from pappus.core.permissions import role_allows
+from pappus.core.views import actor_of, member_required
+
+
+def _period(request: HttpRequest) -> tuple[PeriodForm, datetime.date, datetime.date, str]:
+    form = PeriodForm(request.GET or None)
+    start, end = default_period(timezone.localdate())
+    network = ""
+    if form.is_bound and form.is_valid():
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or end
+        network = form.cleaned_data["network"] or ""
+        if end < start:
+            start, end = default_period(timezone.localdate())
+    return form, start, end, network
+
+
+def _apply(form: Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, problems in error.message_dict.items():
+            for problem in problems:
+                form.add_error(name if name in form.fields else None, problem)
+    else:
+        for problem in error.messages:
+            form.add_error(None, problem)
+
+
+def _strategy_choices(workspace_id: int) -> list[tuple[int, str]]:
+    from pappus.strategy import facade as strategy
+
+    return [(info.id, f"{info.program_name} · {info.name}") for info in strategy.list_campaigns(workspace_id)]
+
+
+@require_GET
+@member_required(services.VIEW)
+def overview(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form, start, end, network = _period(request)
+    report = selectors.overview(membership.workspace, start, end, network=network)
+    strategy_names = dict(_strategy_choices(membership.workspace_id))
+    chart = charts.daily_spend(
+        report.daily,
+        day_title=_("Day"),
+        spend_title=_("Spend (%(currency)s)") % {"currency": report.currency},
+    )
+    context = {
+        "page_title": _("Paid campaigns"),
+        "form": form,
+        "report": report,
+        "campaign_rows": [
+            (line, strategy_names.get(line.campaign.strategy_campaign_id or 0, "")) for line in report.campaigns
+        ],
+        "chart": chart,
+        "can_manage": role_allows(membership.role, services.MANAGE),
+    }
+    return render(request, "ads/overview.html", context, status=400 if form.is_bound and form.errors else 200)
+
+
+@require_GET
+@member_required(services.VIEW)
+def campaign_detail(request: HttpRequest, membership: Membership, campaign_id: int) -> HttpResponse:
+    campaign = get_object_or_404(
+        AdCampaign.objects.for_workspace(membership.workspace_id).select_related("account"), pk=campaign_id
+    )
+    form, start, end, _network = _period(request)
+    if not request.GET and campaign.starts_on:
+        start = campaign.starts_on
+        end = max(start, min(campaign.ends_on or timezone.localdate(), timezone.localdate()))
+    detail = selectors.campaign_detail(membership.workspace, campaign, start, end)
+    strategy_name = dict(_strategy_choices(membership.workspace_id)).get(campaign.strategy_campaign_id or 0, "")
+    context = {
+        "page_title": campaign.name,
+        "form": form,
+        "start": start,
+        "end": end,
+        "detail": detail,
+        "strategy_name": strategy_name,
+    }
+    return render(request, "ads/campaign.html", context)
+
+
+def _setup_page(request: HttpRequest, membership: Membership, **forms: Form) -> HttpResponse:
+    workspace_id = membership.workspace_id
+    context: dict[str, Any] = {
+        "page_title": _("Ad accounts and campaigns"),
+        "accounts": selectors.accounts(workspace_id),
+        "campaigns": AdCampaign.objects.for_workspace(workspace_id).select_related("account").order_by("name"),
+        "rates": ExchangeRate.objects.for_workspace(workspace_id)[:30],
+        "workspace_currency": membership.workspace.currency,
+        "account_form": AccountForm(),
+        "campaign_form": CampaignForm(workspace_id=workspace_id, strategy_choices=_strategy_choices(workspace_id)),
+        "daily_form": DailyForm(workspace_id=workspace_id),
+        "rate_form": RateForm(),
+    }
+    context.update(forms)
+    return render(request, "ads/setup.html", context, status=400 if forms else 200)
+
+
+@require_GET
+@member_required(services.MANAGE)
+def setup(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _setup_page(request, membership)
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def account_create(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = AccountForm(request.POST)
+    if form.is_valid():
+        try:
+            services.account_create(actor=actor_of(request), membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, _("Ad account added."))
+            return redirect("ads:setup")
+    return _setup_page(request, membership, account_form=form)
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def campaign_create(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = CampaignForm(
+        request.POST,
+        workspace_id=membership.workspace_id,
+        strategy_choices=_strategy_choices(membership.workspace_id),
+    )
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        account = values.pop("account")
+        try:
+            campaign = services.campaign_create(
+                actor=actor_of(request), membership=membership, account_id=account.pk, **values
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, _("Paid campaign added."))
+            return redirect("ads:campaign", campaign_id=campaign.pk)
+    return _setup_page(request, membership, campaign_form=form)
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def daily_enter(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = DailyForm(request.POST, workspace_id=membership.workspace_id)
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        campaign = values.pop("campaign")
+        try:
+            services.daily_enter(actor=actor_of(request), membership=membership, campaign_id=campaign.pk, **values)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, _("The day's figures are saved."))
+            return redirect("ads:setup")
+    return _setup_page(request, membership, daily_form=form)
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def rate_set(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = RateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rate_set(actor=actor_of(request), membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, _("Exchange rate saved."))
+            return redirect("ads:setup")
+    return _setup_page(request, membership, rate_form=form)
+
+
+def _imports_page(request: HttpRequest, membership: Membership, form: UploadForm | None = None) -> HttpResponse:
+    context = {
+        "page_title": _("Ad results imports"),
+        "imports": AdImport.objects.for_workspace(membership.workspace_id)
+        .select_related("account")
+        .order_by("-created_at")[:30],
+        "upload_form": form or UploadForm(workspace_id=membership.workspace_id),
+        "can_manage": role_allows(membership.role, services.MANAGE),
+    }
+    return render(request, "ads/imports.html", context, status=400 if form is not None else 200)
+
+
+@require_GET
+@member_required(services.VIEW)
+def imports_page(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _imports_page(request, membership)
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def import_upload(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES, workspace_id=membership.workspace_id)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            created = services.import_upload(
+                actor=actor_of(request),
+                membership=membership,
+                account_id=form.cleaned_data["account"].pk,
+                name=upload.name,
+                data=upload.read(imports.MAXIMUM_BYTES + 1),
+            )
+        except ValidationError as error:
+            for problem in error.message_dict.get("file", error.messages):
+                form.add_error("file", problem)
+        else:
+            return redirect("ads:import", import_id=created.pk)
+    return _imports_page(request, membership, form)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(services.VIEW)
+def import_detail(request: HttpRequest, membership: Membership, import_id: int) -> HttpResponse:
+    upload = get_object_or_404(
+        AdImport.objects.for_workspace(membership.workspace_id).select_related("account"), pk=import_id
+    )
+    context: dict[str, Any] = {"page_title": upload.file_name, "upload": upload}
+    if upload.status != ImportStatus.PREVIEW:
+        return render(request, "ads/import.html", context)
+    columns = imports.columns(upload.content)
+    form = MappingForm(request.POST or None, columns=columns, initial=imports.suggest_mapping(columns))
+    status = 200
+    if request.method == "POST" and request.POST.get("action") != "preview":
+        if form.is_valid():
+            try:
+                services.import_commit(
+                    actor=actor_of(request), membership=membership, import_id=upload.pk, mapping=form.cleaned_data
+                )
+            except ValidationError as error:
+                for problem in error.messages:
+                    form.add_error(None, problem)
+            else:
+                return redirect("ads:import", import_id=upload.pk)
+        status = 400
+    mapping = {name: value for name, value in (form.data or form.initial).items() if name in imports.FIELDS and value}
+    preview = None
+    try:
+        preview = imports.parse(
+            upload.content, imports.check_mapping(mapping, columns), default_currency=upload.account.currency
+        )
+    except ValueError:
+        preview = None
+    context.update({"columns": columns, "rows": imports.preview_rows(upload.content), "form": form, "preview": preview})
+    return render(request, "ads/import.html", context, status=status)
