@@ -9,8 +9,11 @@ Publishing is two steps: a media container (``POST /{ig-user-id}/media`` with ``
 ``CAROUSEL`` container of item containers), then ``POST /{ig-user-id}/media_publish``. Instagram
 fetches each image itself from a public address (``MediaFile.source_url``): it takes no uploads of
 image bytes. Before publishing, ``content_publishing_limit`` is read: when the rolling 24-hour quota
-is used up nothing is sent. Comments are read, answered (``/replies``), hidden (``hide``) and
-deleted; posts cannot be deleted through the API.
+is used up nothing is sent. A video alone is a Reel (``media_type=REELS`` with ``video_url``, shared
+to the feed); videos in a carousel are ``VIDEO`` items. Instagram fetches videos from their public
+address too and processes them: the container's ``status_code`` is polled (``IN_PROGRESS`` →
+``FINISHED``, or ``ERROR`` with Instagram's ``status`` shown) before ``media_publish``. Comments are
+read, answered (``/replies``), hidden (``hide``) and deleted; posts cannot be deleted through the API.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pappus.connectors.contracts import (
     PublishRequest,
     PublishResult,
     RateLimitBudget,
+    is_video,
 )
 from pappus.connectors.errors import (
     ContentRejectedError,
@@ -51,13 +55,16 @@ from pappus.connectors.oauth import OAuthSpec
 from pappus.connectors.registry import register
 
 # Captions: 2,200 characters, at most 30 hashtags and 20 @-tags. Images: JPEG only, at most 8 MB.
-# A carousel holds at most 10 items.
+# Videos (Reels, and carousel videos): MP4 or MOV up to 1 GB (the Reels specification: 300 MB for
+# carousel items, checked below). A carousel holds at most 10 items.
 DEFAULT_LIMITS = PublishLimits(
     max_characters=2200,
     max_media=10,
-    media_types=frozenset({"image/jpeg"}),
+    media_types=frozenset({"image/jpeg", "video/mp4", "video/quicktime"}),
     max_media_bytes=8 * 1024 * 1024,
+    max_video_bytes=1024 * 1024 * 1024,
 )
+MAXIMUM_CAROUSEL_VIDEO_BYTES = 300 * 1024 * 1024
 MAXIMUM_HASHTAGS = 30
 MAXIMUM_MENTIONS = 20
 INBOX_POSTS = 10
@@ -65,6 +72,9 @@ MEDIA_INSIGHTS = ("reach", "views", "shares", "saved")
 # A container is usually ready at once; wait this long at most before publishing it.
 CONTAINER_READY_ATTEMPTS = 10
 CONTAINER_READY_PAUSE_SECONDS = 1.0
+# A video is processed for longer: Meta suggests checking about once a minute for up to five minutes.
+VIDEO_READY_ATTEMPTS = 30
+VIDEO_READY_PAUSE_SECONDS = 10.0
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 
@@ -177,6 +187,13 @@ class InstagramConnector(GraphConnector):
         caption = request.full_text()
         if not request.media:
             problems.append(_("An Instagram post needs at least one image."))
+        if len(request.media) > 1:
+            for media in request.media:
+                if is_video(media) and media.size > MAXIMUM_CAROUSEL_VIDEO_BYTES:
+                    problems.append(
+                        _("%(name)s is %(size)s bytes; a video in an Instagram carousel may have %(limit)s.")
+                        % {"name": media.filename, "size": media.size, "limit": MAXIMUM_CAROUSEL_VIDEO_BYTES}
+                    )
         hashtags = len(_HASHTAG.findall(caption))
         if hashtags > MAXIMUM_HASHTAGS:
             problems.append(
@@ -216,8 +233,10 @@ class InstagramConnector(GraphConnector):
     def _container(self, fields: dict[str, str]) -> str:
         return str(self.graph("POST", f"{self.user_id}/media", data=fields)["id"])
 
-    def _wait_until_ready(self, container_id: str) -> None:
-        for attempt in range(CONTAINER_READY_ATTEMPTS):
+    def _wait_until_ready(self, container_id: str, *, video: bool = False) -> None:
+        attempts = VIDEO_READY_ATTEMPTS if video else CONTAINER_READY_ATTEMPTS
+        pause = VIDEO_READY_PAUSE_SECONDS if video else CONTAINER_READY_PAUSE_SECONDS
+        for attempt in range(attempts):
             state = self.graph("GET", container_id, params={"fields": "status_code,status"})
             code = state.get("status_code")
             if code in {"FINISHED", "PUBLISHED"}:
@@ -227,8 +246,8 @@ class InstagramConnector(GraphConnector):
                     _("Instagram could not prepare the post: %(status)s") % {"status": state.get("status") or code},
                     network=self.network,
                 )
-            if attempt + 1 < CONTAINER_READY_ATTEMPTS:
-                time.sleep(CONTAINER_READY_PAUSE_SECONDS)
+            if attempt + 1 < attempts:
+                time.sleep(pause)
         raise TemporaryFailureError(_("Instagram is still preparing the post."), network=self.network)
 
     def publish(self, request: PublishRequest) -> PublishResult:
@@ -242,21 +261,39 @@ class InstagramConnector(GraphConnector):
                     network=self.network,
                 )
         caption = request.full_text()
-        if len(request.media) == 1:
+        if len(request.media) == 1 and is_video(request.media[0]):
+            # A Reel, also shown in the feed (single feed videos are Reels since 2023).
+            container = self._container(
+                {
+                    "media_type": "REELS",
+                    "video_url": request.media[0].source_url,
+                    "caption": caption,
+                    "share_to_feed": "true",
+                }
+            )
+            self._wait_until_ready(container, video=True)
+        elif len(request.media) == 1:
             media = request.media[0]
             fields = {"image_url": media.source_url, "caption": caption}
             if media.description:
                 fields["alt_text"] = media.description
             container = self._container(fields)
+            self._wait_until_ready(container)
         else:
             children = []
             for media in request.media:
-                item = {"image_url": media.source_url, "is_carousel_item": "true"}
-                if media.description:
-                    item["alt_text"] = media.description
-                children.append(self._container(item))
+                if is_video(media):
+                    item = {"media_type": "VIDEO", "video_url": media.source_url, "is_carousel_item": "true"}
+                    child = self._container(item)
+                    self._wait_until_ready(child, video=True)
+                else:
+                    item = {"image_url": media.source_url, "is_carousel_item": "true"}
+                    if media.description:
+                        item["alt_text"] = media.description
+                    child = self._container(item)
+                children.append(child)
             container = self._container({"media_type": "CAROUSEL", "children": ",".join(children), "caption": caption})
-        self._wait_until_ready(container)
+            self._wait_until_ready(container)
         published = self.graph("POST", f"{self.user_id}/media_publish", data={"creation_id": container})
         media_id = str(published["id"])
         details = self.graph("GET", media_id, params={"fields": "permalink,timestamp"})
