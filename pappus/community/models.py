@@ -34,6 +34,7 @@ class IdentitySource(models.TextChoices):
     LISTENING = "listening", _("Mention")
     IMPORT = "import", _("Import")
     MANUAL = "manual", _("Added by hand")
+    EVENT = "event", _("Event sign-up")
 
 
 class ActivityKind(models.TextChoices):
@@ -151,8 +152,8 @@ class Identity(models.Model):
             models.Index(
                 fields=("workspace", "handle_key"), condition=~models.Q(handle_key=""), name="community_identity_handle"
             ),
-            # The member list's network filter probes each member's identities: answered from this index alone.
-            models.Index(fields=("member", "network"), name="community_identity_network"),
+            # The member list's network filter: each member's probe and the count, from this index alone.
+            models.Index(fields=("workspace", "network", "member"), name="community_identity_network"),
         )
 
     def __str__(self) -> str:
@@ -472,3 +473,92 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class EventKind(models.TextChoices):
+    ONLINE = "online", _("Online")
+    OFFLINE = "offline", _("Offline")
+
+
+class Event(models.Model):
+    """An online or offline event with a public registration page (``/community/e/<slug>/``, no login,
+    in ``language``), invitations to segments, reminders, check-in by ticket code and follow-up."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=EventKind.choices, default=EventKind.OFFLINE)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    location = models.CharField(_("place"), max_length=300, blank=True)
+    online_url = models.CharField(_("online address"), max_length=2000, blank=True)
+    language = models.CharField(_("language"), max_length=10, default="en")
+    capacity = models.PositiveIntegerField(_("places"), null=True, blank=True)
+    slug = models.CharField(max_length=40, unique=True)
+    registration_open = models.BooleanField(_("registration open"), default=True)
+    reminder_hours = models.PositiveSmallIntegerField(_("remind hours before"), default=24)
+    follow_up_message = models.TextField(_("follow-up message"), blank=True)
+    reminders_sent_at = models.DateTimeField(_("reminders sent"), null=True, blank=True)
+    follow_up_sent_at = models.DateTimeField(_("follow-up sent"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ("-starts_at", "-id")
+        indexes = (models.Index(fields=("workspace", "starts_at"), name="community_event_time"),)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RegistrationStatus(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    REGISTERED = "registered", _("Registered")
+    ATTENDED = "attended", _("Attended")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class EventRegistration(models.Model):
+    """One person at one event: invited (from a segment), registered (the public page or an invitation
+    accepted), attended (checked in with ``code``), or cancelled. Personal data: erased with the member.
+
+    ``token`` is the secret of the person's ticket link; ``code`` the short ticket code shown on it
+    (and typed or scanned at the door). ``is_new_member``: the registration brought a new member."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="event_registrations")
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    email = models.CharField(_("e-mail"), max_length=320, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RegistrationStatus.choices, default=RegistrationStatus.REGISTERED
+    )
+    token = models.CharField(max_length=64, unique=True)
+    code = models.CharField(_("ticket code"), max_length=12)
+    is_new_member = models.BooleanField(default=False)
+    invited_at = models.DateTimeField(_("invited"), null=True, blank=True)
+    registered_at = models.DateTimeField(_("registered"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    followed_up_at = models.DateTimeField(_("followed up"), null=True, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("event registration")
+        verbose_name_plural = _("event registrations")
+        ordering = ("event", "id")
+        constraints = (
+            models.UniqueConstraint(fields=("event", "member"), name="community_registration_unique"),
+            models.UniqueConstraint(fields=("event", "code"), name="community_registration_code"),
+        )
+        indexes = (models.Index(fields=("event", "status"), name="community_registration_status"),)
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.code}"

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="identity",
-            index=models.Index(fields=["member", "network"], name="community_identity_network"),
+            index=models.Index(fields=["workspace", "network", "member"], name="community_identity_network"),
         ),
         migrations.RunPython(create_tags_index, drop_tags_index),
     ]
