@@ -213,10 +213,8 @@ ATTRIBUTION = "network"  # conversions and revenue as the networks report them
 
 
 def _campaign_out(campaign: AdCampaign) -> dict[str, Any]:
-    return {
-        **CampaignOut.from_orm(campaign).model_dump(exclude={"network"}),
-        "network": campaign.account.network,
-    }
+    fields = [name for name in CampaignOut.model_fields if name != "network"]
+    return {**{name: getattr(campaign, name) for name in fields}, "network": campaign.account.network}
 
 
 @router.get("/ads/accounts", response={200: list[AccountOut], **error_responses()}, summary="Ad accounts")
