@@ -69,6 +69,14 @@ class MediaFile:
         with open(self.path, "rb") as stored:
             return stored.read()
 
+    def read_range(self, start: int, count: int) -> bytes:
+        """At most ``count`` bytes from byte ``start`` (only those in memory)."""
+        if self.content or not self.path:
+            return self.content[start : start + count]
+        with open(self.path, "rb") as stored:
+            stored.seek(start)
+            return stored.read(count)
+
     def chunks(self, start: int = 0, chunk_bytes: int = 8 * 1024 * 1024) -> Iterator[bytes]:
         """The file from byte ``start`` on, ``chunk_bytes`` at a time (never more in memory)."""
         if self.content or not self.path:

@@ -25,6 +25,16 @@ from pappus.publishing.models import Asset, Variant
 # Long enough for a network to fetch the file while the post is created; each attempt makes a new link.
 LINK_LIFETIME = datetime.timedelta(hours=1)
 _SALT = "pappus.publishing.public_files"
+# Files larger than this are not read into memory when sent: connectors read them from disk in chunks
+# (where the storage has local paths; a remote storage's files are read whole).
+STREAM_ABOVE_BYTES = 32 * 1024 * 1024
+
+
+def _local_path(asset: Asset) -> str:
+    try:
+        return str(asset.file.path)
+    except NotImplementedError:  # a storage without local paths
+        return ""
 
 
 def public_asset_url(asset: Asset) -> str:
@@ -49,14 +59,20 @@ def variant_media_files(variant: Variant) -> tuple[MediaFile, ...]:
         asset = found.get(asset_id)
         if asset is None:
             continue
-        with asset.file.open("rb") as stored:
-            content = stored.read()
+        path = _local_path(asset)
+        if path and asset.size > STREAM_ABOVE_BYTES:
+            content = b""  # a large file on this disk: connectors stream it from ``path``
+        else:
+            path = ""
+            with asset.file.open("rb") as stored:
+                content = stored.read()
         files.append(
             MediaFile(
                 content=content,
                 mime_type=asset.mime_type,
                 filename=asset.name,
                 source_url=public_asset_url(asset),
+                path=path,
             )
         )
     return tuple(files)

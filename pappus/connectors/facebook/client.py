@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import time
 from typing import Any, ClassVar
 
 from django.utils import timezone
@@ -27,13 +28,14 @@ from pappus.connectors.contracts import (
     InboundItem,
     InboundKind,
     InboundPage,
+    MediaFile,
     MetricSnapshot,
     PublishLimits,
     PublishRequest,
     PublishResult,
     is_video,
 )
-from pappus.connectors.errors import ContentRejectedError
+from pappus.connectors.errors import ContentRejectedError, TemporaryFailureError
 from pappus.connectors.facebook.graph import GRAPH_VERSION, GraphConnector, insight_values
 from pappus.connectors.facebook.login import facebook_pages
 from pappus.connectors.oauth import OAuthSpec
@@ -41,15 +43,24 @@ from pappus.connectors.registry import register
 
 # A post's text: 63,206 characters. Page photos: JPEG, PNG, GIF or WebP under 4 MB. Several photos
 # in one post through attached_media: Pappus sends at most 10. A video is a post of its own
-# (POST /{page-id}/videos with the file as ``source``: a non-resumable upload, up to 1 GB).
+# (POST /{page-id}/videos): up to 1 GB with the file as ``source`` (non-resumable); larger ones, and
+# files streamed from disk, through a resumable upload session (start, transfer in the chunks the
+# Graph API asks for, finish), up to the 10 GB Pages take.
 DEFAULT_LIMITS = PublishLimits(
     max_characters=63_206,
     max_media=10,
     media_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime"}),
     max_media_bytes=4 * 1024 * 1024,
-    max_video_bytes=1024 * 1024 * 1024,
+    max_video_bytes=10 * 1024 * 1024 * 1024,
     video_alone=True,
 )
+NON_RESUMABLE_VIDEO_BYTES = 1024 * 1024 * 1024
+# A chunk the Graph API could not take (a transient error, a broken connection) is sent again, at most
+# this many times, waiting 1, 2, 4 … seconds.
+TRANSFER_ATTEMPTS = 5
+TRANSFER_PAUSE_SECONDS = 1.0
+# The Graph API names each chunk's range; a chunk larger than this would be refused rather than held.
+MAXIMUM_CHUNK_BYTES = 64 * 1024 * 1024
 INBOX_POSTS = 10
 POST_INSIGHTS = ("post_total_media_view_unique", "post_clicks")
 SITE = "https://www.facebook.com"
@@ -163,6 +174,8 @@ class FacebookConnector(GraphConnector):
         text = request.text if request.link else request.full_text()
         if len(request.media) == 1 and is_video(request.media[0]):
             media = request.media[0]
+            if media.size > NON_RESUMABLE_VIDEO_BYTES or (media.path and not media.content):
+                return self._publish_resumable_video(media, request.full_text())
             answer = self.graph(
                 "POST",
                 f"{self.page_id}/videos",
@@ -208,6 +221,65 @@ class FacebookConnector(GraphConnector):
             answer = self.graph("POST", f"{self.page_id}/feed", data=fields)
             post_id = str(answer["id"])
         return PublishResult(remote_id=post_id, url=f"{SITE}/{post_id}", published_at=timezone.now(), raw=answer)
+
+    def _publish_resumable_video(self, media: MediaFile, description: str) -> PublishResult:
+        """start (the session and the first range) → transfer each range the Graph API asks for, read
+        from disk one at a time → finish (which publishes the video with its description)."""
+        path = f"{self.page_id}/videos"
+        total = media.size
+        started = self.graph(
+            "POST", path, data={"upload_phase": "start", "file_size": str(total)}, repeatable=True
+        )  # an unused session posts nothing
+        session, video_id = str(started.get("upload_session_id") or ""), str(started.get("video_id") or "")
+        if not session or not video_id:
+            raise TemporaryFailureError(f"{self.label} did not open an upload session", network=self.network)
+        start, end = self._offsets(started)
+        while start < end:
+            if end - start > MAXIMUM_CHUNK_BYTES:
+                raise TemporaryFailureError(
+                    f"{self.label} asked for a chunk of {end - start} bytes", network=self.network
+                )
+            chunk = media.read_range(start, end - start)
+            answer = self._transfer(path, session, start, media.filename, chunk)
+            start, end = self._offsets(answer)
+        finished = self.graph(
+            "POST",
+            path,
+            data={"upload_phase": "finish", "upload_session_id": session, "description": description},
+        )
+        if not finished.get("success"):
+            raise TemporaryFailureError(f"{self.label} did not finish the video upload", network=self.network)
+        return PublishResult(
+            remote_id=video_id,
+            url=f"{SITE}/{self.page_id}/videos/{video_id}",
+            published_at=timezone.now(),
+            raw={**started, **finished},
+        )
+
+    def _offsets(self, answer: Any) -> tuple[int, int]:
+        try:
+            return int(answer["start_offset"]), int(answer["end_offset"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise TemporaryFailureError(
+                f"{self.label} answered the video upload without its offsets", network=self.network
+            ) from error
+
+    def _transfer(self, path: str, session: str, start: int, filename: str, chunk: bytes) -> Any:
+        """One chunk at ``start``; sent again after a temporary failure (the session takes a range once)."""
+        for attempt in range(TRANSFER_ATTEMPTS):
+            try:
+                return self.graph(
+                    "POST",
+                    path,
+                    data={"upload_phase": "transfer", "upload_session_id": session, "start_offset": str(start)},
+                    files={"video_file_chunk": (filename, chunk, "application/octet-stream")},
+                    repeatable=True,
+                )
+            except TemporaryFailureError:
+                if attempt + 1 == TRANSFER_ATTEMPTS:
+                    raise
+                time.sleep(TRANSFER_PAUSE_SECONDS * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
         """A comment on a Page post, or an answer to a comment, written as the Page (text only)."""

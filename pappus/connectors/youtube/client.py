@@ -19,6 +19,9 @@ retry-after of a RateLimitedError.
 from __future__ import annotations
 
 import datetime
+import logging
+import re
+import time
 import zoneinfo
 from typing import Any, ClassVar
 
@@ -33,6 +36,7 @@ from pappus.connectors.contracts import (
     Capability,
     ConnectField,
     InboundPage,
+    MediaFile,
     MetricSnapshot,
     PublishLimits,
     PublishRequest,
@@ -53,12 +57,21 @@ from pappus.connectors.text import parse_time
 from pappus.connectors.youtube import mapping
 
 # A comment's text: at most 10,000 characters.
+logger = logging.getLogger(__name__)
+
 COMMENT_LIMITS = PublishLimits(max_characters=10_000)
 # videos.insert: a title of at most 100 characters, a description of at most 5,000 bytes (the text's
 # first line and the rest), exactly one video file of the accepted types, up to 256 GB.
 TITLE_CHARACTERS = 100
 DESCRIPTION_BYTES = 5000
 UPLOAD_PATH = "/upload/youtube/v3/videos"
+# The file goes in chunks (a multiple of 256 KiB, as Google requires), read from disk one at a time.
+UPLOAD_CHUNK_BYTES = 32 * 256 * 1024
+# An interrupted chunk (broken connection, 5xx) is followed by asking where the upload stands and
+# going on from there, at most this many times in a row, waiting 1, 2, 4 … seconds (at most 30).
+RESUME_ATTEMPTS = 6
+RESUME_PAUSE_SECONDS = 1.0
+_RANGE = re.compile(r"bytes=0-(\d+)")
 
 
 class VideoUploadLimits(PublishLimits):
@@ -254,16 +267,13 @@ class YouTubeConnector(HttpConnector):
             UPLOAD_PATH,
             params={"uploadType": "resumable", "part": "snippet,status"},
             json=metadata,
-            headers={"X-Upload-Content-Length": str(len(video.content)), "X-Upload-Content-Type": video.mime_type},
+            headers={"X-Upload-Content-Length": str(video.size), "X-Upload-Content-Type": video.mime_type},
             repeatable=True,  # opening an upload session posts nothing
         )
         upload_address = started.headers.get("location", "")
         if not upload_address:
             raise TemporaryFailureError(f"{self.label} gave no upload address", network=self.network)
-        # A PUT of the whole file is repeatable: the session makes one video of it at most.
-        uploaded = self.request_json(
-            "PUT", upload_address, content=video.content, headers={"Content-Type": video.mime_type}
-        )
+        uploaded = self._upload(upload_address, video)
         if not isinstance(uploaded, dict) or not uploaded.get("id"):
             raise TemporaryFailureError(f"{self.label} answered the upload without a video", network=self.network)
         video_id = str(uploaded["id"])
@@ -273,6 +283,69 @@ class YouTubeConnector(HttpConnector):
             published_at=timezone.now(),
             raw=uploaded,
         )
+
+    def _upload(self, address: str, video: MediaFile) -> Any:
+        """Send the file to the upload session in chunks; after an interruption, ask the session how
+        much it has (``Content-Range: bytes */TOTAL`` → ``308`` with ``Range: bytes=0-LAST``) and go on
+        from there. The session makes one video at most, so nothing here can post twice."""
+        total = video.size
+        offset = 0
+        interruptions = 0
+        while True:
+            answer = self._put(address, video, offset, total)
+            if isinstance(answer, dict):
+                return answer
+            if answer is not None and answer > offset:
+                offset, interruptions = answer, 0
+                continue
+            # Interrupted (or no progress): ask the session where it stands, waiting longer each time.
+            while True:
+                interruptions += 1
+                if interruptions > RESUME_ATTEMPTS:
+                    raise TemporaryFailureError(
+                        f"{self.label}'s upload was interrupted {RESUME_ATTEMPTS} times in a row "
+                        f"at byte {offset} of {total}",
+                        network=self.network,
+                    )
+                time.sleep(min(RESUME_PAUSE_SECONDS * 2 ** (interruptions - 1), 30.0))
+                status = self._put(address, video, None, total)
+                if isinstance(status, dict):
+                    return status
+                if status is not None:
+                    logger.info("connectors.youtube_upload_resumed offset=%s total=%s", status, total)
+                    offset = status
+                    break
+
+    def _put(self, address: str, video: MediaFile, offset: int | None, total: int) -> dict[str, Any] | int | None:
+        """One chunk from ``offset`` (or, with None, the status query): the finished video, the next
+        offset the session expects, or None when the connection broke or the server failed (5xx)."""
+        if offset is None:
+            content, headers = b"", {"Content-Range": f"bytes */{total}"}
+        else:
+            content = video.read_range(offset, UPLOAD_CHUNK_BYTES)
+            headers = {
+                "Content-Type": video.mime_type,
+                "Content-Range": f"bytes {offset}-{offset + len(content) - 1}/{total}",
+            }
+        try:
+            response = self._client.put(address, content=content, headers=headers)
+        except httpx.TransportError as error:
+            logger.info("connectors.youtube_upload_interrupted error=%s", type(error).__name__)
+            return None
+        self._rate_limit = self.read_rate_limit(response) or self._rate_limit
+        if response.status_code in {200, 201}:
+            video_resource = self.read_json(response)
+            return video_resource if isinstance(video_resource, dict) else {}
+        if response.status_code == 308:  # "Resume Incomplete": the Range header says what arrived
+            found = _RANGE.search(response.headers.get("range", ""))
+            return int(found.group(1)) + 1 if found else 0
+        if response.status_code >= 500:
+            return None
+        if response.status_code == 404:  # the session expired (a week) or is unknown: start again
+            raise TemporaryFailureError(
+                f"{self.label}'s upload session is gone; the upload starts again", network=self.network, status=404
+            )
+        raise self.map_error(response)
 
     def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
         """Answer a comment; a reply's id (``THREAD.REPLY``) is answered in its thread."""

@@ -141,3 +141,23 @@ def test_other_networks_get_the_files_bytes(workspace: Any, settings: Any) -> No
         ("b.jpg", "image/jpeg", JPEG + b"2", ""),
         ("a.jpg", "image/jpeg", JPEG, ""),
     ]
+
+
+def test_large_files_are_handed_over_as_paths_and_streamed(
+    workspace: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.PUBLIC_URL = ""
+    monkeypatch.setattr(public_files, "STREAM_ABOVE_BYTES", 100)
+    admin = make_member(workspace, role=Role.ADMIN)
+    post = services.post_create(actor=ACTOR, membership=admin, title="Beans", text="Fresh beans")
+    variant = services.variant_add(actor=ACTOR, membership=admin, post=post, network="mastodon", account_label="@b")
+    small = assets.asset_upload(actor=ACTOR, membership=admin, upload=SimpleUploadedFile("small.jpg", JPEG[:50]))
+    large = assets.asset_upload(actor=ACTOR, membership=admin, upload=SimpleUploadedFile("large.jpg", JPEG))
+    assets.asset_attach(actor=ACTOR, membership=admin, variant=variant, asset=small)
+    assets.asset_attach(actor=ACTOR, membership=admin, variant=variant, asset=large)
+    kept, streamed = public_files.variant_media_files(Variant.objects.get(pk=variant.pk))
+    assert (kept.content, kept.path) == (JPEG[:50], "")
+    assert streamed.content == b""
+    assert streamed.path.endswith(".jpg")
+    assert (streamed.size, streamed.read()) == (len(JPEG), JPEG)
+    assert b"".join(streamed.chunks(10, chunk_bytes=64)) == JPEG[10:]
