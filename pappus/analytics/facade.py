@@ -1,6 +1,8 @@
 """What other apps may ask of analytics: a metric's value over a range of UTC days, for the
 workspace, some regions, or the posts of some campaigns (strategy records its KPIs' actual values
-from here), and followers per network (strategy's measured audience profile).
+from here), followers per network (strategy's measured audience profile), and a campaign's posts'
+figures per day and network with the traffic through their tracked links (strategy's dashboards
+per campaign and program).
 
 Plain frozen dataclasses; no model instances leave the app. Every call is scoped to one workspace.
 """
@@ -13,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db.models import Max
+from django.db.models.functions import TruncDate
 
 from pappus.analytics import kpis
 from pappus.analytics.models import POST_METRICS, PostSnapshot
 from pappus.analytics.rollups import day_start
 from pappus.publishing import facade as publishing_facade
+from pappus.traffic import facade as traffic_facade
 
 # Strategy's metric keys that analytics measures, and how.
 POST_METRIC_KEYS = ("reach", "impressions", "engagement", "engagement_rate", "clicks")
@@ -150,3 +154,176 @@ def followers_by_network(
     for (network, _account), count in kpis.followers_at(scope, day).items():
         totals[network] = totals.get(network, 0) + count
     return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
+
+
+# --- a campaign's (or a program's) posts over a range of days -----------------------------------
+
+CAMPAIGN_COUNTERS = ("impressions", "reach", "reactions", "comments", "shares", "saves", "video_views", "link_clicks")
+
+
+@dataclass(frozen=True)
+class PostFigures:
+    """What the networks counted for some posts over the days: the growth of each counter (None
+    when no snapshot reported it). ``engagements`` = reactions + comments + shares + saves;
+    ``clicks`` = link clicks the networks report."""
+
+    impressions: int | None
+    reach: int | None
+    engagements: int | None
+    clicks: int | None
+    video_views: int | None
+
+    @property
+    def engagement_rate(self) -> float | None:
+        """Engagements / impressions x 100 (None without impressions)."""
+        if self.engagements is None or not self.impressions:
+            return None
+        return self.engagements / self.impressions * 100
+
+
+@dataclass(frozen=True)
+class CampaignDay:
+    """The growth of the campaign's posts' counters on one UTC day."""
+
+    day: datetime.date
+    figures: PostFigures
+
+
+@dataclass(frozen=True)
+class CampaignFigures:
+    """A campaign's (or several campaigns') posts from ``first_day`` to ``last_day`` (UTC days).
+
+    ``posts``: posts linked to the campaigns (publishing's ``campaign_id``); ``variants``: their
+    variants with snapshots. ``totals`` equal :func:`metric_value`'s post metrics over the same days.
+    ``landing_pages``: visits through the tracked links of those posts (the traffic pixel; imported
+    web analytics do not say which post a session came from), with ``sessions`` and
+    ``conversions`` their sums."""
+
+    first_day: datetime.date
+    last_day: datetime.date
+    posts: int
+    variants: int
+    totals: PostFigures
+    by_network: tuple[tuple[str, PostFigures], ...]
+    daily: tuple[CampaignDay, ...]
+    landing_pages: tuple[traffic_facade.LandingPageFigures, ...]
+
+    @property
+    def sessions(self) -> int:
+        return sum(page.referral_sessions for page in self.landing_pages)
+
+    @property
+    def conversions(self) -> int:
+        return sum(page.referral_conversions for page in self.landing_pages)
+
+    @property
+    def conversion_rate(self) -> float | None:
+        """Conversions / sessions x 100 of the visits through the posts' tracked links."""
+        return self.conversions / self.sessions * 100 if self.sessions else None
+
+
+def _figures(values: dict[str, int | None]) -> PostFigures:
+    return PostFigures(
+        impressions=values["impressions"],
+        reach=values["reach"],
+        engagements=kpis.engagements_of(values),
+        clicks=values["link_clicks"],
+        video_views=values["video_views"],
+    )
+
+
+def _growth(
+    rows: dict[int, dict[str, int | None]], before: dict[int, dict[str, int | None]], variants: Sequence[int]
+) -> dict[str, int | None]:
+    """Per counter, the sum over ``variants`` of (counter in ``rows`` - counter in ``before``);
+    None for a counter that no variant of ``rows`` reported."""
+    found: dict[str, int | None] = {}
+    for name in CAMPAIGN_COUNTERS:
+        reported = [rows[variant][name] for variant in variants if variant in rows and rows[variant][name] is not None]
+        if not reported:
+            found[name] = None
+            continue
+        earlier = sum(int(before[variant][name] or 0) for variant in variants if variant in rows and variant in before)
+        found[name] = int(sum(v or 0 for v in reported)) - earlier
+    return found
+
+
+def campaign_figures(
+    workspace_id: int, campaign_ids: Sequence[int], *, first_day: datetime.date, last_day: datetime.date
+) -> CampaignFigures:
+    """The posts of the campaigns over the days: the counters' growth in all, per network and per
+    day, and the visits and conversions through their tracked links.
+
+    Reads each variant's last snapshot before the first day and its last snapshot of every day
+    (two grouped reads over the posts' snapshots, by post and hour), never every hourly row."""
+    post_ids = publishing_facade.post_ids_of_campaigns(workspace_id, campaign_ids)
+    days = [first_day + datetime.timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
+    empty = PostFigures(None, None, None, None, None)
+    if not post_ids:
+        return CampaignFigures(first_day, last_day, 0, 0, empty, (), tuple(CampaignDay(day, empty) for day in days), ())
+    start, end = day_start(first_day), day_start(last_day + datetime.timedelta(days=1))
+    snapshots = PostSnapshot.objects.for_workspace(workspace_id).filter(post_id__in=list(post_ids))
+    fields = ("variant_id", "network", "hour", *CAMPAIGN_COUNTERS)
+
+    def rows_at(pairs: dict[tuple[int, Any], datetime.datetime]) -> list[dict[str, Any]]:
+        if not pairs:
+            return []
+        wanted = {(variant, hour) for (variant, _key), hour in pairs.items()}
+        found = snapshots.filter(
+            variant_id__in={variant for variant, _hour in wanted}, hour__in={hour for _variant, hour in wanted}
+        ).values(*fields)
+        return [row for row in found if (row["variant_id"], row["hour"]) in wanted]
+
+    # The last snapshot of each variant before the first day, and on each day of the range.
+    baseline_last = {
+        (variant, None): hour
+        for variant, hour in snapshots.filter(hour__lt=start)
+        .values("variant_id")
+        .annotate(last=Max("hour"))
+        .order_by()
+        .values_list("variant_id", "last")
+    }
+    daily_last = {
+        (variant, day): hour
+        for variant, day, hour in snapshots.filter(hour__gte=start, hour__lt=end)
+        .annotate(day=TruncDate("hour", tzinfo=datetime.UTC))
+        .values("variant_id", "day")
+        .annotate(last=Max("hour"))
+        .order_by()
+        .values_list("variant_id", "day", "last")
+    }
+    network_of: dict[int, str] = {}
+    baseline: dict[int, dict[str, int | None]] = {}
+    for row in rows_at(baseline_last):
+        network_of[row["variant_id"]] = row["network"]
+        baseline[row["variant_id"]] = {name: row[name] for name in CAMPAIGN_COUNTERS}
+    on_day: dict[datetime.date, dict[int, dict[str, int | None]]] = {}
+    for row in rows_at(daily_last):
+        network_of[row["variant_id"]] = row["network"]
+        day = row["hour"].astimezone(datetime.UTC).date()
+        on_day.setdefault(day, {})[row["variant_id"]] = {name: row[name] for name in CAMPAIGN_COUNTERS}
+    variants = sorted(network_of)
+    # Each day's counters carried forward: a variant's value at the end of a day is its last known one.
+    current = dict(baseline)
+    series = []
+    for day in days:
+        latest = dict(current)
+        latest.update(on_day.get(day, {}))
+        series.append(CampaignDay(day, _figures(_growth(latest, current, variants))))
+        current = latest
+    at_end = current
+    totals = _figures(_growth(at_end, baseline, variants))
+    networks = sorted({network_of[variant] for variant in variants if variant in at_end})
+    by_network = tuple(
+        (
+            network,
+            _figures(_growth(at_end, baseline, [variant for variant in variants if network_of[variant] == network])),
+        )
+        for network in networks
+    )
+    pages = traffic_facade.landing_pages(
+        workspace_id, first_day=first_day, last_day=last_day, campaign_post_ids=post_ids
+    )
+    return CampaignFigures(
+        first_day, last_day, len(post_ids), len(variants), totals, by_network, tuple(series), tuple(pages)
+    )

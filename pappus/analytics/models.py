@@ -80,7 +80,11 @@ class PostSnapshot(models.Model):
         verbose_name = _("post snapshot")
         verbose_name_plural = _("post snapshots")
         constraints = (models.UniqueConstraint(fields=("variant_id", "hour"), name="analytics_post_snapshot_hour"),)
-        indexes = (models.Index(fields=("workspace", "hour"), name="analytics_post_snap_ws_hour"),)
+        indexes = (
+            models.Index(fields=("workspace", "hour"), name="analytics_post_snap_ws_hour"),
+            # A campaign's or program's posts (``facade.campaign_figures``, ``facade.metric_value``).
+            models.Index(fields=("post_id", "hour"), name="analytics_post_snap_post_hour"),
+        )
 
     def __str__(self) -> str:
         return f"variant {self.variant_id} at {self.hour:%Y-%m-%d %H:00}"

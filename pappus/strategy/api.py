@@ -185,6 +185,10 @@ class CampaignOut(Schema):
     budget_planned: Decimal
     budget_committed: Decimal
     budget_spent: Decimal = Field(description="Entered by hand or through the API until the ads module reports it.")
+    listening_topic_ids: list[int] = Field(
+        description="Ids of the listening topics that follow the campaign (they measure its mentions, share of "
+        "voice and sentiment KPIs)."
+    )
 
 
 class CampaignIn(Schema):
@@ -199,6 +203,7 @@ class CampaignIn(Schema):
     budget_planned: Decimal = Field(Decimal(0), ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
     budget_committed: Decimal = Field(Decimal(0), ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
     budget_spent: Decimal = Field(Decimal(0), ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
+    listening_topic_ids: list[PositiveId] = Field(default_factory=list, max_length=20)
 
 
 class CampaignPatch(Schema):
@@ -214,6 +219,7 @@ class CampaignPatch(Schema):
     budget_planned: Decimal | None = Field(None, ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
     budget_committed: Decimal | None = Field(None, ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
     budget_spent: Decimal | None = Field(None, ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
+    listening_topic_ids: list[PositiveId] | None = Field(None, max_length=20)
 
 
 class KpiOut(Schema):
@@ -516,7 +522,7 @@ def campaign_update(request: HttpRequest, campaign_id: ObjectId, payload: Campai
     membership = _editor(request)
     campaign = selectors.campaigns(membership.workspace).get(pk=campaign_id)
     values = payload.model_dump(exclude_unset=True)
-    for key in ("name", "starts_on", "ends_on", "status", "networks", "description"):
+    for key in ("name", "starts_on", "ends_on", "status", "networks", "description", "listening_topic_ids"):
         if key in values and values[key] is None:
             raise ValidationError({key: _("This field cannot be empty.")})
     for key in ("budget_planned", "budget_committed", "budget_spent"):

@@ -151,3 +151,75 @@ def share_of_voice_chart(
         )
     )
     return _config(chart, width=width, height=200)
+
+
+def mentions_chart(
+    daily: Sequence[tuple[datetime.date, str, int]], *, labels: dict[str, str], width: int | str = "container"
+) -> Spec:
+    """Mentions per day stacked by sentiment. ``daily``: (day, sentiment key, mentions);
+    ``labels``: date, mentions, and one per sentiment key ("positive", "neutral", "negative", "")."""
+    order = [labels[key] for key in ("positive", "neutral", "negative", "")]
+    data = [
+        {"date": day.isoformat(), "sentiment": labels[sentiment], "mentions": mentions}
+        for day, sentiment, mentions in daily
+    ]
+    chart = (
+        alt.Chart(alt.InlineData(values=data))
+        .mark_bar()
+        .encode(
+            x=alt.X("date:T", title=labels["date"]),
+            y=alt.Y("mentions:Q", stack="zero", title=labels["mentions"]),
+            color=alt.Color(
+                "sentiment:N",
+                title=None,
+                sort=order,
+                scale=alt.Scale(domain=order, range=["#2f6f4f", "#9aa4ae", "#b23b3b", "#d9dde1"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["date:T", "sentiment:N", "mentions:Q"],
+        )
+    )
+    return _config(chart, width=width, height=200)
+
+
+def daily_chart(
+    rows: Sequence[tuple[datetime.date, str, float | None]], *, labels: dict[str, str], width: int | str = "container"
+) -> Spec:
+    """One line per measure over the days. ``rows``: (day, measure, value); ``labels``: date, value."""
+    data = [
+        {"date": day.isoformat(), "measure": measure, "value": value}
+        for day, measure, value in rows
+        if value is not None
+    ]
+    chart = (
+        alt.Chart(alt.InlineData(values=data))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title=labels["date"]),
+            y=alt.Y("value:Q", title=labels["value"]),
+            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["date:T", "measure:N", "value:Q"],
+        )
+    )
+    return _config(chart, width=width, height=220)
+
+
+def grouped_bars_chart(
+    rows: Sequence[tuple[str, str, float | None]], *, labels: dict[str, str], width: int | str = "container"
+) -> Spec:
+    """Bars per group (a network, a campaign), one per measure. ``rows``: (group, measure, value);
+    ``labels``: value."""
+    data = [{"group": group, "measure": measure, "value": value} for group, measure, value in rows if value is not None]
+    groups = list(dict.fromkeys(group for group, _measure, _value in rows))
+    chart = (
+        alt.Chart(alt.InlineData(values=data))
+        .mark_bar()
+        .encode(
+            y=alt.Y("group:N", title=None, sort=groups),
+            yOffset=alt.YOffset("measure:N"),
+            x=alt.X("value:Q", title=labels["value"]),
+            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["group:N", "measure:N", "value:Q"],
+        )
+    )
+    return _config(chart, width=width, height=max(80, 54 * len(groups)))

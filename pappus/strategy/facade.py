@@ -25,6 +25,7 @@ class CampaignInfo:
     budget_planned: Decimal
     budget_committed: Decimal
     budget_spent: Decimal
+    listening_topic_ids: tuple[int, ...] = ()  # listening topics that follow the campaign
 
     @property
     def is_open(self) -> bool:
@@ -45,6 +46,7 @@ def _info(campaign: Campaign) -> CampaignInfo:
         budget_planned=campaign.budget_planned,
         budget_committed=campaign.budget_committed,
         budget_spent=campaign.budget_spent,
+        listening_topic_ids=tuple(int(topic_id) for topic_id in campaign.listening_topic_ids),
     )
 
 

@@ -84,6 +84,26 @@ class ShareRangeForm(forms.Form):
         return data
 
 
+class DashboardRangeForm(forms.Form):
+    """The days of a campaign's or program's dashboard (UTC days, at most 366, years 1970-2999)."""
+
+    first_day = forms.DateField(label=_("From"), widget=DATE)
+    last_day = forms.DateField(label=_("To"), widget=DATE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("first_day"), data.get("last_day")
+        for name, day in (("first_day", first), ("last_day", last)):
+            if day is not None and not 1970 <= day.year <= 2999:
+                self.add_error(name, _("Choose a day between 1970 and 2999."))
+        if first and last and not self.errors:
+            if last < first:
+                self.add_error("last_day", _("The end date must not be before the start date."))
+            elif (last - first).days >= 366:
+                self.add_error("last_day", _("Choose at most 366 days."))
+        return data
+
+
 class AudienceForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     who = forms.CharField(label=_("Who they are"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -176,6 +196,23 @@ class CampaignForm(PeopleMixin, forms.Form):
 
     def clean_networks(self) -> list[str]:
         return _names(self.cleaned_data["networks"])
+
+
+class CampaignTopicsForm(forms.Form):
+    listening_topic_ids = forms.TypedMultipleChoiceField(
+        label=_("Listening topics"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "The listening topics that follow the campaign's conversation: their mentions and sentiment show "
+            "here and measure its mentions, share of voice and sentiment KPIs."
+        ),
+    )
+
+    def __init__(self, *args: Any, topics: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["listening_topic_ids"].choices = list(topics)  # type: ignore[attr-defined]
 
 
 class BudgetForm(forms.Form):

@@ -144,3 +144,115 @@ def measured_profile(workspace: Workspace, *, last_day: datetime.date, days: int
     with_country = sum(count for _country, count in by_country.counts)
     countries = tuple((country, count, count / with_country * 100) for country, count in by_country.counts)
     return MeasuredProfile(first_day, last_day, languages, not_detected, followers, countries, by_country.sampled)
+
+
+SENTIMENTS = ("positive", "neutral", "negative")
+
+
+@dataclass(frozen=True)
+class TopicVolume:
+    """One of a campaign's listening topics over the days: its mentions by sentiment ("" = not
+    analysed) and its net sentiment ((positive - negative) / analysed x 100; None when none was
+    analysed). ``missing``: a linked topic that listening no longer has (nothing is counted)."""
+
+    topic_id: int
+    name: str
+    mentions: int
+    by_sentiment: tuple[tuple[str, int], ...]
+    net_sentiment: float | None
+    missing: bool = False
+
+
+def _net(by_sentiment: dict[str, int]) -> float | None:
+    analysed = sum(by_sentiment.get(sentiment, 0) for sentiment in SENTIMENTS)
+    if not analysed:
+        return None
+    return (by_sentiment.get("positive", 0) - by_sentiment.get("negative", 0)) / analysed * 100
+
+
+@dataclass(frozen=True)
+class CampaignConversation:
+    """What listening heard about a campaign from ``first_day`` to ``last_day`` (UTC days).
+
+    ``mentions``: of all the campaign's topics (a mention that two of them match counts in both,
+    as listening's rollups count it per topic). ``share_of_voice``: those mentions / (those + the
+    mentions of every competitor's linked topic) x 100; None without competitor topics or
+    mentions. ``net_sentiment`` over the campaign's topics together. ``daily``: (day, sentiment,
+    mentions) for the chart, every day present."""
+
+    first_day: datetime.date
+    last_day: datetime.date
+    topics: tuple[TopicVolume, ...]
+    mentions: int
+    competitor_mentions: int
+    has_competitor_topics: bool
+    share_of_voice: float | None
+    net_sentiment: float | None
+    daily: tuple[tuple[datetime.date, str, int], ...]
+
+
+def campaign_conversation(
+    workspace: Workspace, topic_ids: Sequence[int], *, first_day: datetime.date, last_day: datetime.date
+) -> CampaignConversation:
+    """Mentions and sentiment of a campaign's listening topics, and its share of voice against the
+    competitors' topics, from listening's hourly rollups in one read."""
+    known = {topic.id: topic for topic in listening_facade.topics(workspace.pk)}
+    linked = list(dict.fromkeys(topic_ids))
+    present = [topic_id for topic_id in linked if topic_id in known]
+    competitor_ids = sorted(
+        {
+            topic_id
+            for topic_id in Competitor.objects.for_workspace(workspace).values_list("listening_topic_id", flat=True)
+            if topic_id is not None and topic_id in known and topic_id not in present
+        }
+    )
+    by_topic: dict[int, dict[str, int]] = {}
+    by_day: dict[tuple[datetime.date, str], int] = {}
+    competitor_mentions = 0
+    wanted = [*present, *competitor_ids]
+    if wanted:
+        for row in listening_facade.mention_counts_by_day(
+            workspace.pk,
+            since=_utc_start(first_day),
+            until=_utc_start(last_day + datetime.timedelta(days=1)),
+            topic_ids=wanted,
+        ):
+            if row.topic_id is None:
+                continue
+            if row.topic_id in competitor_ids:
+                competitor_mentions += row.count
+                continue
+            counts = by_topic.setdefault(row.topic_id, {})
+            counts[row.sentiment] = counts.get(row.sentiment, 0) + row.count
+            by_day[(row.day, row.sentiment)] = by_day.get((row.day, row.sentiment), 0) + row.count
+    volumes = []
+    together: dict[str, int] = {}
+    for topic_id in linked:
+        counts = by_topic.get(topic_id, {})
+        for sentiment, count in counts.items():
+            together[sentiment] = together.get(sentiment, 0) + count
+        volumes.append(
+            TopicVolume(
+                topic_id=topic_id,
+                name=known[topic_id].name if topic_id in known else "",
+                mentions=sum(counts.values()),
+                by_sentiment=tuple((sentiment, counts.get(sentiment, 0)) for sentiment in (*SENTIMENTS, "")),
+                net_sentiment=_net(counts),
+                missing=topic_id not in known,
+            )
+        )
+    mentions = sum(together.values())
+    both = mentions + competitor_mentions
+    days = [first_day + datetime.timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
+    daily = tuple((day, sentiment, by_day.get((day, sentiment), 0)) for day in days for sentiment in (*SENTIMENTS, ""))
+    return CampaignConversation(
+        first_day=first_day,
+        last_day=last_day,
+        topics=tuple(volumes),
+        mentions=mentions,
+        competitor_mentions=competitor_mentions,
+        has_competitor_topics=bool(competitor_ids),
+        share_of_voice=mentions / both * 100 if competitor_ids and both and present else None,
+        net_sentiment=_net(together),
+        daily=daily,
+    )

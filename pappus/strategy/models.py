@@ -175,8 +175,11 @@ class CampaignStatus(models.TextChoices):
 class Campaign(models.Model):
     """A fixed project inside a program: dates, networks, budget, owner and concrete targets.
 
-    ``budget_spent`` is entered by hand (or through the API): the ads module does not exist yet.
-    Posts, ads and listening topics refer to a campaign by its id through ``pappus.strategy.facade``.
+    ``budget_spent`` is entered by hand (or through the API). Posts and ads refer to a campaign by
+    its id through ``pappus.strategy.facade``. ``listening_topic_ids`` are plain ids of the
+    ``pappus.listening`` topics that follow the campaign's conversation (not foreign keys, as for a
+    competitor's topic): their mentions and sentiment show on the campaign's page and measure its
+    mentions, share of voice and sentiment KPIs.
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -197,6 +200,7 @@ class Campaign(models.Model):
         _("committed budget"), max_digits=14, decimal_places=2, default=Decimal("0.00")
     )
     budget_spent = models.DecimalField(_("spent budget"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    listening_topic_ids = models.JSONField(_("listening topics"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = WorkspaceManager()
@@ -267,6 +271,7 @@ class MeasurementSource(models.TextChoices):
     MANUAL = "manual", _("Entered by hand")
     API = "api", _("Sent through the API")
     ANALYTICS = "analytics", _("From analytics")
+    LISTENING = "listening", _("From listening")
 
 
 class KpiMeasurement(models.Model):

@@ -57,7 +57,9 @@ CAMPAIGN_FIELDS = (
     "budget_planned",
     "budget_committed",
     "budget_spent",
+    "listening_topic_ids",
 )
+MAX_CAMPAIGN_TOPICS = 20
 KPI_FIELDS = ("name", "metric_key", "unit", "direction", "baseline", "target", "starts_on", "deadline")
 RISK_FIELDS = ("title", "likelihood", "impact", "mitigation", "owner_id", "status")
 
@@ -418,8 +420,42 @@ def program_revise(
 # --- campaigns --------------------------------------------------------------------------------
 
 
+def _campaign_topics(workspace_id: int, value: Any) -> list[int]:
+    """The ids of listening topics of the workspace, each once, in the order given."""
+    from pappus.listening import facade as listening_facade  # topics are listening's
+
+    if not isinstance(value, list | tuple):
+        raise ValidationError({"listening_topic_ids": _("Give a list of listening topic ids.")})
+    if len(value) > MAX_CAMPAIGN_TOPICS:
+        raise ValidationError(
+            {
+                "listening_topic_ids": _("At most %(count)d listening topics per campaign.")
+                % {"count": MAX_CAMPAIGN_TOPICS}
+            }
+        )
+    known = {row.id for row in listening_facade.topics(workspace_id)}
+    chosen: list[int] = []
+    for position, topic in enumerate(value, start=1):
+        if isinstance(topic, bool) or not isinstance(topic, int) or topic < 1:
+            raise ValidationError(
+                {"listening_topic_ids": _("Item %(position)d is not a topic id.") % {"position": position}}
+            )
+        if topic not in known:
+            raise ValidationError(
+                {
+                    "listening_topic_ids": _("Item %(position)d: no listening topic with id %(id)d in the workspace.")
+                    % {"position": position, "id": topic}
+                }
+            )
+        if topic not in chosen:
+            chosen.append(topic)
+    return chosen
+
+
 def _campaign_values(workspace: Workspace, values: Mapping[str, Any]) -> dict[str, Any]:
     clean = dict(values)
+    if "listening_topic_ids" in clean:
+        clean["listening_topic_ids"] = _campaign_topics(workspace.pk, clean["listening_topic_ids"])
     if "networks" in clean:
         clean["networks"] = _text_list(clean["networks"], "networks")
     if "owner_id" in clean:
@@ -708,21 +744,27 @@ def kpi_record_from_analytics(*, workspace_id: int, day: datetime.date) -> list[
             )
             region_ids = _region_with_spokes(program.region_id) if program.region_id else None
             first_day = analytics_window(kpi.metric_key, starts_on=kpi.starts_on, day=day)
-            measured = analytics_facade.metric_value(
-                workspace.pk,
-                kpi.metric_key,
-                first_day=first_day,
-                last_day=day,
-                campaign_ids=campaign_ids,
-                region_ids=region_ids,
-            )
-            if measured.value is None:
+            source = MeasurementSource.ANALYTICS
+            if kpi.campaign is not None and kpi.campaign.listening_topic_ids and kpi.metric_key in LISTENED_METRICS:
+                found, note = _listened(workspace, kpi.campaign, kpi.metric_key, first_day, day)
+                source = MeasurementSource.LISTENING
+            else:
+                measured = analytics_facade.metric_value(
+                    workspace.pk,
+                    kpi.metric_key,
+                    first_day=first_day,
+                    last_day=day,
+                    campaign_ids=campaign_ids,
+                    region_ids=region_ids,
+                )
+                found = measured.value
+                note = _analytics_note(measured.measured_over, first_day, day, kpi.campaign_id is not None)
+            if found is None:
                 continue
             existing = KpiMeasurement.objects.select_for_update().filter(kpi=kpi, measured_on=day).first()
-            if existing is not None and existing.source != MeasurementSource.ANALYTICS:
+            if existing is not None and existing.source not in AUTOMATIC_SOURCES:
                 continue
-            note = _analytics_note(measured.measured_over, first_day, day, kpi.campaign_id is not None)
-            value = _decimal(round(measured.value, 4), "value")
+            value = _decimal(round(found, 4), "value")
             if existing is not None and existing.value == value and existing.note == note:
                 continue
             recorded.append(
@@ -732,11 +774,38 @@ def kpi_record_from_analytics(*, workspace_id: int, day: datetime.date) -> list[
                     kpi,
                     measured_on=day,
                     value=value,
-                    source=MeasurementSource.ANALYTICS,
+                    source=source,
                     note=note,
                 )
             )
     return recorded
+
+
+# A campaign KPI on these metrics is measured over the campaign's listening topics when it has some.
+LISTENED_METRICS = frozenset({"mentions", "share_of_voice", "sentiment"})
+AUTOMATIC_SOURCES = frozenset({MeasurementSource.ANALYTICS, MeasurementSource.LISTENING})
+
+
+def _listened(
+    workspace: Workspace, campaign: Campaign, metric_key: str, first_day: datetime.date, day: datetime.date
+) -> tuple[float | None, str]:
+    """A campaign KPI's value from its listening topics (``measured.campaign_conversation``)."""
+    from pappus.strategy import measured  # reads listening's facade
+
+    heard = measured.campaign_conversation(workspace, campaign.listening_topic_ids, first_day=first_day, last_day=day)
+    value: float | None
+    if metric_key == "mentions":
+        value = float(heard.mentions) if any(not topic.missing for topic in heard.topics) else None
+    elif metric_key == "share_of_voice":
+        value = heard.share_of_voice
+    else:
+        value = heard.net_sentiment
+    period = first_day.isoformat() if first_day == day else f"{first_day.isoformat()} to {day.isoformat()}"
+    names = ", ".join(topic.name for topic in heard.topics if not topic.missing)
+    return value, _("Listening: the campaign's topics (%(names)s), %(period)s (UTC)") % {
+        "names": names,
+        "period": period,
+    }
 
 
 def _analytics_note(measured_over: str, first_day: datetime.date, day: datetime.date, of_campaign: bool) -> str:

@@ -8,20 +8,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pappus.core import exports
 from pappus.core import selectors as core_selectors
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, require, role_allows
 from pappus.core.views import actor_of, member_required
 from pappus.listening import facade as listening_facade
-from pappus.strategy import charts, document, forms, measured, metrics, selectors, services
+from pappus.strategy import charts, dashboards, document, forms, measured, metrics, selectors, services
 from pappus.strategy.models import (
     Audience,
     Campaign,
@@ -480,6 +482,30 @@ def _campaign_context(membership: Membership, campaign: Campaign) -> dict[str, A
     }
 
 
+def sentiment_labels() -> dict[str, str]:
+    return {"positive": _("Positive"), "neutral": _("Neutral"), "negative": _("Negative"), "": _("Not analysed")}
+
+
+def _conversation_context(membership: Membership, campaign: Campaign) -> dict[str, Any]:
+    """The campaign's listening topics over its dates up to today (UTC days): mentions, sentiment,
+    share of voice against the competitors' topics, and a chart of mentions per day."""
+    if not campaign.listening_topic_ids:
+        return {"conversation": None}
+    today = _today(membership)
+    last_day = min(campaign.ends_on, today)
+    if last_day < campaign.starts_on:
+        return {"conversation": None, "conversation_not_started": True}
+    heard = measured.campaign_conversation(
+        membership.workspace, campaign.listening_topic_ids, first_day=campaign.starts_on, last_day=last_day
+    )
+    labels = {**sentiment_labels(), "date": _("Day (UTC)"), "mentions": _("Mentions")}
+    return {
+        "conversation": heard,
+        "sentiment_labels": sentiment_labels(),
+        "conversation_spec": charts.mentions_chart(heard.daily, labels=labels),
+    }
+
+
 @require_http_methods(["GET", "POST"])
 @member_required(Action.STRATEGY_VIEW)
 def campaign_detail(request: HttpRequest, membership: Membership, campaign_id: int) -> HttpResponse:
@@ -499,9 +525,26 @@ def campaign_detail(request: HttpRequest, membership: Membership, campaign_id: i
             "budget_spent": campaign.budget_spent,
         },
     )
+    topics_form = forms.CampaignTopicsForm(
+        posted if posted and "topics" in posted else None,
+        initial={"listening_topic_ids": campaign.listening_topic_ids},
+        topics=_topic_choices(workspace.pk),
+    )
     extra = _people_forms(membership, posted, "")
     if posted is not None:
         require(membership, Action.STRATEGY_EDIT)
+        if (
+            topics_form.is_bound
+            and topics_form.is_valid()
+            and _try(
+                topics_form,
+                lambda: services.campaign_update(
+                    actor=actor_of(request), membership=membership, campaign=campaign, **topics_form.cleaned_data
+                ),
+            )
+        ):
+            messages.success(request, _("The campaign's listening topics have been saved."))
+            return redirect("strategy:campaign", campaign_id=campaign.pk)
         if (
             kpi_form.is_bound
             and kpi_form.is_valid()
@@ -531,13 +574,15 @@ def campaign_detail(request: HttpRequest, membership: Membership, campaign_id: i
     context = {
         "page_title": campaign.name,
         **_campaign_context(membership, campaign),
+        **_conversation_context(membership, campaign),
         "kpi_form": kpi_form,
         "budget_form": budget_form,
+        "topics_form": topics_form,
         "risks": selectors.risks(workspace).filter(campaign=campaign),
         "raci": selectors.raci(workspace).filter(campaign=campaign),
         **extra,
     }
-    failed = any(form.errors for form in (kpi_form, budget_form, *extra.values()))
+    failed = any(form.errors for form in (kpi_form, budget_form, topics_form, *extra.values()))
     return render(request, "strategy/campaign.html", context, status=400 if failed else 200)
 
 
@@ -823,3 +868,185 @@ def document_markdown(request: HttpRequest, membership: Membership, version: int
 
 def program_url(program: Program) -> str:
     return reverse("strategy:program", kwargs={"program_id": program.pk})
+
+
+# --- dashboards per campaign and per program -----------------------------------------------------
+
+
+def _dashboard_measures() -> dict[str, str]:
+    return {
+        "reach": _("Reach"),
+        "impressions": _("Impressions"),
+        "engagements": _("Engagements"),
+        "clicks": _("Link clicks"),
+    }
+
+
+def _dashboard_csv(board: dashboards.Dashboard, name: str, which: str) -> StreamingHttpResponse:
+    measures = _dashboard_measures()
+    if which == "campaigns":
+        header = [
+            _("Campaign"),
+            _("Starts on"),
+            _("Ends on"),
+            _("Posts"),
+            *measures.values(),
+            _("Visits through tracked links"),
+            _("Conversions"),
+            _("Mentions"),
+            _("Planned budget"),
+            _("Spent budget"),
+        ]
+        rows: list[list[object]] = [
+            [
+                line.campaign.name,
+                line.campaign.starts_on.isoformat(),
+                line.campaign.ends_on.isoformat(),
+                line.figures.posts,
+                *(_blank(getattr(line.figures.totals, key)) for key in measures),
+                line.figures.sessions,
+                line.figures.conversions,
+                line.conversation.mentions if line.conversation is not None else "",
+                line.campaign.budget_planned,
+                line.campaign.budget_spent,
+            ]
+            for line in board.campaigns
+        ]
+    else:
+        header = [_("Day (UTC)"), *measures.values()]
+        rows = [
+            [point.day.isoformat(), *(_blank(getattr(point.figures, key)) for key in measures)]
+            for point in board.current.daily
+        ]
+    response = StreamingHttpResponse(exports.csv_lines([header, *rows]), content_type="text/csv; charset=utf-8")
+    filename = f"{name}-{which}-{board.first_day.isoformat()}-{board.last_day.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
+def _dashboard_page(
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    title: str,
+    owner: Campaign | Program,
+    campaigns: list[Campaign],
+    kpi_rows: list[selectors.KpiRow],
+    split: bool,
+    name: str,
+) -> HttpResponse | StreamingHttpResponse:
+    """One campaign's or program's dashboard over the chosen days (its dates up to today by default)."""
+    first_day, last_day = dashboards.default_range(owner.starts_on, owner.ends_on, _today(membership))
+    default = {"first_day": first_day, "last_day": last_day}
+    range_form = forms.DashboardRangeForm(request.GET if "first_day" in request.GET else None, initial=default)
+    if range_form.is_bound and not range_form.is_valid():
+        return render(
+            request,
+            "strategy/dashboard.html",
+            {"page_title": title, "owner": owner, "range_form": range_form, "board": None, "split": split},
+            status=400,
+        )
+    chosen = range_form.cleaned_data if range_form.is_bound else default
+    board = dashboards.build(
+        membership.workspace,
+        campaigns,
+        first_day=chosen["first_day"],
+        last_day=chosen["last_day"],
+        kpi_rows=kpi_rows,
+        split=split,
+    )
+    export = request.GET.get("export", "")
+    if export in {"daily", "campaigns"} and (export == "daily" or split):
+        return _dashboard_csv(board, name, export)
+    if export:
+        return HttpResponse(
+            _("Unknown export %(name)s: choose daily or campaigns.") % {"name": export[:40]},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    measures = _dashboard_measures()
+    daily_rows = [
+        (point.day, label, getattr(point.figures, key))
+        for point in board.current.daily
+        for key, label in measures.items()
+    ]
+    network_rows = [
+        (network, label, getattr(figures, key))
+        for network, figures in board.current.by_network
+        for key, label in measures.items()
+    ]
+    campaign_rows = [
+        (line.campaign.name, label, getattr(line.figures.totals, key))
+        for line in board.campaigns
+        for key, label in measures.items()
+    ]
+    query = f"first_day={board.first_day.isoformat()}&last_day={board.last_day.isoformat()}"
+    context = {
+        "page_title": title,
+        "owner": owner,
+        "split": split,
+        "range_form": range_form,
+        "board": board,
+        "query": query,
+        "daily_spec": charts.daily_chart(daily_rows, labels={"date": _("Day (UTC)"), "value": _("Count")}),
+        "network_spec": charts.grouped_bars_chart(network_rows, labels={"value": _("Count")}),
+        "campaigns_spec": charts.grouped_bars_chart(campaign_rows, labels={"value": _("Count")}),
+        "conversation_spec": (
+            charts.mentions_chart(
+                board.conversation.daily,
+                labels={**sentiment_labels(), "date": _("Day (UTC)"), "mentions": _("Mentions")},
+            )
+            if board.conversation is not None
+            else None
+        ),
+    }
+    return render(request, "strategy/dashboard.html", context)
+
+
+@require_GET
+@member_required(Action.STRATEGY_VIEW)
+def campaign_dashboard(
+    request: HttpRequest, membership: Membership, campaign_id: int
+) -> HttpResponse | StreamingHttpResponse:
+    workspace = membership.workspace
+    campaign = get_object_or_404(selectors.campaigns(workspace), pk=campaign_id)
+    rows = selectors.evaluate(list(selectors.kpis(workspace).filter(campaign=campaign)), as_of=_today(membership))
+    return _dashboard_page(
+        request,
+        membership,
+        title=_("Dashboard: %(name)s") % {"name": campaign.name},
+        owner=campaign,
+        campaigns=[campaign],
+        kpi_rows=rows,
+        split=False,
+        name=f"campaign-{campaign.pk}",
+    )
+
+
+@require_GET
+@member_required(Action.STRATEGY_VIEW)
+def program_dashboard(
+    request: HttpRequest, membership: Membership, program_id: int
+) -> HttpResponse | StreamingHttpResponse:
+    workspace = membership.workspace
+    program = get_object_or_404(selectors.programs(workspace), pk=program_id)
+    campaigns = dashboards.program_campaigns(workspace, program)
+    rows = selectors.evaluate(
+        list(selectors.kpis(workspace).filter(Q(program=program) | Q(campaign__program=program))),
+        as_of=_today(membership),
+        program_spend=selectors.spend_by_program(workspace),
+    )
+    return _dashboard_page(
+        request,
+        membership,
+        title=_("Dashboard: %(name)s") % {"name": program.name},
+        owner=program,
+        campaigns=campaigns,
+        kpi_rows=rows,
+        split=True,
+        name=f"program-{program.pk}",
+    )
