@@ -18,9 +18,11 @@ Syntax (see ``docs/listening.md`` for the user reference):
 * parentheses; precedence from tightest: ``NOT``, ``NEAR``, ``AND`` (written or implicit), ``OR``.
 * field filters: ``lang:ru``, ``source:rss``, ``author:@handle``, ``country:NO``.
 
-Chinese and Japanese have no spaces between words, so every Han or kana character is
-one token: a Chinese term matches wherever its characters stand next to each other in
-the text (a substring match), and ``NEAR/n`` counts characters there.
+Chinese has no spaces between words: Chinese text is converted to simplified characters
+and cut into dictionary words without stop words (:mod:`pappus.listening.chinese`), so a
+Chinese term matches those words side by side (a long word also stands for the words inside
+it), and ``NEAR/n`` counts words there. Japanese (text with kana) keeps every Han or kana
+character as one token: a term matches wherever its characters stand side by side.
 
 A query is compiled once (:func:`compile_query`) and matched many times against a
 :class:`Document` prepared once per mention (:func:`prepare`). Each compiled query
@@ -37,6 +39,8 @@ import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
+
+from pappus.listening import chinese
 
 __all__ = [
     "FIELDS",
@@ -116,13 +120,30 @@ def fold(text: str) -> str:
 
 
 def tokenize_text(text: str) -> list[str]:
-    """Folded tokens of ``text``: words of letters and digits, and each Han or kana character alone."""
+    """Folded tokens of ``text``: words of letters and digits.
+
+    Chinese (Han characters, no kana) is converted to simplified characters and cut into
+    dictionary words without its stop words (:mod:`pappus.listening.chinese`); Japanese (any
+    kana in the text) keeps each Han or kana character as a token of its own.
+    """
+    folded = fold(text)
+    if folded.isascii() or not _CJK_CHARACTER.search(folded):
+        return _WORD.findall(folded)
     tokens: list[str] = []
-    for word in _WORD.findall(fold(text)):
+    if chinese.has_kana(folded):
+        for word in _WORD.findall(folded):
+            if not _CJK_CHARACTER.search(word):
+                tokens.append(word)
+            else:
+                tokens.extend(_CJK_SPLIT.findall(word))
+        return tokens
+    if chinese.has_han(folded):
+        folded = chinese.to_simplified(folded)
+    for word in _WORD.findall(folded):
         if word.isascii() or not _CJK_CHARACTER.search(word):
             tokens.append(word)
         else:
-            tokens.extend(_CJK_SPLIT.findall(word))
+            tokens.extend(chinese.words(word))
     return tokens
 
 
@@ -394,6 +415,10 @@ def _check_word(word: str, position: int) -> None:
     """Reject words that would search for nothing, or wildcards that cannot be matched well."""
     if not any(character in WILDCARDS for character in word):
         if not tokenize_text(word):
+            if _CJK_CHARACTER.search(word):
+                raise QuerySyntaxError(
+                    position, f"'{word}' holds only Chinese stop words (such as 的, 了, 是), too common to search for"
+                )
             raise QuerySyntaxError(position, f"'{word}' has no letters or digits to search for")
         return
     folded = fold(word)
@@ -533,6 +558,11 @@ class _Parser:
             self.advance()
             words = token.text.split()
             if not words or not any(tokenize_text(word) for word in words):
+                if any(_CJK_CHARACTER.search(word) for word in words):
+                    raise QuerySyntaxError(
+                        token.position,
+                        "the phrase holds only Chinese stop words (such as 的, 了, 是), too common to search for",
+                    )
                 raise QuerySyntaxError(
                     token.position, "the phrase is empty; expected words between the quotation marks"
                 )
@@ -645,6 +675,18 @@ def normalize_language(code: str) -> str:
     return LANGUAGE_ALIASES.get(primary, primary)
 
 
+def _add_subwords(by_token: dict[str, list[int]]) -> None:
+    """Each long Chinese word also stands, at its own positions, for the words inside it."""
+    found: dict[str, list[int]] = {}
+    for token, positions in by_token.items():
+        if len(token) >= chinese.MINIMUM_SUBWORD_PARENT and chinese.is_han_word(token):
+            for part in chinese.subwords(token):
+                found.setdefault(part, []).extend(positions)
+    for part, positions in found.items():
+        existing = by_token.get(part)
+        by_token[part] = sorted(set(positions + existing)) if existing else sorted(set(positions))
+
+
 def prepare(
     text: str,
     *,
@@ -668,6 +710,8 @@ def prepare(
             by_token[token] = [position]
         else:
             positions.append(position)
+    if not text.isascii():
+        _add_subwords(by_token)
     by_stem: dict[str, list[int]] = {}
     by_prefix: dict[str, list[str]] = {}
     for token, positions in by_token.items():
