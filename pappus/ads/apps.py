@@ -20,6 +20,8 @@ class AdsConfig(AppConfig):
                 "ads.daily.enter": _("Ad results entered by hand"),
                 "ads.rate.set": _("Exchange rate set"),
                 "ads.import": _("Ad results imported"),
+                "ads.reallocation.decide": _("Budget reallocation decided"),
+                "ads.reallocation.outcome": _("Budget reallocation outcome recorded"),
             }
         )
         register_demo_contributor(demo.contribute, name="ads")

@@ -146,3 +146,50 @@ class MappingForm(forms.Form):
             self.fields[name] = forms.ChoiceField(
                 label=FIELD_LABELS[name], choices=choices, required=name in imports.REQUIRED_FIELDS
             )
+
+
+class ReallocationForm(forms.Form):
+    """The budget to split, over how many days, for which result; limits per campaign (optional)."""
+
+    kpi = forms.ChoiceField(
+        label=_("Result to maximise"),
+        choices=[("conversions", _("Conversions")), ("revenue", _("Revenue")), ("clicks", _("Clicks"))],
+    )
+    budget = forms.DecimalField(
+        label=_("Budget to split"),
+        min_value=0,
+        max_value=MAX_AMOUNT,
+        decimal_places=2,
+        max_digits=14,
+        help_text=_("In the workspace's currency, for the whole period."),
+    )
+    days = forms.IntegerField(label=_("Over how many days"), min_value=1, max_value=366, initial=28)
+    history_days = forms.IntegerField(
+        label=_("Days of history to learn from"), min_value=14, max_value=1098, initial=90
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, campaigns: list[AdCampaign], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaigns = campaigns
+        for campaign in campaigns:
+            for bound, label in (("min", _("Minimum")), ("max", _("Maximum"))):
+                self.fields[f"{bound}_{campaign.pk}"] = forms.DecimalField(
+                    label=f"{campaign.name}: {label}",
+                    required=False,
+                    min_value=0,
+                    max_value=MAX_AMOUNT,
+                    decimal_places=2,
+                    max_digits=14,
+                )
+
+    def limits(self) -> dict[int, tuple[Any, Any]]:
+        data = self.cleaned_data
+        return {
+            campaign.pk: (data.get(f"min_{campaign.pk}"), data.get(f"max_{campaign.pk}"))
+            for campaign in self.campaigns
+            if data.get(f"min_{campaign.pk}") is not None or data.get(f"max_{campaign.pk}") is not None
+        }
+
+    def limit_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"min_{campaign.pk}"], self[f"max_{campaign.pk}"]) for campaign in self.campaigns]

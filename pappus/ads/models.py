@@ -275,3 +275,41 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate} on {self.day}"
+
+
+class ReallocationStatus(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Reallocation(models.Model):
+    """A budget split proposed from the campaigns' response curves and the person's decision on it.
+
+    ``proposal`` keeps what was shown (per campaign: current and proposed spend, expected results;
+    the expected gain and its interval); ``outcome`` is recorded after the period: the results the
+    campaigns actually had, to compare with what was expected."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kpi = models.CharField(_("result to maximise"), max_length=20)
+    starts_on = models.DateField(_("period starts"))
+    ends_on = models.DateField(_("period ends"))
+    budget = models.DecimalField(_("budget"), max_digits=14, decimal_places=2)
+    proposal = models.JSONField(_("proposal"), default=dict)
+    status = models.CharField(_("decision"), max_length=10, choices=ReallocationStatus.choices)
+    note = models.TextField(_("note"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), auto_now_add=True)
+    outcome = models.JSONField(_("outcome"), null=True, blank=True)
+    outcome_recorded_at = models.DateTimeField(_("outcome recorded"), null=True, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("budget reallocation")
+        verbose_name_plural = _("budget reallocations")
+        ordering = ("-decided_at",)
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.starts_on} to {self.ends_on}"

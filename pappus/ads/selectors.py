@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pappus.ads import metrics
+from django.utils.translation import gettext as _
+
+from pappus.ads import metrics, pacing
 from pappus.ads.models import Ad, AdAccount, AdCampaign, AdDaily, AdSet, ExchangeRate, Network
 from pappus.core.models import Workspace
 
@@ -188,3 +190,81 @@ def campaign_detail(
 
 def accounts(workspace_id: int) -> list[AdAccount]:
     return list(AdAccount.objects.for_workspace(workspace_id).order_by("network", "name"))
+
+
+# --- pacing -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """A campaign's flight paced to yesterday (a complete day), or why it cannot be."""
+
+    report: pacing.PacingReport | None
+    reason: str = ""
+    actual_daily: tuple[float, ...] = ()
+
+
+def campaign_pacing(workspace: Workspace, campaign: AdCampaign, today: datetime.date) -> Pacing:
+    """Planned spend (the budget spread evenly over the flight) against actual, to yesterday."""
+    if campaign.starts_on is None or campaign.ends_on is None or not campaign.budget_planned:
+        return Pacing(None, _("Give the campaign flight dates and a planned budget to see its pacing."))
+    last = min(campaign.ends_on, today - datetime.timedelta(days=1))
+    days = (last - campaign.starts_on).days + 1 if last >= campaign.starts_on else 0
+    actual = [0.0] * days
+    results = [0.0] * days
+    if days:
+        counted = metrics.counted(
+            daily_rows(workspace.pk, campaign.starts_on, last, [campaign.pk]),
+            rates(workspace, campaign.starts_on, last),
+            "campaign",
+        )
+        if counted.missing_rates:
+            return Pacing(None, _("An exchange rate is missing, so the spend to date is not known."))
+        for row in counted.rows:
+            index = (row.day - campaign.starts_on).days
+            actual[index] = float(row.figures.spend_known)
+            results[index] = float(row.figures.conversions)
+    flight = pacing.Flight(campaign.starts_on, campaign.ends_on, float(campaign.budget_planned))
+    return Pacing(pacing.pace(flight, actual, results=results), actual_daily=tuple(actual))
+
+
+# --- reallocation -----------------------------------------------------------------------------------
+
+KPI_CHOICES = ("conversions", "revenue", "clicks")
+
+
+@dataclass(frozen=True)
+class History:
+    campaign: AdCampaign
+    spend: tuple[float, ...]
+    results: tuple[float, ...]
+
+
+def histories(workspace: Workspace, kpi: str, first: datetime.date, last: datetime.date) -> list[History]:
+    """Each campaign with spend between ``first`` and ``last``: its daily spend in the workspace's currency
+    and its daily ``kpi`` (zero on days without a row). ValueError naming the missing exchange rates."""
+    campaigns = {c.pk: c for c in AdCampaign.objects.for_workspace(workspace.pk).select_related("account")}
+    counted = metrics.counted(daily_rows(workspace.pk, first, last), rates(workspace, first, last), "campaign")
+    if counted.missing_rates:
+        missing = ", ".join(f"{code} {day:%Y-%m-%d}" for code, day in sorted(counted.missing_rates)[:10])
+        raise ValueError(_("Exchange rates are missing for: %(missing)s.") % {"missing": missing})
+    days = (last - first).days + 1
+    spend: dict[int, list[float]] = {}
+    results: dict[int, list[float]] = {}
+    for row in counted.rows:
+        index = (row.day - first).days
+        spend.setdefault(row.campaign_id, [0.0] * days)[index] = float(row.figures.spend_known)
+        value = {
+            "conversions": float(row.figures.conversions),
+            "revenue": float(row.figures.revenue_known),
+            "clicks": float(row.figures.clicks),
+        }[kpi]
+        results.setdefault(row.campaign_id, [0.0] * days)[index] = value
+    return [
+        History(campaigns[pk], tuple(spend[pk]), tuple(results[pk]))
+        for pk in sorted(spend, key=lambda pk: campaigns[pk].name)
+        if any(spend[pk])
+    ]
+
+
+HISTORY_LIMIT = 3 * 366  # the longest history a proposal may learn from, in days

@@ -9,7 +9,9 @@ Links to other apps are plain ids, checked through their facades: a strategy cam
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pappus.ads import imports
+from pappus.ads import allocation, imports, metrics, selectors
 from pappus.ads.models import (
     MAX_AMOUNT,
     MAX_COUNT,
@@ -33,6 +35,8 @@ from pappus.ads.models import (
     Level,
     Network,
     Objective,
+    Reallocation,
+    ReallocationStatus,
     Source,
 )
 from pappus.core import audit
@@ -456,3 +460,210 @@ def import_commit(*, actor: Actor, membership: Membership, import_id: int, mappi
         },
     )
     return upload
+
+
+# --- budget reallocation ---------------------------------------------------------------------------
+
+HISTORY_DAYS = 90
+MAX_PERIOD_DAYS = 366
+
+
+@dataclass(frozen=True)
+class ProposalRequest:
+    """What a person asks: split ``budget`` over the next ``days`` days to maximise ``kpi``, with
+    optional limits per paid campaign (for the whole period), from ``history_days`` of history."""
+
+    kpi: str
+    budget: Decimal
+    days: int
+    history_days: int = HISTORY_DAYS
+    limits: Mapping[int, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProposalResult:
+    request: ProposalRequest
+    starts_on: datetime.date
+    ends_on: datetime.date
+    campaigns: Mapping[str, AdCampaign]
+    curves: list[allocation.ResponseCurve]
+    proposal: allocation.Proposal
+
+
+def reallocation_propose(*, membership: Membership, request: ProposalRequest, today: datetime.date) -> ProposalResult:
+    """Fit each campaign's response to spend from its history and propose the split (nothing is stored).
+
+    ValidationError naming the field when the request or the history cannot give a proposal."""
+    require(membership, VIEW)
+    if request.kpi not in selectors.KPI_CHOICES:
+        raise ValidationError({"kpi": _("Choose conversions, revenue or clicks.")})
+    if not 1 <= request.days <= MAX_PERIOD_DAYS:
+        raise ValidationError({"days": _("The period is 1 to %(most)s days.") % {"most": MAX_PERIOD_DAYS}})
+    if not 14 <= request.history_days <= 3 * 366:
+        raise ValidationError({"history_days": _("Use 14 to 1098 days of history.")})
+    if not Decimal(0) <= request.budget <= MAX_AMOUNT:
+        raise ValidationError({"budget": _("The budget must be from 0 to %(limit)s.") % {"limit": MAX_AMOUNT}})
+    last = today - datetime.timedelta(days=1)
+    first = last - datetime.timedelta(days=request.history_days - 1)
+    try:
+        found = selectors.histories(membership.workspace, request.kpi, first, last)
+    except ValueError as error:
+        raise ValidationError({"history_days": str(error)}) from None
+    if not found:
+        raise ValidationError({"history_days": _("No paid campaign spent anything in this history.")})
+    campaigns = {str(item.campaign.pk): item.campaign for item in found}
+    curves = allocation.fit_curves(
+        [allocation.ChannelHistory(str(item.campaign.pk), item.spend, item.results) for item in found], seed=0
+    )
+    limits = {}
+    for campaign_id, (low, high) in request.limits.items():
+        key = str(campaign_id)
+        if key not in campaigns:
+            continue
+        if low is not None and high is not None and low > high:
+            raise ValidationError(
+                {
+                    f"max_{campaign_id}": _("The maximum of “%(name)s” is below its minimum.")
+                    % {"name": campaigns[key].name}
+                }
+            )
+        limits[key] = allocation.ChannelLimits(
+            minimum=float(low or 0), maximum=float(high) if high is not None else math.inf
+        )
+    if sum(limit.minimum for limit in limits.values()) > float(request.budget):
+        raise ValidationError({"budget": _("The minimums add up to more than the budget.")})
+    current = {curve.key: curve.mean_recent_spend for curve in curves}
+    try:
+        proposal = allocation.propose(
+            curves, budget=float(request.budget), current=current, limits=limits, days=request.days
+        )
+    except allocation.AllocationError as error:
+        raise ValidationError({"budget": str(error)}) from None
+    return ProposalResult(
+        request=request,
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=request.days - 1),
+        campaigns=campaigns,
+        curves=curves,
+        proposal=proposal,
+    )
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 4) if math.isfinite(value) else None
+
+
+def proposal_record(result: ProposalResult) -> dict[str, Any]:
+    """The proposal as stored with a decision (numbers rounded, no infinities)."""
+    proposal = result.proposal
+    return {
+        "days": proposal.days,
+        "interval": proposal.interval,
+        "expected_current": _finite(proposal.expected_current),
+        "expected_proposed": _finite(proposal.expected_proposed),
+        "expected_gain": _finite(proposal.expected_gain),
+        "gain_low": _finite(proposal.gain_low),
+        "gain_high": _finite(proposal.gain_high),
+        "campaigns": [
+            {
+                "id": int(channel.key),
+                "name": result.campaigns[channel.key].name,
+                "current": _finite(channel.current),
+                "proposed": _finite(channel.proposed),
+                "expected_current": _finite(channel.expected_current),
+                "expected_proposed": _finite(channel.expected_proposed),
+                "held": channel.held,
+                "beyond_history": channel.beyond_history,
+                "note": channel.note,
+            }
+            for channel in proposal.channels
+        ],
+    }
+
+
+@transaction.atomic
+def reallocation_decide(
+    *,
+    actor: Actor,
+    membership: Membership,
+    request: ProposalRequest,
+    approve: bool,
+    note: str = "",
+    today: datetime.date,
+) -> Reallocation:
+    """Record a person's decision on the proposal for ``request`` (computed again, the same as shown)."""
+    require(membership, MANAGE)
+    result = reallocation_propose(membership=membership, request=request, today=today)
+    decision = Reallocation.objects.create(
+        workspace_id=membership.workspace_id,
+        kpi=request.kpi,
+        starts_on=result.starts_on,
+        ends_on=result.ends_on,
+        budget=request.budget.quantize(Decimal("0.01")),
+        proposal=proposal_record(result),
+        status=ReallocationStatus.APPROVED if approve else ReallocationStatus.REJECTED,
+        note=note.strip()[:5000],
+        decided_by=actor.user,
+    )
+    audit.record(
+        actor,
+        "ads.reallocation.decide",
+        workspace=membership.workspace,
+        target=decision,
+        after={
+            "status": decision.status,
+            "kpi": decision.kpi,
+            "budget": str(decision.budget),
+            "expected_gain": decision.proposal["expected_gain"],
+        },
+    )
+    return decision
+
+
+@transaction.atomic
+def reallocation_record_outcome(
+    *, actor: Actor, membership: Membership, reallocation_id: int, today: datetime.date
+) -> Reallocation:
+    """After the period: what the campaigns actually spent and achieved, next to what was expected."""
+    require(membership, MANAGE)
+    decision = Reallocation.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=reallocation_id)
+    if decision.ends_on >= today:
+        raise ValidationError({"outcome": _("The period has not ended yet.")})
+    ids = [line["id"] for line in decision.proposal.get("campaigns", [])]
+    counted = metrics.counted(
+        selectors.daily_rows(membership.workspace_id, decision.starts_on, decision.ends_on, ids),
+        selectors.rates(membership.workspace, decision.starts_on, decision.ends_on),
+        "campaign",
+    )
+    groups = metrics.group(counted.rows, lambda row: row.campaign_id)
+
+    def result_of(figures: metrics.Figures) -> float:
+        return {
+            "conversions": float(figures.conversions),
+            "revenue": float(figures.revenue_known),
+            "clicks": float(figures.clicks),
+        }[decision.kpi]
+
+    total = metrics.total(counted.rows)
+    decision.outcome = {
+        "spend": None if total.spend is None else float(total.spend),
+        "result": result_of(total),
+        "missing_rates": [f"{code} {day:%Y-%m-%d}" for code, day in sorted(counted.missing_rates)],
+        "campaigns": {
+            str(pk): {
+                "spend": None if figures.spend is None else float(figures.spend),
+                "result": result_of(figures),
+            }
+            for pk, figures in groups.items()
+        },
+    }
+    decision.outcome_recorded_at = timezone.now()
+    decision.save(update_fields=["outcome", "outcome_recorded_at"])
+    audit.record(
+        actor,
+        "ads.reallocation.outcome",
+        workspace=membership.workspace,
+        target=decision,
+        after={"result": decision.outcome["result"], "spend": decision.outcome["spend"]},
+    )
+    return decision

@@ -16,3 +16,9 @@ urlpatterns = [
     path("imports/upload/", views.import_upload, name="import_upload"),
     path("imports/<int:import_id>/", views.import_detail, name="import"),
 ]
+
+urlpatterns += [
+    path("reallocation/", views.reallocation, name="reallocation"),
+    path("reallocation/decide/", views.reallocation_decide, name="reallocation_decide"),
+    path("reallocation/<int:reallocation_id>/outcome/", views.reallocation_outcome, name="reallocation_outcome"),
+]

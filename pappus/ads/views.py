@@ -25,10 +25,11 @@ from pappus.ads.forms import (
     MappingForm,
     PeriodForm,
     RateForm,
+    ReallocationForm,
     UploadForm,
     default_period,
 )
-from pappus.ads.models import AdCampaign, AdImport, ExchangeRate, ImportStatus
+from pappus.ads.models import AdCampaign, AdImport, ExchangeRate, ImportStatus, Reallocation
 from pappus.core.models import Membership
 from pappus.core.permissions import role_allows
 from pappus.core.views import actor_of, member_required
@@ -74,8 +75,17 @@ def overview(request: HttpRequest, membership: Membership) -> HttpResponse:
         day_title=_("Day"),
         spend_title=_("Spend (%(currency)s)") % {"currency": report.currency},
     )
+    today = timezone.localdate()
+    alerts = []
+    for line in report.campaigns:
+        campaign = line.campaign
+        if campaign.starts_on and campaign.ends_on and campaign.starts_on < today <= campaign.ends_on:
+            paced = selectors.campaign_pacing(membership.workspace, campaign, today)
+            if paced.report is not None and paced.report.status in {"over_pacing", "under_pacing"}:
+                alerts.append((campaign, paced.report))
     context = {
         "page_title": _("Paid campaigns"),
+        "pacing_alerts": alerts,
         "form": form,
         "report": report,
         "campaign_rows": [
@@ -99,8 +109,22 @@ def campaign_detail(request: HttpRequest, membership: Membership, campaign_id: i
         end = max(start, min(campaign.ends_on or timezone.localdate(), timezone.localdate()))
     detail = selectors.campaign_detail(membership.workspace, campaign, start, end)
     strategy_name = dict(_strategy_choices(membership.workspace_id)).get(campaign.strategy_campaign_id or 0, "")
+    paced = selectors.campaign_pacing(membership.workspace, campaign, timezone.localdate())
+    pacing_chart = None
+    if paced.report is not None and campaign.starts_on is not None:
+        pacing_chart = charts.pacing(
+            list(paced.report.planned_daily),
+            list(paced.actual_daily),
+            campaign.starts_on.isoformat(),
+            day_title=_("Day"),
+            spend_title=_("Spend to date (%(currency)s)") % {"currency": membership.workspace.currency},
+            plan_label=_("Plan"),
+            actual_label=_("Actual"),
+        )
     context = {
         "page_title": campaign.name,
+        "pacing": paced,
+        "pacing_chart": pacing_chart,
         "form": form,
         "start": start,
         "end": end,
@@ -277,3 +301,129 @@ def import_detail(request: HttpRequest, membership: Membership, import_id: int) 
         preview = None
     context.update({"columns": columns, "rows": imports.preview_rows(upload.content), "form": form, "preview": preview})
     return render(request, "ads/import.html", context, status=status)
+
+
+# --- budget reallocation ---------------------------------------------------------------------------
+
+
+def _reallocation_form(request: HttpRequest, membership: Membership, data: Any) -> ReallocationForm:
+    campaigns = list(
+        AdCampaign.objects.for_workspace(membership.workspace_id)
+        .filter(daily__day__gte=timezone.localdate() - datetime.timedelta(days=selectors.HISTORY_LIMIT))
+        .distinct()
+        .order_by("name")
+    )
+    return ReallocationForm(data, campaigns=campaigns)
+
+
+def _request_of(form: ReallocationForm) -> services.ProposalRequest:
+    data = form.cleaned_data
+    return services.ProposalRequest(
+        kpi=data["kpi"],
+        budget=data["budget"],
+        days=data["days"],
+        history_days=data["history_days"],
+        limits=form.limits(),
+    )
+
+
+def _proposal_context(result: services.ProposalResult, currency: str) -> dict[str, Any]:
+    proposal = result.proposal
+    points: list[dict[str, object]] = []
+    marks: list[dict[str, object]] = []
+    rows = []
+    for channel in proposal.channels:
+        name = result.campaigns[channel.key].name
+        points.extend(
+            {"campaign": name, "spend": point.spend, "result": point.result, "low": point.low, "high": point.high}
+            for point in proposal.charts.get(channel.key, ())
+        )
+        curve = next(curve for curve in result.curves if curve.key == channel.key)
+        if curve.fitted:
+            for which, total in ((_("current"), channel.current), (_("proposed"), channel.proposed)):
+                daily = total / proposal.days
+                marks.append({"campaign": name, "which": which, "spend": daily, "result": float(curve.expected(daily))})
+        rows.append({"campaign": result.campaigns[channel.key], "channel": channel, "curve": curve})
+    return {
+        "proposal": proposal,
+        "proposal_rows": rows,
+        "starts_on": result.starts_on,
+        "ends_on": result.ends_on,
+        "curves_chart": charts.response_curves(
+            points,
+            marks,
+            spend_title=_("Daily spend (%(currency)s)") % {"currency": currency},
+            result_title=_("Expected daily result"),
+        )
+        if points
+        else None,
+    }
+
+
+@require_GET
+@member_required(services.VIEW)
+def reallocation(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = _reallocation_form(request, membership, request.GET if "budget" in request.GET else None)
+    context: dict[str, Any] = {
+        "page_title": _("Budget reallocation"),
+        "form": form,
+        "currency": membership.workspace.currency,
+        "decisions": Reallocation.objects.for_workspace(membership.workspace_id).select_related("decided_by")[:20],
+        "can_manage": role_allows(membership.role, services.MANAGE),
+        "today": timezone.localdate(),
+    }
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            try:
+                result = services.reallocation_propose(
+                    membership=membership, request=_request_of(form), today=timezone.localdate()
+                )
+            except ValidationError as error:
+                _apply(form, error)
+                status = 400
+            else:
+                context.update(_proposal_context(result, membership.workspace.currency))
+        else:
+            status = 400
+    return render(request, "ads/reallocation.html", context, status=status)
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def reallocation_decide(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = _reallocation_form(request, membership, request.POST)
+    if form.is_valid():
+        try:
+            services.reallocation_decide(
+                actor=actor_of(request),
+                membership=membership,
+                request=_request_of(form),
+                approve=request.POST.get("decision") == "approve",
+                note=form.cleaned_data.get("note") or "",
+                today=timezone.localdate(),
+            )
+        except ValidationError as error:
+            for problem in error.messages:
+                messages.error(request, problem)
+        else:
+            messages.success(request, _("The decision is recorded."))
+    else:
+        messages.error(request, _("The proposal could not be recorded: check the values."))
+    return redirect("ads:reallocation")
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def reallocation_outcome(request: HttpRequest, membership: Membership, reallocation_id: int) -> HttpResponse:
+    get_object_or_404(Reallocation.objects.for_workspace(membership.workspace_id), pk=reallocation_id)
+    try:
+        services.reallocation_record_outcome(
+            actor=actor_of(request), membership=membership, reallocation_id=reallocation_id, today=timezone.localdate()
+        )
+    except ValidationError as error:
+        for problem in error.messages:
+            messages.error(request, problem)
+    else:
+        messages.success(request, _("The outcome is recorded."))
+    return redirect("ads:reallocation")
