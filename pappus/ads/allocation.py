@@ -78,6 +78,7 @@ class ResponseCurve:
     residual_sd: float
     saturation_identified: bool  # False when b sits at the edge of the grid: the shape is a guess
     note: str = ""
+    sample_families: tuple[Family, ...] = ()  # each replicate's family when it varies (family="auto")
 
     @property
     def fitted(self) -> bool:
@@ -323,43 +324,42 @@ def _fit_usable(
     day_weights = generator.poisson(1.0, size=(bootstrap, length)).astype(np.float64)
     weights = np.concatenate([np.ones((1, length)), day_weights])[None, :, :] * present[:, None, :]  # (C, 1 + B, T)
     names: tuple[Family, ...] = FAMILIES if family == "auto" else (family,)
-    bases = {name: _grid_basis(name, spend, reference) for name in names}
-    if family == "auto":
-        point = {
-            name: _profile_fit(name, spend, results, weights[:, :1], ref=reference, basis=bases[name]) for name in names
-        }
-        chosen = np.where(point["logarithmic"].sse[:, 0] < point["exponential"].sse[:, 0], 1, 0)
-    else:
-        chosen = np.full(count, FAMILIES.index(family))
-    for family_index, name in enumerate(FAMILIES):
-        rows = np.flatnonzero(chosen == family_index)
-        if len(rows) == 0:
-            continue
-        fit = _profile_fit(
-            name, spend[rows], results[rows], weights[rows], ref=reference[rows], basis=bases[name][rows]
+    fits = [
+        _profile_fit(name, spend, results, weights, ref=reference, basis=_grid_basis(name, spend, reference))
+        for name in names
+    ]
+    # Per channel and per replicate, the family with the smaller residual sum of squares: the replicates
+    # then carry the doubt about the family too, not only about its parameters.
+    choice = (
+        np.argmin(np.stack([fit.sse for fit in fits]), axis=0) if len(fits) > 1 else np.zeros(weights.shape[:2], int)
+    )
+    scale = np.choose(choice, [fit.scale for fit in fits])
+    shape = np.choose(choice, [fit.shape for fit in fits])
+    for row, index in enumerate(usable):
+        name = names[int(choice[row, 0])]
+        fit = fits[int(choice[row, 0])]
+        days = int(present[row].sum())
+        channel_spend = spend[row, length - days :]
+        sd = math.sqrt(float(fit.sse[row, 0]) / max(days - 2, 1))
+        samples = tuple(zip(scale[row, 1:].tolist(), shape[row, 1:].tolist(), strict=True))
+        sample_families = tuple(names[k] for k in choice[row, 1:].tolist()) if len(names) > 1 else ()
+        edge = bool(fit.at_edge[row])
+        curves[index] = ResponseCurve(
+            key=histories[index].key,
+            status="fitted",
+            family=name,
+            scale=float(scale[row, 0]),
+            shape=float(shape[row, 0]),
+            samples=samples,
+            sample_families=sample_families,
+            days=days,
+            spend_days=int((channel_spend > 0).sum()),
+            max_observed_spend=float(channel_spend.max()),
+            mean_recent_spend=float(channel_spend[-28:].mean()),
+            residual_sd=sd,
+            saturation_identified=not edge,
+            note="the history does not show where returns diminish; the curve's shape is a guess" if edge else "",
         )
-        for position, row in enumerate(rows.tolist()):
-            index = usable[row]
-            days = int(present[row].sum())
-            channel_spend = spend[row, length - days :]
-            sd = math.sqrt(float(fit.sse[position, 0]) / max(days - 2, 1))
-            samples = tuple(zip(fit.scale[position, 1:].tolist(), fit.shape[position, 1:].tolist(), strict=True))
-            edge = bool(fit.at_edge[position])
-            curves[index] = ResponseCurve(
-                key=histories[index].key,
-                status="fitted",
-                family=name,
-                scale=float(fit.scale[position, 0]),
-                shape=float(fit.shape[position, 0]),
-                samples=samples,
-                days=days,
-                spend_days=int((channel_spend > 0).sum()),
-                max_observed_spend=float(channel_spend.max()),
-                mean_recent_spend=float(channel_spend[-28:].mean()),
-                residual_sd=sd,
-                saturation_identified=not edge,
-                note="the history does not show where returns diminish; the curve's shape is a guess" if edge else "",
-            )
 
 
 # Allocation.
@@ -466,11 +466,20 @@ def split_within(weights: npt.ArrayLike, total: float, lower: npt.ArrayLike, upp
     return _settle(np.clip(high_c * w, low, high), low, high, total)
 
 
-def _replicate_values(curve: ResponseCurve, x: float) -> FloatArray:
+def _replicate_values(curve: ResponseCurve, x: npt.ArrayLike) -> FloatArray:
+    """Every bootstrap replicate's value at daily spend x: (replicates, *x.shape)."""
     if not curve.samples or curve.family is None:
         return np.zeros(0)
     samples = np.asarray(curve.samples, dtype=np.float64)
-    return _value(curve.family, samples[:, 0], samples[:, 1], np.full(len(samples), x))
+    spend = np.asarray(x, dtype=np.float64)[None, ...]
+    extra = (1,) * (spend.ndim - 1)
+    a, b = samples[:, 0].reshape(-1, *extra), samples[:, 1].reshape(-1, *extra)
+    families = curve.sample_families or (curve.family,) * len(samples)
+    exponential = np.array([name == "exponential" for name in families]).reshape(-1, *extra)
+    return np.asarray(
+        np.where(exponential, _value("exponential", a, b, spend), _value("logarithmic", a, b, spend)),
+        dtype=np.float64,
+    )
 
 
 def propose(
@@ -596,9 +605,8 @@ def _channel(curve: ResponseCurve, now: float, then: float, days: int) -> tuple[
 def _chart(curve: ResponseCurve, top: float, points: int, tail: float) -> tuple[CurvePoint, ...]:
     spend = np.linspace(0.0, top, points)
     middle = curve.expected(spend)
-    if curve.samples and curve.family is not None:
-        samples = np.asarray(curve.samples, dtype=np.float64)
-        values = _value(curve.family, samples[:, :1], samples[:, 1:], spend[None, :])
+    if curve.samples:
+        values = _replicate_values(curve, spend)
         low, high = np.quantile(values, [tail, 1 - tail], axis=0)
     else:
         low = high = middle

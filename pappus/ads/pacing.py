@@ -1,14 +1,15 @@
 """Pacing of a flight: planned spend to date against actual, an end-of-flight forecast with an interval, a status.
 
-Pure Python and numpy; no Django. Plain dataclasses in, dataclasses out.
+Pure Python, numpy and scipy; no Django. Plain dataclasses in, dataclasses out.
 
 The plan spreads the flight's budget over its days, evenly or by custom weights (one per day). The
 forecast assumes the recent pace carries on: over the last ``recent_days`` days, the ratio of actual to
 planned spend (a ratio estimator, sum of actual / sum of planned) is applied to the plan of the days
-left. Its interval (normal approximation) adds the uncertainty of that level (the day-to-day spread of
-the daily ratio over the window, divided by the window's length) to the day-to-day spread itself over
-the days left. Results (conversions, revenue, clicks) are forecast the same way, from the recent results
-per unit of spend times the forecast spend, the rate's standard error and the days' scatter added.
+left. Its interval (Student's t, the window's days - 1 degrees of freedom) adds the uncertainty of
+that level (the day-to-day spread of the daily ratio over the window, divided by the window's length)
+to the day-to-day spread itself over the days left. Results (conversions, revenue, clicks) are
+forecast the same way, from the recent results per unit of spend times the forecast spend, the rate's
+standard error and the days' scatter added.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import datetime
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
+from scipy import stats
 
 PacingStatus = Literal["not_started", "on_pace", "over_pacing", "under_pacing"]
 PacingBasis = Literal["to_date", "forecast"]
@@ -135,8 +136,9 @@ def pace(
     left = flight.days - elapsed
     planned_to_date = float(planned[:elapsed].sum())
     actual_to_date = float(actual.sum())
-    z = NormalDist().inv_cdf(0.5 + interval / 2)
     window = slice(max(0, elapsed - recent_days), elapsed)
+    # Student's t: the spread is estimated from the window's few days, so a normal quantile would be too narrow.
+    z = float(stats.t.ppf(0.5 + interval / 2, df=max(len(actual[window]) - 1, 1)))
     spend_forecast = _forecast_spend(planned, actual, window)
     forecast_rest, rest_sd = spend_forecast.rest, math.sqrt(spend_forecast.variance)
     forecast_spend = actual_to_date + forecast_rest

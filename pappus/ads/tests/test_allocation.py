@@ -148,6 +148,9 @@ def test_auto_picks_the_family_the_history_came_from():
         seed=5,
     )
     assert [curve.family for curve in curves] == ["exponential", "logarithmic"]
+    # Each bootstrap replicate picks its own family, so the interval carries the doubt about the family too.
+    assert len(curves[0].sample_families) == len(curves[0].samples) == 100
+    assert curves[0].sample_families.count("exponential") > 50
 
 
 def test_too_little_history_or_flat_spend_gives_no_curve_and_says_why():
