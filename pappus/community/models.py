@@ -562,3 +562,72 @@ class EventRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.code}"
+
+
+class LeaderStage(models.TextChoices):
+    """The pipeline of working with an opinion leader, in order."""
+
+    FOUND = "found", _("Found")
+    CONTACTED = "contacted", _("Contacted")
+    AGREED = "agreed", _("Agreed")
+    CONTENT_LIVE = "content_live", _("Content live")
+    RESULTS = "results", _("Results in")
+    DROPPED = "dropped", _("Dropped")
+
+
+class OpinionLeader(models.Model):
+    """An author found in listening and ranked (``pappus.community.leaders``): the score and each of its
+    parts with an explanation, signals of bought or bot audiences, and the pipeline with the agreement,
+    its cost and results (for ROI). Discovery refreshes the figures and keeps the pipeline fields."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    network = models.CharField(_("network"), max_length=60)
+    handle = models.CharField(_("handle"), max_length=300)
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    profile_url = models.CharField(_("profile"), max_length=2000, blank=True)
+    followers = models.BigIntegerField(_("followers"), null=True, blank=True)
+    mentions = models.PositiveIntegerField(_("mentions"), default=0)
+    engagement = models.BigIntegerField(_("engagement"), default=0)
+    score = models.FloatField(_("score"), default=0)
+    score_parts = models.JSONField(_("score parts"), default=list, blank=True)
+    bot_signals = models.JSONField(_("signals of bought or bot audiences"), default=list, blank=True)
+    stage = models.CharField(_("stage"), max_length=20, choices=LeaderStage.choices, default=LeaderStage.FOUND)
+    agreement = models.TextField(_("agreement"), blank=True)
+    cost = models.DecimalField(_("cost"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    result_reach = models.BigIntegerField(_("reach delivered"), null=True, blank=True)
+    result_engagement = models.BigIntegerField(_("engagement delivered"), null=True, blank=True)
+    result_value = models.DecimalField(_("value delivered"), max_digits=14, decimal_places=2, null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    discovered_at = models.DateTimeField(_("found"), default=timezone.now)
+    scored_at = models.DateTimeField(_("scored"), default=timezone.now)
+    stage_changed_at = models.DateTimeField(_("stage since"), default=timezone.now)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("opinion leader")
+        verbose_name_plural = _("opinion leaders")
+        ordering = ("-score", "id")
+        constraints = (
+            models.UniqueConstraint(fields=("workspace", "network", "handle"), name="community_leader_unique"),
+        )
+        indexes = (models.Index(fields=("workspace", "stage", "-score"), name="community_leader_rank"),)
+
+    def __str__(self) -> str:
+        return f"{self.network}: {self.handle}"
+
+
+class LeaderTarget(models.Model):
+    """The audience opinion leaders should reach (languages, countries, networks), per workspace: the
+    strategy's audiences are not readable here (the community imports nothing of strategy)."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    countries = models.JSONField(_("countries"), default=list, blank=True)
+    networks = models.JSONField(_("networks"), default=list, blank=True)
+
+    objects = WorkspaceManager()
+
+    def __str__(self) -> str:
+        return f"leader target {self.workspace_id}"
