@@ -20,5 +20,6 @@ urlpatterns = [
     path("ads/", include("pappus.ads.urls")),
     path("crisis/", include("pappus.crisis.urls")),
     path("analytics/", include("pappus.analytics.urls")),
+    path("adoption/", include("pappus.adoption.urls")),
     path("", include("pappus.core.urls")),
 ]

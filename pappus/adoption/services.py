@@ -36,6 +36,9 @@ from pappus.publishing import facade as publishing_facade
 MANAGE = Action.WORKSPACE_MANAGE  # targets and privacy are the workspace owners' (the hub's) to set
 RAW_EVENT_RETENTION_DAYS = 90  # page views are kept this long; their daily rollup stays
 MAXIMUM_DORMANT_DAYS = 365
+# A decision is paired with the post's latest submission in the preceding two weeks (a bounded read of the audit
+# log per day); one taken later than that is not counted as a turnaround.
+APPROVAL_LOOKBACK = datetime.timedelta(days=14)
 
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -106,7 +109,12 @@ def _approval_turnarounds(
     submissions: dict[str, list[datetime.datetime]] = defaultdict(list)
     for object_id, created_at in (
         AuditEvent.objects.for_workspace(workspace_id)
-        .filter(action="post.submit", object_id__in={decision[1] for decision in decisions}, created_at__lt=until)
+        .filter(
+            action="post.submit",
+            object_id__in={decision[1] for decision in decisions},
+            created_at__gte=since - APPROVAL_LOOKBACK,
+            created_at__lt=until,
+        )
         .order_by("created_at")
         .values_list("object_id", "created_at")
     ):

@@ -647,6 +647,8 @@ def test_the_top_bar_holds_the_work_areas_and_groups_the_rest():
     assert workspace_menu is not None
     assert re.findall(r"<a [^>]*>([^<]+)</a>", workspace_menu.group(1)) == [
         "Team",
+        "Adoption",
+        "My scorecard",
         "Regions",
         "Connected accounts",
         "Web traffic",

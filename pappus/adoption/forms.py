@@ -1,0 +1,30 @@
+"""Forms of the adoption settings page: the privacy of people data and the hub's KPI targets."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from pappus.adoption.models import Direction, Kpi, ScorecardVisibility
+from pappus.adoption.services import MAXIMUM_DORMANT_DAYS
+from pappus.core.permissions import Role
+
+PERIODS = (7, 30, 90, 365)
+
+
+class PrivacyForm(forms.Form):
+    scorecard_visibility = forms.ChoiceField(
+        label=_("Who may see whose scorecard"), choices=ScorecardVisibility.choices
+    )
+    dormant_days = forms.IntegerField(
+        label=_("Dormant after (days without activity)"), min_value=1, max_value=MAXIMUM_DORMANT_DAYS
+    )
+
+
+class TargetForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    kpi = forms.ChoiceField(label=_("KPI"), choices=Kpi.choices)
+    target = forms.FloatField(label=_("Target"), min_value=0, max_value=1_000_000)
+    direction = forms.ChoiceField(
+        label=_("Direction"), choices=[("", _("The KPI's own")), *Direction.choices], required=False
+    )

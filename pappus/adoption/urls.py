@@ -1,0 +1,17 @@
+from django.urls import path
+
+from pappus.adoption import views
+
+app_name = "adoption"
+
+urlpatterns = [
+    path("", views.usage, name="usage"),
+    path("scorecards/", views.scorecards, name="scorecards"),
+    path("scorecards/me/", views.my_scorecard, name="my_scorecard"),
+    path("scorecards/<int:user_id>/", views.person_scorecard, name="person_scorecard"),
+    path("outcomes/", views.outcomes, name="outcomes"),
+    path("me/", views.about_me, name="about_me"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/targets/", views.target_set, name="target_set"),
+    path("settings/targets/<int:target_id>/delete/", views.target_delete, name="target_delete"),
+]

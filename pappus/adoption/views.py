@@ -1,0 +1,257 @@
+"""The adoption pages: usage analytics, team and region scorecards (with the hub's rollup), personal
+scorecards under the workspace's privacy setting, outcome reasons, what is recorded about me, and the
+settings (targets and privacy). Views parse, call selectors or services, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pappus.adoption import charts, selectors, services
+from pappus.adoption.forms import PERIODS, PrivacyForm, TargetForm
+from pappus.adoption.models import Kpi, KpiTarget
+from pappus.core.models import Membership
+from pappus.core.permissions import Action, role_allows
+from pappus.core.views import actor_of, member_required
+
+
+class BadPeriodError(ValueError):
+    pass
+
+
+def _days(request: HttpRequest, default: int = 30) -> int:
+    raw = request.GET.get("days", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) not in PERIODS:
+        raise BadPeriodError(
+            _("days must be one of %(choices)s, not “%(value)s”.")
+            % {"choices": ", ".join(str(days) for days in PERIODS), "value": raw[:20]}
+        )
+    return int(raw)
+
+
+def _bad_period(error: BadPeriodError) -> HttpResponse:
+    return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+
+
+def _chart(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"spec_id": f"chart-{name}", "spec": spec}
+
+
+def _trend_chart(points: list[selectors.TrendPoint], name: str) -> dict[str, Any] | None:
+    if not points:
+        return None
+    return _chart(
+        name,
+        charts.kpi_trend(
+            [(point.week, str(Kpi(point.kpi).label), point.value) for point in points],
+            week=_("Week"),
+            value=_("Value"),
+        ),
+    )
+
+
+@require_GET
+@member_required(Action.ADOPTION_VIEW)
+def usage(request: HttpRequest, membership: Membership) -> HttpResponse:
+    try:
+        days = _days(request)
+    except BadPeriodError as error:
+        return _bad_period(error)
+    overview = selectors.usage_overview(membership, days)
+    context = {
+        "page_title": _("Adoption"),
+        "overview": overview,
+        "days": days,
+        "periods": PERIODS,
+        "adoption_chart": _chart(
+            "adoption",
+            charts.feature_adoption(
+                [(row.label, row.share_7, row.share_30) for row in overview.feature_adoption],
+                share=_("Share of members active (%)"),
+                window_7=_("last 7 days"),
+                window_30=_("last 30 days"),
+            ),
+        ),
+        "weekly_chart": _chart(
+            "weekly",
+            charts.weekly_usage(overview.weekly, week=_("Week"), feature=_("Feature"), uses=_("Uses")),
+        )
+        if overview.weekly
+        else None,
+    }
+    return render(request, "adoption/usage.html", context)
+
+
+@require_GET
+@member_required(Action.ADOPTION_VIEW)
+def scorecards(request: HttpRequest, membership: Membership) -> HttpResponse:
+    try:
+        days = _days(request)
+    except BadPeriodError as error:
+        return _bad_period(error)
+    first, last = selectors.period(days)
+    workspace_id = membership.workspace_id
+    trend_first, _last = selectors.period(max(days, 90))
+    context = {
+        "page_title": _("Scorecards"),
+        "days": days,
+        "periods": PERIODS,
+        "first": first,
+        "last": last,
+        "kpis": Kpi.choices,
+        "regions": selectors.region_scorecards(workspace_id, first, last),
+        "teams": selectors.team_scorecards(workspace_id, first, last),
+        "see_people": selectors.may_see_others(membership),
+        "trend_chart": _trend_chart(selectors.kpi_trend(workspace_id, None, trend_first, last), "trend"),
+    }
+    return render(request, "adoption/scorecards.html", context)
+
+
+def _person_page(request: HttpRequest, viewer: Membership, user_id: int) -> HttpResponse:
+    try:
+        days = _days(request)
+    except BadPeriodError as error:
+        return _bad_period(error)
+    try:
+        subject = selectors.require_scorecard_of(viewer, user_id)
+    except Membership.DoesNotExist as missing:
+        raise Http404 from missing
+    first, last = selectors.period(days)
+    person = next(
+        (found for found in selectors.people(viewer.workspace_id) if found.user_id == subject.user_id), None
+    ) or selectors.Person(subject.user_id, str(subject.user), subject.user.email, subject.role, (), ())
+    sums = selectors.kpi_sums(viewer.workspace_id, first, last, [subject.user_id]).get(subject.user_id, {})
+    card = selectors.person_scorecard(person, sums, selectors.targets(viewer.workspace_id))
+    trend_first, _last = selectors.period(max(days, 90))
+    context = {
+        "page_title": _("Scorecard of %(name)s") % {"name": person.name},
+        "card": card,
+        "days": days,
+        "periods": PERIODS,
+        "is_own": subject.user_id == viewer.user_id,
+        "can_see_adoption": role_allows(viewer.role, Action.ADOPTION_VIEW),
+        "trend_chart": _trend_chart(
+            selectors.kpi_trend(viewer.workspace_id, [subject.user_id], trend_first, last), "person-trend"
+        ),
+    }
+    return render(request, "adoption/person.html", context)
+
+
+@require_GET
+@member_required(Action.WORKSPACE_VIEW)
+def my_scorecard(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _person_page(request, membership, membership.user_id)
+
+
+@require_GET
+@member_required(Action.WORKSPACE_VIEW)
+def person_scorecard(request: HttpRequest, membership: Membership, user_id: int) -> HttpResponse:
+    return _person_page(request, membership, user_id)
+
+
+@require_GET
+@member_required(Action.ADOPTION_VIEW)
+def outcomes(request: HttpRequest, membership: Membership) -> HttpResponse:
+    try:
+        days = _days(request, default=365)
+    except BadPeriodError as error:
+        return _bad_period(error)
+    report = selectors.outcome_report(membership, days)
+    context = {
+        "page_title": _("Outcome reasons"),
+        "report": report,
+        "days": days,
+        "periods": PERIODS,
+        "chart": _chart(
+            "outcomes",
+            charts.outcomes_by_month(
+                report.by_month, month=_("Month"), reason=_("Reason"), conversations=_("Conversations")
+            ),
+        )
+        if report.by_month
+        else None,
+    }
+    return render(request, "adoption/outcomes.html", context)
+
+
+@require_GET
+@member_required(Action.WORKSPACE_VIEW)
+def about_me(request: HttpRequest, membership: Membership) -> HttpResponse:
+    context = {
+        "page_title": _("What is recorded about me"),
+        "recorded": selectors.recorded_about(membership),
+        "retention_days": services.RAW_EVENT_RETENTION_DAYS,
+        "can_see_adoption": role_allows(membership.role, Action.ADOPTION_VIEW),
+    }
+    return render(request, "adoption/about_me.html", context)
+
+
+def _settings_page(request: HttpRequest, membership: Membership, status: int = 200, **forms: Any) -> HttpResponse:
+    current = services.settings_of(membership.workspace_id)
+    context: dict[str, Any] = {
+        "page_title": _("Adoption settings"),
+        "privacy_form": PrivacyForm(
+            initial={"scorecard_visibility": current.scorecard_visibility, "dormant_days": current.dormant_days}
+        ),
+        "target_form": TargetForm(),
+        "targets": KpiTarget.objects.for_workspace(membership.workspace_id),
+    }
+    context.update(forms)
+    return render(request, "adoption/settings.html", context, status=status)
+
+
+def _form_failed(form: Any, error: ValidationError) -> None:
+    for name, problems in error.message_dict.items():
+        for problem in problems:
+            form.add_error(name if name in form.fields else None, problem)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(services.MANAGE)
+def settings_page(request: HttpRequest, membership: Membership) -> HttpResponse:
+    if request.method == "GET":
+        return _settings_page(request, membership)
+    form = PrivacyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.settings_update(actor=actor_of(request), membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            _form_failed(form, error)
+        else:
+            messages.success(request, _("Privacy settings saved."))
+            return redirect("adoption:settings")
+    return _settings_page(request, membership, status=400, privacy_form=form)
+
+
+@require_POST
+@member_required(services.MANAGE)
+def target_set(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = TargetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.target_set(actor=actor_of(request), membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            _form_failed(form, error)
+        else:
+            messages.success(request, _("Target saved."))
+            return redirect("adoption:settings")
+    return _settings_page(request, membership, status=400, target_form=form)
+
+
+@require_POST
+@member_required(services.MANAGE)
+def target_delete(request: HttpRequest, membership: Membership, target_id: int) -> HttpResponse:
+    try:
+        services.target_delete(actor=actor_of(request), membership=membership, target_id=target_id)
+    except KpiTarget.DoesNotExist as missing:
+        raise Http404 from missing
+    messages.success(request, _("Target removed."))
+    return redirect("adoption:settings")
