@@ -20,6 +20,8 @@ CONNECTOR_MODULES = (
     "pappus.connectors.reddit.client",
     "pappus.connectors.x.client",
     "pappus.connectors.youtube.client",
+    "pappus.connectors.wechat.client",
+    "pappus.connectors.weibo.client",
 )
 
 _CLASSES: dict[str, type[HttpConnector]] = {}

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from pappus.connectors import oauth_views, views
+from pappus.connectors.wechat import callback as wechat_callback
 
 app_name = "connectors"
 
@@ -17,4 +18,5 @@ urlpatterns = [
     path("oauth/<slug:network>/start/", oauth_views.oauth_start, name="oauth_start"),
     path("oauth/<slug:network>/callback/", oauth_views.oauth_callback, name="oauth_callback"),
     path("oauth/<slug:network>/choose/<int:choice_id>/", oauth_views.oauth_choose, name="oauth_choose"),
+    path("wechat/<int:account_id>/callback/", wechat_callback.callback, name="wechat_callback"),
 ]

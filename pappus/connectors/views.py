@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,7 +18,7 @@ from pappus.connectors import oauth, registry, selectors, services
 from pappus.connectors.base import HttpConnector
 from pappus.connectors.errors import ConnectorError
 from pappus.connectors.forms import AccountSettingsForm, ConnectForm
-from pappus.connectors.models import ConnectedAccount
+from pappus.connectors.models import ConnectedAccount, Network
 from pappus.core.models import Membership, Region
 from pappus.core.permissions import Action, role_allows
 from pappus.core.views import actor_of, member_required
@@ -183,4 +184,9 @@ def account_settings(request: HttpRequest, membership: Membership, account_id: i
         "declared_window": connector_class.idempotency_window_seconds,
         "network_label": connector_class.label,
     }
+    if account.network == Network.WECHAT:
+        # The server URL to enter in the official account's Server configuration (WeChat calls it).
+        context["wechat_callback_url"] = request.build_absolute_uri(
+            reverse("connectors:wechat_callback", args=[account.pk])
+        )
     return render(request, "connectors/settings.html", context, status=400 if form.errors else 200)

@@ -89,6 +89,8 @@ def test_the_registry_knows_each_network_once() -> None:
         "reddit",
         "telegram",
         "vk",
+        "wechat",
+        "weibo",
         "x",
         "youtube",
     ]
