@@ -44,6 +44,9 @@ HISTORY = datetime.timedelta(weeks=5)
 CATCH_UP = datetime.timedelta(hours=48)
 # The chart of an alert shows this much of the series before it.
 CHART_HOURS = 24 * 7
+# A volume rule stays quiet below this many mentions in the hour: on a topic that is mostly silent the
+# detector can find one or two mentions surprising, and nobody in PR wants to be woken for them.
+MIN_VOLUME_ALERT_MENTIONS = 5
 
 RULE_FIELDS = (
     "name",
@@ -170,6 +173,8 @@ def rule_evaluate(rule_id: int, *, now: datetime.datetime | None = None) -> list
         start = max(rule.evaluated_until or until - datetime.timedelta(hours=2), until - CATCH_UP)
         for index, (hour, point) in enumerate(zip(data.hours, points, strict=True)):
             if hour < start or not point.alert:
+                continue
+            if not negative_share and data.values[index] < MIN_VOLUME_ALERT_MENTIONS:
                 continue
             alert = _alert_raise(rule, data, points, index)
             if alert is not None:

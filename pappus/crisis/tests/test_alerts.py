@@ -9,6 +9,8 @@ import email
 import email.policy
 import io
 import json
+import math
+import random
 import time
 import uuid
 from pathlib import Path
@@ -24,7 +26,8 @@ from pappus.core.audit import Actor
 from pappus.core.models import AuditEvent
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member, make_workspace
-from pappus.crisis import notifications, services
+from pappus.crisis import notifications, series, services
+from pappus.crisis.detector import score_series
 from pappus.crisis.models import Alert, AlertDelivery, AlertRule, DeliveryStatus
 from pappus.crisis.synthetic import generate
 from pappus.crisis.tests.conftest import add_rollups
@@ -75,6 +78,48 @@ def test_a_quiet_series_raises_nothing(owner: Any) -> None:
     scenario = generate("rule", seed=5, level=30.0, weeks=4)
     now = _quiet_then_spike(owner.workspace_id, spike=int(scenario.values[-1]))
     assert services.rule_evaluate(rule.pk, now=now) == []
+
+
+def _sparse_counts(seed: int, days: int) -> dict[datetime.datetime, int]:
+    """A topic that is mostly silent: Poisson counts of 0.3 to 1.5 mentions an hour, busier by day."""
+    generator = random.Random(seed)
+    counts = {}
+    for index in range(24 * days):
+        hour = START + datetime.timedelta(hours=index)
+        rate = 0.3 + 1.2 * max(0.0, math.sin((hour.hour - 6) / 24 * 2 * math.pi))
+        count, product = 0, generator.random()
+        while product >= math.exp(-rate):
+            count += 1
+            product *= generator.random()
+        counts[hour] = count
+    return counts
+
+
+def test_a_silent_topic_alerts_on_a_real_burst_but_not_on_one_or_two_mentions(owner: Any) -> None:
+    """On a sparse series the detector finds a few single mentions surprising; a volume rule stays
+    quiet below ``MIN_VOLUME_ALERT_MENTIONS`` and still alerts on a real burst."""
+    rule = services.rule_create(actor=ACTOR, membership=owner, name="Quiet product", sensitivity=0.65)
+    counts = _sparse_counts(seed=7, days=30)
+    add_rollups(owner.workspace_id, counts)
+    last = max(counts)
+    # The same series the rule reads: the detector alone flags hours with fewer than five mentions.
+    data = series.rule_series(
+        owner.workspace_id, topic_id=None, region_id=None, negative_share=False, since=START, until=last
+    )
+    points = score_series(data.hours, data.values, kind="count", sensitivity=0.65, interval=series.HOUR)
+    assert any(
+        point.alert and value < services.MIN_VOLUME_ALERT_MENTIONS
+        for point, value in zip(points, data.values, strict=True)
+    )
+    # Evaluated as the job does (at least once a day), the rule raises nothing for them.
+    for day in range(1, 31):
+        services.rule_evaluate(rule.pk, now=START + datetime.timedelta(days=day, minutes=5))
+    assert not Alert.objects.for_workspace(owner.workspace_id).exists()
+
+    burst = last + datetime.timedelta(hours=1)
+    add_rollups(owner.workspace_id, {burst: services.MIN_VOLUME_ALERT_MENTIONS + 15})
+    raised = services.rule_evaluate(rule.pk, now=burst + datetime.timedelta(hours=1, minutes=5))
+    assert [(alert.window_start, alert.value) for alert in raised] == [(burst, 20.0)]
 
 
 def test_negative_share_rule_links_to_the_negative_mentions_of_its_topic(owner: Any) -> None:
