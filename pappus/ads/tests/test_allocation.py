@@ -230,3 +230,29 @@ def test_proposal_input_errors_name_the_field():
         propose(curves, budget=100.0, current={}, limits={"meta": ChannelLimits(10.0, 5.0)})
     with pytest.raises(AllocationError, match="budget"):
         propose(curves, budget=-1.0, current={})
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(st.floats(0.0, 1e5), st.floats(0.0, 1e4)),
+        min_size=0,
+        max_size=120,
+    ),
+    st.sampled_from(["exponential", "logarithmic", "auto"]),
+)
+def test_any_history_gives_a_finite_curve_or_a_reason(days, family):
+    spend = [s for s, _ in days]
+    results = [r for _, r in days]
+    [curve] = fit_curves([ChannelHistory("meta", spend, results)], family=family, bootstrap=20)
+    if curve.fitted:
+        assert math.isfinite(curve.scale)
+        assert curve.scale >= 0
+        assert math.isfinite(curve.shape)
+        assert curve.shape > 0
+        assert all(math.isfinite(a) and a >= 0 and b > 0 for a, b in curve.samples)
+        proposal = propose([curve], budget=1000.0, current={"meta": 1.0}, days=10)
+        assert proposal.channels[0].proposed == pytest.approx(1000.0)
+        assert proposal.gain_low <= proposal.gain_high
+    else:
+        assert curve.note
