@@ -9,6 +9,7 @@ Conversions and revenue are the networks' own attribution, as imported.
 from __future__ import annotations
 
 import datetime
+import math
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -23,7 +24,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from pappus.ads import metrics, selectors, services
-from pappus.ads.models import MAX_AMOUNT, MAX_COUNT, AdAccount, AdCampaign, AdImport
+from pappus.ads.models import FIRST_DAY, LAST_DAY, MAX_AMOUNT, MAX_COUNT, AdAccount, AdCampaign, AdImport
 from pappus.core.api import MAX_ID, ObjectId, Pagination, Text, actor_of, error_responses, member_of
 from pappus.core.models import Membership
 
@@ -35,6 +36,7 @@ Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=14, decimal_pl
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Currency = Annotated[Text, Field(pattern=r"^[A-Z]{3}$", description="An ISO 4217 code such as EUR.")]
 MAX_PERIOD_DAYS = 3 * 366
+Day = Annotated[datetime.date, Field(ge=FIRST_DAY, le=LAST_DAY, description="A day between 1970 and 2999.")]
 
 
 def _reader(request: HttpRequest) -> Membership:
@@ -46,8 +48,8 @@ def _manager(request: HttpRequest) -> Membership:
 
 
 class Period(Schema):
-    start: datetime.date | None = Field(None, description="First day; 27 days before `end` when omitted.")
-    end: datetime.date | None = Field(None, description="Last day (inclusive); today when omitted.")
+    start: Day | None = Field(None, description="First day; 27 days before `end` when omitted.")
+    end: Day | None = Field(None, description="Last day (inclusive); today when omitted.")
 
     def days(self) -> tuple[datetime.date, datetime.date]:
         end = self.end or timezone.localdate()
@@ -152,8 +154,8 @@ class CampaignIn(Schema):
     name: Annotated[Text, Field(min_length=1, max_length=300)]
     objective: ObjectiveCode = "other"
     strategy_campaign_id: int | None = Field(None, ge=1, le=MAX_ID)
-    starts_on: datetime.date | None = None
-    ends_on: datetime.date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     budget_planned: Amount = Decimal("0.00")
     planned_conversions: Count | None = None
     external_id: Annotated[Text, Field(max_length=100)] = ""
@@ -163,8 +165,8 @@ class CampaignPatch(Schema):
     name: Annotated[Text, Field(min_length=1, max_length=300)] | None = None
     objective: ObjectiveCode | None = None
     strategy_campaign_id: int | None = Field(None, ge=1, le=MAX_ID)
-    starts_on: datetime.date | None = None
-    ends_on: datetime.date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     budget_planned: Amount | None = None
     planned_conversions: Count | None = None
 
@@ -175,7 +177,7 @@ class DailyOut(Schema):
 
 
 class DailyIn(Schema):
-    day: datetime.date
+    day: Day
     spend: Amount = Field(description="In the ad account's currency.")
     impressions: Count = 0
     reach: Count = 0
@@ -185,7 +187,7 @@ class DailyIn(Schema):
 
 
 class RateIn(Schema):
-    day: datetime.date
+    day: Day
     currency: Currency
     rate: Decimal = Field(gt=0, le=1_000_000_000, max_digits=20, decimal_places=8)
 
@@ -341,3 +343,56 @@ def import_list(request: HttpRequest) -> QuerySet[AdImport]:
 def import_detail(request: HttpRequest, import_id: ObjectId) -> AdImport:
     membership = _reader(request)
     return get_object_or_404(AdImport.objects.for_workspace(membership.workspace_id), pk=import_id)
+
+
+class PacingOut(Schema):
+    status: str | None = Field(description="on_pace, over_pacing, under_pacing or not_started; null without a plan.")
+    reason: str = Field(description="Why there is no pacing (no flight dates or budget, a missing rate).")
+    as_of: datetime.date | None
+    days_elapsed: int | None
+    days_left: int | None
+    planned_to_date: float | None
+    actual_to_date: float | None
+    pace: float | None = Field(description="Actual ÷ planned spend to date.")
+    forecast_spend: float | None
+    forecast_spend_low: float | None
+    forecast_spend_high: float | None
+    forecast_conversions: float | None
+    forecast_conversions_low: float | None
+    forecast_conversions_high: float | None
+    daily_to_finish_on_budget: float | None
+
+
+def _number(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+@router.get(
+    "/ads/campaigns/{campaign_id}/pacing",
+    response={200: PacingOut, **error_responses(404)},
+    summary="A paid campaign's pacing to yesterday and its end-of-flight forecast",
+)
+def campaign_pacing(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
+    membership = _reader(request)
+    campaign = _campaign(membership, campaign_id)
+    paced = selectors.campaign_pacing(membership.workspace, campaign, timezone.localdate())
+    report = paced.report
+    if report is None:
+        return dict.fromkeys(PacingOut.model_fields) | {"reason": paced.reason}
+    return {
+        "status": report.status,
+        "reason": "",
+        "as_of": report.as_of,
+        "days_elapsed": report.days_elapsed,
+        "days_left": report.days_left,
+        "planned_to_date": _number(report.planned_to_date),
+        "actual_to_date": _number(report.actual_to_date),
+        "pace": _number(report.pace),
+        "forecast_spend": _number(report.forecast_spend),
+        "forecast_spend_low": _number(report.forecast_spend_low),
+        "forecast_spend_high": _number(report.forecast_spend_high),
+        "forecast_conversions": _number(report.forecast_results),
+        "forecast_conversions_low": _number(report.forecast_results_low),
+        "forecast_conversions_high": _number(report.forecast_results_high),
+        "daily_to_finish_on_budget": _number(report.daily_to_finish_on_budget),
+    }

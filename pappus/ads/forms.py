@@ -10,14 +10,27 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pappus.ads import imports
-from pappus.ads.models import MAX_AMOUNT, MAX_COUNT, AdAccount, AdCampaign, Network, Objective
+from pappus.ads.models import FIRST_DAY, LAST_DAY, MAX_AMOUNT, MAX_COUNT, AdAccount, AdCampaign, Network, Objective
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+class DayField(forms.DateField):
+    """A day between 1970 and 2999."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", DATE)
+        super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not FIRST_DAY <= value <= LAST_DAY:
+            raise forms.ValidationError(_("Choose a day between 1970 and 2999."))
+
+
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=DATE)
-    end = forms.DateField(label=_("To"), required=False, widget=DATE)
+    start = DayField(label=_("From"), required=False, widget=DATE)
+    end = DayField(label=_("To"), required=False, widget=DATE)
     network = forms.ChoiceField(label=_("Network"), required=False, choices=[("", _("All")), *Network.choices])
 
     def clean(self) -> dict[str, Any]:
@@ -50,8 +63,8 @@ class CampaignForm(forms.Form):
     strategy_campaign_id = forms.TypedChoiceField(
         label=_("Strategy campaign"), required=False, coerce=int, empty_value=None
     )
-    starts_on = forms.DateField(label=_("Flight starts"), required=False, widget=DATE)
-    ends_on = forms.DateField(label=_("Flight ends"), required=False, widget=DATE)
+    starts_on = DayField(label=_("Flight starts"), required=False, widget=DATE)
+    ends_on = DayField(label=_("Flight ends"), required=False, widget=DATE)
     budget_planned = forms.DecimalField(
         label=_("Planned budget"),
         min_value=0,
@@ -74,7 +87,7 @@ class CampaignForm(forms.Form):
 
 class DailyForm(forms.Form):
     campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=AdCampaign.objects.none())
-    day = forms.DateField(label=_("Day"), widget=DATE)
+    day = DayField(label=_("Day"), widget=DATE)
     spend = forms.DecimalField(label=_("Spend"), min_value=0, max_value=MAX_AMOUNT, decimal_places=2, max_digits=14)
     impressions = forms.IntegerField(label=_("Impressions"), min_value=0, max_value=MAX_COUNT, initial=0)
     reach = forms.IntegerField(label=_("Reach"), min_value=0, max_value=MAX_COUNT, initial=0)
@@ -91,7 +104,7 @@ class DailyForm(forms.Form):
 
 
 class RateForm(forms.Form):
-    day = forms.DateField(label=_("Day"), widget=DATE)
+    day = DayField(label=_("Day"), widget=DATE)
     currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3)
     rate = forms.DecimalField(
         label=_("Rate"),

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from pappus.ads.models import MAX_AMOUNT, MAX_COUNT
+from pappus.ads.models import FIRST_DAY, LAST_DAY, MAX_AMOUNT, MAX_COUNT
 
 MAXIMUM_BYTES = 10 * 1024 * 1024
 MAXIMUM_ROWS = 200_000
@@ -187,9 +187,12 @@ def parse_day(value: str) -> datetime.date:
     value = value.strip()
     for pattern in DATE_FORMATS:
         try:
-            return datetime.datetime.strptime(value, pattern).replace(tzinfo=datetime.UTC).date()
+            day = datetime.datetime.strptime(value, pattern).replace(tzinfo=datetime.UTC).date()
         except ValueError:
             continue
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(_("Choose a day between 1970 and 2999."))
+        return day
     raise ValueError(_("“%(value)s” is not a date (use YYYY-MM-DD).") % {"value": value[:40]})
 
 

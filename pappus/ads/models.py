@@ -13,6 +13,7 @@ Pappus' tracked-link attribution.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -27,6 +28,9 @@ from pappus.core.models import Workspace, WorkspaceManager, validate_currency
 # far below what the database columns hold.
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_COUNT = 10**12
+# Days outside these are refused (a typo, or arithmetic that would leave the calendar).
+FIRST_DAY = datetime.date(1970, 1, 1)
+LAST_DAY = datetime.date(2999, 12, 31)
 
 
 class Network(models.TextChoices):

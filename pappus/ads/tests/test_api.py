@@ -141,3 +141,46 @@ def test_the_agency_uses_the_api_and_another_workspace_sees_nothing(workspace: W
     assert Client(headers=bearer(designer)).get("/api/v1/ads/campaigns").status_code == 403
     assert Client(headers=bearer(agency)).get("/api/v1/community/members").status_code == 403
     assert AdCampaign.objects.count() == 1
+
+
+def test_pacing_answers_the_forecast_or_why_there_is_none(workspace: Workspace) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    manager = make_member(workspace, Role.CAMPAIGN_MANAGER)
+    meta = account(manager)
+    start = timezone.localdate() - datetime.timedelta(days=4)
+    planned = campaign(
+        manager, meta, "Planned", starts_on=start, ends_on=start + datetime.timedelta(days=9), budget_planned=1000
+    )
+    for offset in range(4):
+        day(manager, planned, start + datetime.timedelta(days=offset), spend=Decimal("50.00"))
+    unplanned = campaign(manager, meta, "Unplanned")
+    client = Client(headers=bearer(manager))
+
+    paced = client.get(f"/api/v1/ads/campaigns/{planned.pk}/pacing").json()
+    none = client.get(f"/api/v1/ads/campaigns/{unplanned.pk}/pacing").json()
+
+    assert paced["status"] == "under_pacing"  # 200 of 400 planned
+    assert paced["actual_to_date"] == pytest.approx(200.0)
+    assert paced["planned_to_date"] == pytest.approx(400.0)
+    assert paced["forecast_spend_low"] <= paced["forecast_spend"] <= paced["forecast_spend_high"]
+    assert none["status"] is None
+    assert "flight dates" in none["reason"]
+
+
+def test_days_outside_1970_to_2999_are_refused_by_name(workspace: Workspace) -> None:
+    manager = make_member(workspace, Role.CAMPAIGN_MANAGER)
+    spring = campaign(manager, account(manager))
+    client = Client(headers=bearer(manager))
+
+    listing = client.get("/api/v1/ads/campaigns", {"start": "0001-01-01", "end": "0001-01-05"})
+    entered = client.post(
+        f"/api/v1/ads/campaigns/{spring.pk}/daily", {"day": "9999-12-31", "spend": "1"}, content_type="application/json"
+    )
+
+    assert listing.status_code == 422
+    assert {error["field"] for error in listing.json()["detail"]} == {"start", "end"}
+    assert entered.status_code == 422
+    assert entered.json()["detail"][0]["field"] == "day"

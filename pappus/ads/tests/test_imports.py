@@ -155,3 +155,9 @@ def test_amounts_are_read_in_the_usual_notations(text: str, amount: str) -> None
 def test_an_amount_beyond_the_bound_is_refused() -> None:
     with pytest.raises(ValueError, match="larger than"):
         imports.parse_amount("99999999999999999999", "spend")
+
+
+def test_a_day_outside_1970_to_2999_is_refused() -> None:
+    with pytest.raises(ValueError, match="between 1970 and 2999"):
+        imports.parse_day("0001-01-01")
+    assert imports.parse_day("31.12.2999").year == 2999
