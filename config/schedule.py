@@ -85,6 +85,12 @@ def fill_evergreen_queues() -> None:
     publishing_tasks.fill_evergreen()
 
 
+@periodic_job(name="publishing.failure_alerts", cron="* * * * *", queue="publishing", time_limit=120)
+def mail_failure_alerts() -> None:
+    """E-mail the failure digests whose burst is over (one per person and post; notices are in-app at once)."""
+    publishing_tasks.mail_failure_alerts()
+
+
 @periodic_job(name="strategy.record_actuals", cron="37 1 * * *", queue="analytics", time_limit=1800)
 def record_strategy_actuals() -> None:
     """Record yesterday's actual value of every KPI that analytics measures, after the night's first

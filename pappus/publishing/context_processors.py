@@ -12,6 +12,13 @@ from pappus.publishing import selectors, services
 def failed_posts(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
     user = getattr(request, "user", None)
-    if membership is None or user is None or not user.is_authenticated or not services.can_publish(membership):
-        return {"publishing_failed_count": 0}
-    return {"publishing_failed_count": selectors.failed_post_count(membership.workspace_id)}
+    if membership is None or user is None or not user.is_authenticated:
+        return {"publishing_failed_count": 0, "publishing_notice_count": 0}
+    # The member's own unread failure alerts (author or approver), whatever the role may do.
+    notices = selectors.unread_notifications(membership.workspace_id, user.pk).count()
+    if not services.can_publish(membership):
+        return {"publishing_failed_count": 0, "publishing_notice_count": notices}
+    return {
+        "publishing_failed_count": selectors.failed_post_count(membership.workspace_id),
+        "publishing_notice_count": notices,
+    }

@@ -272,8 +272,18 @@ class PostComment(models.Model):
         return self.external_name
 
 
+class EmailState(models.TextChoices):
+    NONE = "", _("No e-mail")
+    PENDING = "pending", _("Waiting for the digest")
+    SENT = "sent", _("E-mailed")
+
+
 class Notification(models.Model):
-    """An in-app alert for one user (today: a variant that failed to publish)."""
+    """An in-app alert for one user (today: a variant that failed to publish or ended unknown).
+
+    ``email_state`` pending: it goes out in the next e-mail digest of its post for this user
+    (``pappus.publishing.alerts``); ``emailed_at``: when that digest was sent.
+    """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -282,12 +292,17 @@ class Notification(models.Model):
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    email_state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.NONE, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     objects = WorkspaceManager()
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = (models.Index(fields=("user", "read_at"), name="notification_user_unread"),)
+        indexes = (
+            models.Index(fields=("user", "read_at"), name="notification_user_unread"),
+            models.Index(fields=("email_state", "user", "post"), name="notification_email_digest"),
+        )
 
     def __str__(self) -> str:
         return self.text[:60]

@@ -38,10 +38,10 @@ from django.utils.translation import gettext as _
 from pappus.connectors.contracts import PublishRequest, PublishResult
 from pappus.core import audit
 from pappus.core.audit import Actor
-from pappus.core.models import AuditEvent, Membership, Workspace
-from pappus.core.permissions import Action, role_allows
+from pappus.core.models import AuditEvent, Workspace
+from pappus.publishing import alerts
 from pappus.publishing.links import replace_urls
-from pappus.publishing.models import Notification, Post, PostStatus, Variant, VariantStatus
+from pappus.publishing.models import Post, PostStatus, Variant, VariantStatus
 from pappus.publishing.public_files import variant_media_files
 from pappus.publishing.sending import (
     ConnectorFactory,
@@ -422,23 +422,8 @@ def _mark_unknown(variant: Variant, reason: str, code: str) -> None:
 
 
 def _notify(variant: Variant) -> None:
-    """Alert the post's author (or, without one, everyone who may publish) in the app."""
-    post = Post.objects.select_related("author").get(pk=variant.post_id)
-    text = _("“%(post)s” was not published on %(variant)s: %(reason)s") % {
-        "post": post.title,
-        "variant": variant.label,
-        "reason": variant.last_error,
-    }
-    recipients = []
-    if post.author_id is not None:
-        recipients.append(post.author_id)
-    else:
-        members = Membership.objects.for_workspace(variant.workspace_id).filter(is_active=True)
-        recipients = [member.user_id for member in members if role_allows(member.role, Action.CONTENT_PUBLISH)]
-    Notification.objects.bulk_create(
-        Notification(workspace_id=variant.workspace_id, user_id=user_id, post=post, variant=variant, text=text)
-        for user_id in recipients
-    )
+    """Alert the post's author and approvers: a notice in the app now, an e-mail digest shortly (alerts.py)."""
+    alerts.notify_failure(variant)
 
 
 def settle_post(post_id: int, *, actor: Actor = SCHEDULER) -> Post | None:

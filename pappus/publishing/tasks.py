@@ -52,3 +52,11 @@ def collect_metrics() -> int:
     from pappus.publishing import metrics
 
     return metrics.collect_metrics()
+
+
+@job(name="publishing.mail_failure_alerts", queue="publishing", time_limit=120)
+def mail_failure_alerts() -> int:
+    """Send the failure digests that are due (one e-mail per person and post and burst); returns how many."""
+    from pappus.publishing import alerts
+
+    return alerts.mail_failure_alerts()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("calendar/", views.month, name="calendar"),
     path("calendar/week/", views.week, name="week"),
     path("failed/", views.failed, name="failed"),
+    path("notices/read/", views.notices_read, name="notices_read"),
     path("new/", views.post_new, name="post_new"),
     path("check/", views.variant_check, name="variant_check"),
     path("posts/<int:post_id>/", views.post_detail, name="post"),

@@ -23,7 +23,7 @@ from pappus.core import selectors as core_selectors
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, role_allows
 from pappus.core.views import actor_of, member_required
-from pappus.publishing import assets, evergreen, limits, links, previews, selectors, services
+from pappus.publishing import alerts, assets, evergreen, limits, links, previews, selectors, services
 from pappus.publishing.forms import (
     AssetEditForm,
     AssetFilterForm,
@@ -502,8 +502,26 @@ def review_link(request: HttpRequest, membership: Membership, post_id: int) -> H
 @member_required(Action.CONTENT_VIEW)
 def failed(request: HttpRequest, membership: Membership) -> HttpResponse:
     posts = list(selectors.failed_posts(membership.workspace)[:200])
-    context = {"page_title": _("Failed posts"), "posts": posts, "can_publish": services.can_publish(membership)}
+    notices = list(selectors.unread_notifications(membership.workspace_id, membership.user_id)[:50])
+    context = {
+        "page_title": _("Failed posts"),
+        "posts": posts,
+        "notices": notices,
+        "can_publish": services.can_publish(membership),
+    }
     return render(request, "publishing/failed.html", context)
+
+
+@require_POST
+@member_required(Action.CONTENT_VIEW)
+def notices_read(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Mark the member's own unread publishing notices in this workspace as read."""
+    count = alerts.mark_read(membership)
+    messages.success(
+        request,
+        ngettext("%(count)s notice marked as read.", "%(count)s notices marked as read.", count) % {"count": count},
+    )
+    return redirect("publishing:failed")
 
 
 @require_POST
