@@ -24,6 +24,7 @@ class Network(models.TextChoices):
     YOUTUBE = "youtube", "YouTube"
     WECHAT = "wechat", "WeChat Official Account"
     WEIBO = "weibo", "Weibo"
+    DOUYIN = "douyin", "Douyin"
 
 
 class AccountStatus(models.TextChoices):

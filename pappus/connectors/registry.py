@@ -22,6 +22,7 @@ CONNECTOR_MODULES = (
     "pappus.connectors.youtube.client",
     "pappus.connectors.wechat.client",
     "pappus.connectors.weibo.client",
+    "pappus.connectors.douyin.client",
 )
 
 _CLASSES: dict[str, type[HttpConnector]] = {}

@@ -82,6 +82,7 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
 def test_the_registry_knows_each_network_once() -> None:
     assert registry.networks() == [
         "bluesky",
+        "douyin",
         "facebook",
         "instagram",
         "mastodon",
