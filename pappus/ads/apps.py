@@ -20,6 +20,7 @@ class AdsConfig(AppConfig):
                 "ads.daily.enter": _("Ad results entered by hand"),
                 "ads.rate.set": _("Exchange rate set"),
                 "ads.import": _("Ad results imported"),
+                "ads.sync": _("Ad results read from the network's API"),
                 "ads.reallocation.decide": _("Budget reallocation decided"),
                 "ads.reallocation.outcome": _("Budget reallocation outcome recorded"),
             }

@@ -206,3 +206,21 @@ class ReallocationForm(forms.Form):
 
     def limit_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"min_{campaign.pk}"], self[f"max_{campaign.pk}"]) for campaign in self.campaigns]
+
+
+class MetaSyncForm(forms.Form):
+    account = forms.ModelChoiceField(label=_("Meta ad account"), queryset=AdAccount.objects.none())
+    token = forms.CharField(
+        label=_("Access token"),
+        max_length=1000,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("A token with the ads_read permission; it is used for this read only and not stored."),
+    )
+    since = DayField(label=_("From"))
+    until = DayField(label=_("To"))
+
+    def __init__(self, *args: Any, workspace_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = AdAccount.objects.for_workspace(workspace_id).filter(  # type: ignore[attr-defined]
+            network=Network.META
+        )

@@ -169,6 +169,7 @@ class Level(models.TextChoices):
 class Source(models.TextChoices):
     IMPORT = "import", _("Imported")
     MANUAL = "manual", _("Entered by hand")
+    API = "api", _("Read from the network's API")
 
 
 class ImportStatus(models.TextChoices):

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pappus.ads import allocation, imports, metrics, selectors
+from pappus.ads import allocation, imports, metrics, readers, selectors
 from pappus.ads.models import (
     MAX_AMOUNT,
     MAX_COUNT,
@@ -667,3 +667,90 @@ def reallocation_record_outcome(
         after={"result": decision.outcome["result"], "spend": decision.outcome["spend"]},
     )
     return decision
+
+
+# --- reading a network's ads API -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    rows_read: int
+    days_imported: int
+    days_updated: int
+
+
+@transaction.atomic
+def sync_meta(
+    *,
+    actor: Actor,
+    membership: Membership,
+    account_id: int,
+    token: str,
+    since: datetime.date,
+    until: datetime.date,
+    base_url: str = readers.META_BASE_URL,
+) -> SyncResult:
+    """Read each ad's days from the Meta Marketing API into a Meta ad account (its ``external_id`` is
+    the ``act_…`` id); days already stored are updated. The token is used once and not kept."""
+    require(membership, MANAGE)
+    account = AdAccount.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=account_id)
+    if account.network != Network.META or not account.external_id:
+        raise ValidationError({"account": _("Choose a Meta ad account with its account id (act_…) filled in.")})
+    if until < since or (until - since).days > 366:
+        raise ValidationError({"until": _("Read at most a year, ending on or after its first day.")})
+    if not token.strip():
+        raise ValidationError({"token": _("Paste an access token with the ads_read permission.")})
+    try:
+        rows = list(
+            readers.read_meta(
+                account_id=account.external_id,
+                token=token.strip(),
+                since=since,
+                until=until,
+                currency=account.currency,
+                base_url=base_url,
+            )
+        )
+    except readers.ReaderError as error:
+        raise ValidationError({"token": str(error)}) from None
+    totals: dict[tuple[imports.ObjectKey, datetime.date], imports.Totals] = {}
+    for row in rows:
+        found = totals.setdefault((row.key, row.day), imports.Totals(currency=row.currency))
+        found.spend += row.spend
+        found.revenue += row.revenue
+        found.impressions += row.impressions
+        found.reach += row.reach
+        found.clicks += row.clicks
+        found.conversions += row.conversions
+    objects = _Objects(account)
+    created_days = updated_days = 0
+    for (key, day), figures in totals.items():
+        if min(figures.spend, figures.revenue) < 0 or max(figures.spend, figures.revenue) > MAX_AMOUNT:
+            raise ValidationError({"token": _("Meta answered an amount out of range for %(day)s.") % {"day": day}})
+        campaign, ad_set, ad = _object_of(key, objects)
+        _row, created = AdDaily.objects.update_or_create(
+            workspace_id=membership.workspace_id,
+            campaign=campaign,
+            ad_set=ad_set,
+            ad=ad,
+            level=key.level,
+            day=day,
+            defaults={name: getattr(figures, name) for name in DAILY_FIELDS}
+            | {"source": Source.API, "source_import": None},
+        )
+        created_days += created
+        updated_days += not created
+    audit.record(
+        actor,
+        "ads.sync",
+        workspace=membership.workspace,
+        target=account,
+        after={
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "rows": len(rows),
+            "new": created_days,
+            "updated": updated_days,
+        },
+    )
+    return SyncResult(rows_read=len(rows), days_imported=created_days, days_updated=updated_days)

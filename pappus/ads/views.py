@@ -23,6 +23,7 @@ from pappus.ads.forms import (
     CampaignForm,
     DailyForm,
     MappingForm,
+    MetaSyncForm,
     PeriodForm,
     RateForm,
     ReallocationForm,
@@ -146,6 +147,7 @@ def _setup_page(request: HttpRequest, membership: Membership, **forms: Form) -> 
         "campaign_form": CampaignForm(workspace_id=workspace_id, strategy_choices=_strategy_choices(workspace_id)),
         "daily_form": DailyForm(workspace_id=workspace_id),
         "rate_form": RateForm(),
+        "meta_form": MetaSyncForm(workspace_id=workspace_id),
     }
     context.update(forms)
     return render(request, "ads/setup.html", context, status=400 if forms else 200)
@@ -427,3 +429,30 @@ def reallocation_outcome(request: HttpRequest, membership: Membership, reallocat
     else:
         messages.success(request, _("The outcome is recorded."))
     return redirect("ads:reallocation")
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def meta_sync(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = MetaSyncForm(request.POST, workspace_id=membership.workspace_id)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.sync_meta(
+                actor=actor_of(request),
+                membership=membership,
+                account_id=data["account"].pk,
+                token=data["token"],
+                since=data["since"],
+                until=data["until"],
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(rows)s rows read from Meta: %(new)s days imported, %(updated)s updated.")
+                % {"rows": result.rows_read, "new": result.days_imported, "updated": result.days_updated},
+            )
+            return redirect("ads:setup")
+    return _setup_page(request, membership, meta_form=form)

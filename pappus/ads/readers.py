@@ -1,0 +1,137 @@
+"""Reading daily results from a network's ads API.
+
+Meta Marketing API (Graph API ``/act_{account}/insights``): one row per ad and day
+(``level=ad``, ``time_increment=1``), followed through ``paging.next``. Spend is in the ad account's
+currency; conversions and revenue are the first of :data:`META_CONVERSION_ACTIONS` that the row
+reports in ``actions`` / ``action_values`` (Meta's own attribution setting of the account).
+
+The token is used for this read only and not stored. VK Ads is not read yet (CSV export instead).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+from django.utils.translation import gettext as _
+
+from pappus.ads.imports import ObjectKey
+
+META_BASE_URL = "https://graph.facebook.com/v21.0"
+META_FIELDS = (
+    "campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,"
+    "spend,impressions,reach,clicks,actions,action_values,account_currency"
+)
+# omni_purchase already counts the pixel's and the app's purchases: the first one found is used.
+META_CONVERSION_ACTIONS = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase", "lead")
+MAX_PAGES = 1000
+TIMEOUT = 30.0
+
+
+class ReaderError(Exception):
+    """The network refused or could not answer; the message says why, for a person to read."""
+
+
+@dataclass(frozen=True)
+class ReadRow:
+    key: ObjectKey
+    day: datetime.date
+    currency: str
+    spend: Decimal
+    impressions: int
+    reach: int
+    clicks: int
+    conversions: int
+    revenue: Decimal
+
+
+def _action(values: Any) -> Decimal:
+    found = {item.get("action_type"): item.get("value") for item in values or [] if isinstance(item, dict)}
+    for action in META_CONVERSION_ACTIONS:
+        if action in found:
+            return Decimal(str(found[action]))
+    return Decimal(0)
+
+
+def _meta_row(item: dict[str, Any], currency: str) -> ReadRow:
+    try:
+        day = datetime.date.fromisoformat(item["date_start"])
+        return ReadRow(
+            key=ObjectKey(
+                campaign=str(item.get("campaign_name") or item["campaign_id"])[:300],
+                campaign_id=str(item.get("campaign_id", ""))[:100],
+                ad_set=str(item.get("adset_name") or item.get("adset_id") or "")[:300],
+                ad_set_id=str(item.get("adset_id", ""))[:100],
+                ad=str(item.get("ad_name") or item.get("ad_id") or "")[:300],
+                ad_id=str(item.get("ad_id", ""))[:100],
+            ),
+            day=day,
+            currency=str(item.get("account_currency") or currency),
+            spend=Decimal(str(item.get("spend", "0"))).quantize(Decimal("0.01")),
+            impressions=int(item.get("impressions", 0)),
+            reach=int(item.get("reach", 0)),
+            clicks=int(item.get("clicks", 0)),
+            conversions=int(_action(item.get("actions"))),
+            revenue=_action(item.get("action_values")).quantize(Decimal("0.01")),
+        )
+    except (KeyError, ValueError, TypeError, InvalidOperation) as error:
+        raise ReaderError(_("Meta answered a row that cannot be read (%(error)s).") % {"error": error}) from None
+
+
+def _get(client: httpx.Client, url: str, params: dict[str, str] | None) -> dict[str, Any]:
+    try:
+        response = client.get(url, params=params)
+    except httpx.HTTPError as error:
+        raise ReaderError(_("Meta could not be reached: %(error)s") % {"error": error}) from None
+    try:
+        body = response.json()
+    except ValueError:
+        raise ReaderError(_("Meta answered %(status)s without JSON.") % {"status": response.status_code}) from None
+    if response.status_code != 200 or "error" in body:
+        problem = body.get("error") if isinstance(body, dict) else None
+        message = problem.get("message") if isinstance(problem, dict) else ""
+        raise ReaderError(
+            _("Meta refused the request (%(status)s): %(message)s")
+            % {"status": response.status_code, "message": str(message)[:300]}
+        )
+    if not isinstance(body, dict):
+        raise ReaderError(_("Meta answered %(status)s without JSON.") % {"status": response.status_code})
+    return body
+
+
+def read_meta(
+    *,
+    account_id: str,
+    token: str,
+    since: datetime.date,
+    until: datetime.date,
+    currency: str,
+    base_url: str = META_BASE_URL,
+) -> Iterator[ReadRow]:
+    """Every ad's day from ``since`` to ``until`` in the ad account ``account_id`` (with or without ``act_``)."""
+    account = account_id.strip().removeprefix("act_")
+    if not account.isdigit():
+        raise ReaderError(_("A Meta ad account id is a number such as act_1234567890."))
+    params: dict[str, str] | None = {
+        "level": "ad",
+        "time_increment": "1",
+        "fields": META_FIELDS,
+        "time_range": json.dumps({"since": since.isoformat(), "until": until.isoformat()}),
+        "limit": "500",
+    }
+    url = f"{base_url.rstrip('/')}/act_{account}/insights"
+    with httpx.Client(timeout=TIMEOUT, headers={"Authorization": f"Bearer {token}"}) as client:
+        for _page in range(MAX_PAGES):
+            body = _get(client, url, params)
+            for item in body.get("data") or []:
+                yield _meta_row(item, currency)
+            following = (body.get("paging") or {}).get("next")
+            if not following:
+                return
+            url, params = str(following), None
+    raise ReaderError(_("Meta answered more than %(pages)s pages.") % {"pages": MAX_PAGES})
