@@ -43,7 +43,6 @@ from pappus.connectors.errors import (
     ConnectorError,
     ContentRejectedError,
     NotFoundError,
-    NotSupportedError,
     RateLimitedError,
     TemporaryFailureError,
 )
@@ -168,10 +167,9 @@ class DouyinConnector(HttpConnector):
         )
 
     def account_metrics(self) -> MetricSnapshot:
-        raise NotSupportedError(
-            _("Douyin gives follower counts only through its fans data scope, which Pappus does not read yet."),
-            network=self.network,
-        )
+        """Counters Douyin says nothing about here are None: follower counts need its fans-data scope,
+        which Pappus does not read yet (raising instead would make analytics skip the videos' metrics)."""
+        return MetricSnapshot(taken_at=timezone.now())
 
     def post_metrics(self, remote_id: str) -> MetricSnapshot:
         item_id, _comment = parse_reference(remote_id)
