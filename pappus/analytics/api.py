@@ -1,7 +1,8 @@
 """The analytics REST API under /api/v1/analytics: every KPI with its formula for a range of UTC
 days and a scope (region with its spokes, network), compared with the previous period, and each
-chart's numbers. Thin handlers over the dashboard's own reads; everything needs ``analytics.view``,
-and a member limited to some regions sees only those (and their spokes)."""
+chart's numbers, and report schedules. Thin handlers over the dashboard's own reads and the report
+services; reading needs ``analytics.view``, changing schedules ``reports.manage``, and a member
+limited to some regions sees only those (and their spokes)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import datetime
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
 
-from pappus.analytics import kpis, selectors
+from pappus.analytics import kpis, report_services, selectors
+from pappus.analytics.models import ReportSchedule
 from pappus.analytics.views import dashboard_scope
-from pappus.core.api import PositiveId, error_responses, member_of
+from pappus.core.api import ObjectId, Pagination, PositiveId, Text, actor_of, error_responses, member_of
 from pappus.core.models import Membership
 from pappus.core.permissions import Action
 from pappus.publishing import facade as publishing_facade
@@ -175,3 +180,103 @@ def series(  # noqa: PLR0917 - ninja reads the query parameters from the signatu
         "columns": [{"name": name, "heading": str(heading)} for name, heading in data.columns],
         "rows": data.rows,
     }
+
+
+# --- report schedules -----------------------------------------------------------------------------
+
+
+class ScheduleOut(Schema):
+    id: int
+    name: str
+    kind: str = Field(description="daily, weekly or monthly.")
+    region_id: int | None = Field(
+        description="The region whose report (with its spokes) it makes; null: the workspace."
+    )
+    recipients: list[str]
+    language: str = Field(description="Blank: the workspace's language.")
+    enabled: bool
+    created_at: datetime.datetime
+
+
+class ScheduleIn(Schema):
+    """The whole schedule (a PUT replaces every field)."""
+
+    name: Text = Field(min_length=1, max_length=200)
+    kind: Literal["daily", "weekly", "monthly"]
+    region_id: PositiveId | None = None
+    recipients: list[Text] = Field(min_length=1, max_length=50, description="E-mail addresses, 1 to 50.")
+    language: Text = Field("", max_length=10, description="A language Pappus speaks (en, ru, nb, zh-hans) or blank.")
+    enabled: bool = True
+
+
+def _schedule_out(schedule: ReportSchedule) -> dict[str, Any]:
+    return {
+        "id": schedule.pk,
+        "name": schedule.name,
+        "kind": schedule.kind,
+        "region_id": schedule.region_id,
+        "recipients": list(schedule.recipients),
+        "language": schedule.language,
+        "enabled": schedule.enabled,
+        "created_at": schedule.created_at,
+    }
+
+
+@router.get(
+    "/analytics/report-schedules",
+    response={200: list[ScheduleOut], **error_responses()},
+    summary="Report schedules",
+    description="A member limited to regions sees those regions' schedules only.",
+)
+@paginate(Pagination)
+def schedule_list(request: HttpRequest) -> QuerySet[ReportSchedule]:
+    membership = member_of(request, Action.ANALYTICS_VIEW)
+    return report_services.visible_schedules(membership).order_by("name", "id")
+
+
+@router.get(
+    "/analytics/report-schedules/{schedule_id}",
+    response={200: ScheduleOut, **error_responses(404)},
+    summary="One report schedule",
+)
+def schedule_get(request: HttpRequest, schedule_id: ObjectId) -> dict[str, Any]:
+    membership = member_of(request, Action.ANALYTICS_VIEW)
+    return _schedule_out(report_services.visible_schedules(membership).get(pk=schedule_id))
+
+
+@router.post(
+    "/analytics/report-schedules",
+    response={201: ScheduleOut, **error_responses()},
+    summary="Schedule a report",
+    description="Needs reports.manage. The report of each whole period (UTC days) is made once and e-mailed.",
+)
+def schedule_create(request: HttpRequest, payload: ScheduleIn) -> Status[dict[str, Any]]:
+    membership = member_of(request, Action.REPORTS_MANAGE)
+    schedule = report_services.schedule_save(
+        actor=actor_of(request, membership), membership=membership, **payload.model_dump()
+    )
+    return Status(201, _schedule_out(schedule))
+
+
+@router.put(
+    "/analytics/report-schedules/{schedule_id}",
+    response={200: ScheduleOut, **error_responses(404)},
+    summary="Change a report schedule (every field)",
+)
+def schedule_update(request: HttpRequest, schedule_id: ObjectId, payload: ScheduleIn) -> dict[str, Any]:
+    membership = member_of(request, Action.REPORTS_MANAGE)
+    schedule = report_services.schedule_save(
+        actor=actor_of(request, membership), membership=membership, schedule_id=schedule_id, **payload.model_dump()
+    )
+    return _schedule_out(schedule)
+
+
+@router.delete(
+    "/analytics/report-schedules/{schedule_id}",
+    response={204: None, **error_responses(404)},
+    summary="Delete a report schedule (its reports stay in the archive)",
+)
+def schedule_delete(request: HttpRequest, schedule_id: ObjectId) -> Status[None]:
+    membership = member_of(request, Action.REPORTS_MANAGE)
+    report_services.schedule_delete(actor=actor_of(request, membership), membership=membership, schedule_id=schedule_id)
+    return Status(204, None)
