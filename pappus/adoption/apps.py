@@ -15,5 +15,9 @@ class AdoptionConfig(AppConfig):
                 "adoption.target.set": _("KPI target set"),
                 "adoption.target.delete": _("KPI target removed"),
                 "adoption.settings.update": _("Adoption privacy settings changed"),
+                "adoption.checklist.add": _("Onboarding step added"),
+                "adoption.checklist.delete": _("Onboarding step removed"),
+                "adoption.checklist.tick": _("Onboarding step done"),
+                "adoption.checklist.untick": _("Onboarding step undone"),
             }
         )

@@ -28,3 +28,8 @@ class TargetForm(forms.Form):
     direction = forms.ChoiceField(
         label=_("Direction"), choices=[("", _("The KPI's own")), *Direction.choices], required=False
     )
+
+
+class ChecklistItemForm(forms.Form):
+    title = forms.CharField(label=_("Step"), max_length=200)
+    role = forms.ChoiceField(label=_("For"), choices=[("", _("Every new member")), *Role.choices], required=False)

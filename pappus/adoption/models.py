@@ -188,3 +188,42 @@ class AdoptionSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace_id}: {self.scorecard_visibility}"
+
+
+class ChecklistItem(models.Model):
+    """One step of the workspace's onboarding checklist for new members of a role (blank role: everyone)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
+    title = models.CharField(_("step"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("onboarding step")
+        verbose_name_plural = _("onboarding steps")
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChecklistCompletion(models.Model):
+    """A member ticked one onboarding step."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="completions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    completed_at = models.DateTimeField(_("completed"))
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("completed onboarding step")
+        verbose_name_plural = _("completed onboarding steps")
+        constraints = (models.UniqueConstraint(fields=("item", "user"), name="adoption_checklist_done_once"),)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.item_id}"

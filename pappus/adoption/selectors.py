@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Max, Sum
+from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +18,8 @@ from pappus.adoption.models import (
     KPI_DIRECTION,
     KPI_SCALE,
     ROLE_KPIS,
+    ChecklistCompletion,
+    ChecklistItem,
     Direction,
     Kpi,
     KpiDaily,
@@ -341,6 +343,7 @@ class PersonUsage:
     actions: int
     last_active: datetime.date | None
     features: tuple[str, ...] = field(default=())
+    onboarding: tuple[int, int] | None = None  # (steps done, steps) of the person's onboarding checklist
 
 
 @dataclass(frozen=True)
@@ -406,6 +409,8 @@ def usage_overview(viewer: Membership, days: int = 30) -> UsageOverview:
         person_features[user_id].add(features.label(feature))
     last_seen = dict(rows.filter(user_id__in=member_ids).order_by().values_list("user_id").annotate(last=Max("day")))
 
+    progress = onboarding_progress(workspace_id, everyone)
+
     def usage_of(person: Person) -> PersonUsage:
         views, api_calls, actions = per_person.get(person.user_id, [0, 0, 0])
         return PersonUsage(
@@ -415,6 +420,7 @@ def usage_overview(viewer: Membership, days: int = 30) -> UsageOverview:
             actions=actions,
             last_active=last_seen.get(person.user_id),
             features=tuple(sorted(person_features.get(person.user_id, ()))),
+            onboarding=progress.get(person.user_id),
         )
 
     usages = [usage_of(person) for person in everyone]
@@ -564,3 +570,42 @@ def recorded_about(membership: Membership, days: int = 30) -> RecordedAboutMe:
         recent_actions=list(audit_rows.order_by("-created_at")[:20]),
         visibility=str(ScorecardVisibility(settings_of(workspace_id).scorecard_visibility).label),
     )
+
+
+# --- onboarding checklists ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistStep:
+    item_id: int
+    title: str
+    role: str
+    done_at: datetime.datetime | None
+
+
+def checklist_of(membership: Membership) -> list[ChecklistStep]:
+    """The member's onboarding steps (everyone's and their role's), ticked or not."""
+    require(membership, Action.WORKSPACE_VIEW)
+    items = ChecklistItem.objects.for_workspace(membership.workspace_id).filter(Q(role="") | Q(role=membership.role))
+    done = dict(
+        ChecklistCompletion.objects.for_workspace(membership.workspace_id)
+        .filter(user_id=membership.user_id)
+        .values_list("item_id", "completed_at")
+    )
+    return [ChecklistStep(item.pk, item.title, item.role, done.get(item.pk)) for item in items]
+
+
+def onboarding_progress(workspace_id: int, everyone: Iterable[Person]) -> dict[int, tuple[int, int]]:
+    """Per person: (steps done, steps of their checklist); people without a checklist are left out."""
+    items = list(ChecklistItem.objects.for_workspace(workspace_id).values_list("pk", "role"))
+    if not items:
+        return {}
+    done: dict[int, set[int]] = defaultdict(set)
+    for user_id, item_id in ChecklistCompletion.objects.for_workspace(workspace_id).values_list("user_id", "item_id"):
+        done[user_id].add(item_id)
+    progress = {}
+    for person in everyone:
+        mine = {item_id for item_id, role in items if role in {"", person.role}}
+        if mine:
+            progress[person.user_id] = (len(mine & done.get(person.user_id, set())), len(mine))
+    return progress

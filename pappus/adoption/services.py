@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,8 @@ from pappus.adoption.models import (
     KPI_DIRECTION,
     ROLE_KPIS,
     AdoptionSettings,
+    ChecklistCompletion,
+    ChecklistItem,
     Direction,
     Kpi,
     KpiDaily,
@@ -286,3 +288,81 @@ def target_delete(*, actor: Actor, membership: Membership, target_id: int) -> No
             before=audit.snapshot(row, ("role", "kpi", "target", "direction")),
         )
         row.delete()
+
+
+# --- onboarding checklists ---------------------------------------------------------------------------------
+
+
+def checklist_item_add(*, actor: Actor, membership: Membership, title: str, role: str = "") -> ChecklistItem:
+    """Add a step to the onboarding checklist of ``role`` (blank: every new member)."""
+    require(membership, MANAGE)
+    title = title.strip()
+    problems: dict[str, str] = {}
+    if not title:
+        problems["title"] = _("A step needs a title.")
+    if role and role not in Role.values:
+        problems["role"] = _("“%(value)s” is not a role.") % {"value": role}
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        last = (
+            ChecklistItem.objects.for_workspace(membership.workspace_id)
+            .order_by("-position")
+            .values_list("position", flat=True)
+            .first()
+        )
+        item = ChecklistItem.objects.create(
+            workspace_id=membership.workspace_id, role=role, title=title[:200], position=(last or 0) + 1
+        )
+        audit.record(
+            actor,
+            "adoption.checklist.add",
+            workspace=membership.workspace,
+            target=item,
+            after=audit.snapshot(item, ("role", "title", "position")),
+        )
+    return item
+
+
+def checklist_item_delete(*, actor: Actor, membership: Membership, item_id: int) -> None:
+    require(membership, MANAGE)
+    with transaction.atomic():
+        item = ChecklistItem.objects.for_workspace(membership.workspace_id).get(pk=item_id)
+        audit.record(
+            actor,
+            "adoption.checklist.delete",
+            workspace=membership.workspace,
+            target=item,
+            before=audit.snapshot(item, ("role", "title", "position")),
+        )
+        item.delete()
+
+
+def checklist_tick(*, actor: Actor, membership: Membership, item_id: int, done: bool) -> bool:
+    """Tick (or untick) one of the member's own onboarding steps; a step of another role is not found."""
+    require(membership, Action.WORKSPACE_VIEW)
+    item = (
+        ChecklistItem.objects.for_workspace(membership.workspace_id)
+        .filter(models.Q(role="") | models.Q(role=membership.role))
+        .get(pk=item_id)
+    )
+    with transaction.atomic():
+        if done:
+            _row, created = ChecklistCompletion.objects.get_or_create(
+                workspace_id=membership.workspace_id,
+                item=item,
+                user_id=membership.user_id,
+                defaults={"completed_at": timezone.now()},
+            )
+            changed = created
+        else:
+            deleted, _counts = ChecklistCompletion.objects.filter(item=item, user_id=membership.user_id).delete()
+            changed = bool(deleted)
+        if changed:
+            audit.record(
+                actor,
+                "adoption.checklist.tick" if done else "adoption.checklist.untick",
+                workspace=membership.workspace,
+                target=item,
+            )
+    return changed

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pappus.adoption import charts, selectors, services
-from pappus.adoption.forms import PERIODS, PrivacyForm, TargetForm
-from pappus.adoption.models import Kpi, KpiTarget
+from pappus.adoption.forms import PERIODS, ChecklistItemForm, PrivacyForm, TargetForm
+from pappus.adoption.models import ChecklistItem, Kpi, KpiTarget
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, role_allows
 from pappus.core.views import actor_of, member_required
@@ -203,6 +203,8 @@ def _settings_page(request: HttpRequest, membership: Membership, status: int = 2
         ),
         "target_form": TargetForm(),
         "targets": KpiTarget.objects.for_workspace(membership.workspace_id),
+        "checklist_form": ChecklistItemForm(),
+        "checklist": ChecklistItem.objects.for_workspace(membership.workspace_id),
     }
     context.update(forms)
     return render(request, "adoption/settings.html", context, status=status)
@@ -254,4 +256,55 @@ def target_delete(request: HttpRequest, membership: Membership, target_id: int) 
     except KpiTarget.DoesNotExist as missing:
         raise Http404 from missing
     messages.success(request, _("Target removed."))
+    return redirect("adoption:settings")
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.WORKSPACE_VIEW)
+def onboarding(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The member's own onboarding checklist; a POST ticks or unticks one step."""
+    if request.method == "POST":
+        raw = request.POST.get("item", "")
+        if not raw.isdigit():
+            return HttpResponseBadRequest(_("item must be a step's number."), content_type="text/plain; charset=utf-8")
+        try:
+            services.checklist_tick(
+                actor=actor_of(request), membership=membership, item_id=int(raw), done=request.POST.get("done") == "1"
+            )
+        except ChecklistItem.DoesNotExist as missing:
+            raise Http404 from missing
+        return redirect("adoption:onboarding")
+    steps = selectors.checklist_of(membership)
+    context = {
+        "page_title": _("Onboarding"),
+        "steps": steps,
+        "done": sum(1 for step in steps if step.done_at is not None),
+        "can_see_adoption": role_allows(membership.role, Action.ADOPTION_VIEW),
+    }
+    return render(request, "adoption/onboarding.html", context)
+
+
+@require_POST
+@member_required(services.MANAGE)
+def checklist_add(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = ChecklistItemForm(request.POST)
+    if form.is_valid():
+        try:
+            services.checklist_item_add(actor=actor_of(request), membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            _form_failed(form, error)
+        else:
+            messages.success(request, _("Onboarding step added."))
+            return redirect("adoption:settings")
+    return _settings_page(request, membership, status=400, checklist_form=form)
+
+
+@require_POST
+@member_required(services.MANAGE)
+def checklist_delete(request: HttpRequest, membership: Membership, item_id: int) -> HttpResponse:
+    try:
+        services.checklist_item_delete(actor=actor_of(request), membership=membership, item_id=item_id)
+    except ChecklistItem.DoesNotExist as missing:
+        raise Http404 from missing
+    messages.success(request, _("Onboarding step removed."))
     return redirect("adoption:settings")
