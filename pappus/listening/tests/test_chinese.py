@@ -126,7 +126,10 @@ def analyst(workspace: Any) -> Any:
 def source(analyst: Any) -> Source:
     source = services.source_create(actor=ACTOR, membership=analyst, name="Weibo export", kind="webhook")
     run = services.ingest_run_start(source)
-    items = [{"external_id": name, "text": text, "language": "zh"} for name, text in POSTS.items()]
+    items = [
+        {"external_id": name, "text": text, "language": "zh", "published_at": "2026-01-03T10:00:00Z"}
+        for name, text in POSTS.items()
+    ]
     services.ingest_items(source=source, run=run, items=items, mapper=map_normalized, analyze=None)
     services.ingest_run_finish(run, status=RunStatus.SUCCEEDED)
     return source
@@ -184,3 +187,27 @@ def test_the_migration_reindexes_mentions_stored_as_character_pairs(analyst: Any
     migration.reindex(apps, None)
     assert found(analyst.workspace, "售价") == {"huawei"}
     assert found(analyst.workspace, "汽车") == {"byd"}
+
+
+# --- the pages in Chinese --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_mentions_page_in_chinese_shows_chinese_dates_in_the_persons_time_zone(
+    analyst: Any, source: Source
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    user = analyst.user
+    user.language, user.time_zone = "zh-hans", "Asia/Shanghai"
+    user.save(update_fields=["language", "time_zone"])
+    client = Client()
+    client.force_login(user)
+    html = client.get(reverse("listening:mentions"), {"q": "華為"}).content.decode()
+    assert 'lang="zh-hans"' in html
+    assert "2026年1月3日 18:00" in html  # 10:00 UTC is 18:00 in Shanghai, written the Chinese way
+    assert "華為在台北發佈新款手機" in html  # the traditional post as written, found by the simplified index
+    assert "2026-01-03" not in html
+    html = client.get(reverse("listening:sources")).content.decode()
+    assert "2026-01-03" not in html  # no hard-coded date formats left on the sources page either
