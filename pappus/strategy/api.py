@@ -184,7 +184,10 @@ class CampaignOut(Schema):
     status: CampaignStatus
     budget_planned: Decimal
     budget_committed: Decimal
-    budget_spent: Decimal = Field(description="Entered by hand or through the API until the ads module reports it.")
+    budget_spent: Decimal = Field(
+        description="Entered by hand or through the API; what the linked paid campaigns of the ads module spent "
+        "is shown beside it on the campaign's page."
+    )
     listening_topic_ids: list[int] = Field(
         description="Ids of the listening topics that follow the campaign (they measure its mentions, share of "
         "voice and sentiment KPIs)."

@@ -59,7 +59,9 @@ def strategy_context(workspace: Workspace, *, as_of: datetime.date, with_charts:
     all_risks = list(selectors.risks(workspace))
     all_raci = list(selectors.raci(workspace))
     campaigns_by_program: dict[int, list[dict[str, Any]]] = {}
-    for campaign in selectors.campaigns(workspace):
+    all_campaigns = list(selectors.campaigns(workspace))
+    spend = selectors.ads_spend(workspace, all_campaigns)
+    for campaign in all_campaigns:
         kpi_rows = rows_by_campaign.get(campaign.pk, [])
         steps = selectors.funnel_of([row.kpi for row in kpi_rows])
         funnel_svg = ""
@@ -71,6 +73,7 @@ def strategy_context(workspace: Workspace, *, as_of: datetime.date, with_charts:
                 "kpi_rows": [_with_chart(row, with_charts) for row in kpi_rows],
                 "funnel": steps,
                 "funnel_svg": funnel_svg,
+                "ads_spend": spend.get(campaign.pk),
                 "risks": [risk for risk in all_risks if risk.campaign_id == campaign.pk],
                 "raci": [item for item in all_raci if item.campaign_id == campaign.pk],
             }

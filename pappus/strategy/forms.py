@@ -221,7 +221,7 @@ class BudgetForm(forms.Form):
     budget_committed = forms.DecimalField(label=_("Committed budget"), **MONEY)  # type: ignore[arg-type]
     budget_spent = forms.DecimalField(
         label=_("Spent budget"),
-        help_text=_("Entered by hand: the ads module, which will report spend, does not exist yet."),
+        help_text=_("Entered by hand; what the linked paid campaigns of the ads module spent shows beside it."),
         **MONEY,  # type: ignore[arg-type]
     )
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet, Sum
 
+from pappus.ads import facade as ads_facade
 from pappus.core.models import Membership, User, Workspace
 from pappus.strategy import metrics
 from pappus.strategy.models import (
@@ -243,3 +244,15 @@ def people(workspace: Workspace) -> QuerySet[User]:
         .order_by("full_name", "email")
         .distinct()
     )
+
+
+def ads_spend(workspace: Workspace, campaigns: Iterable[Campaign]) -> dict[int, ads_facade.CampaignSpend]:
+    """Per campaign with paid campaigns linked in the ads module, what they spent from the campaign's
+    first day to its last (``ads.facade.CampaignSpend``: spend in the workspace's currency, None when
+    a day lacked an exchange rate, which ``missing_rates`` names). Campaigns without any are absent."""
+    found: dict[int, ads_facade.CampaignSpend] = {}
+    for campaign in campaigns:
+        found.update(
+            ads_facade.spend_by_strategy_campaign(workspace.pk, [campaign.pk], campaign.starts_on, campaign.ends_on)
+        )
+    return found

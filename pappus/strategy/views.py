@@ -411,11 +411,14 @@ def program_detail(request: HttpRequest, membership: Membership, program_id: int
         as_of=today,
         program_spend=selectors.spend_by_program(workspace),
     )
+    campaigns = list(selectors.campaigns(workspace, program))
+    spend = selectors.ads_spend(workspace, campaigns)
     context = {
         "page_title": program.name,
         "program": program,
         "revisions": selectors.program_revisions(program),
-        "campaigns": selectors.campaigns(workspace, program),
+        "campaigns": campaigns,
+        "campaign_spend": [(campaign, spend.get(campaign.pk)) for campaign in campaigns],
         "kpi_rows": kpi_rows,
         "risks": selectors.risks(workspace).filter(program=program),
         "raci": selectors.raci(workspace).filter(program=program),
@@ -478,6 +481,7 @@ def _campaign_context(membership: Membership, campaign: Campaign) -> dict[str, A
         "funnel_spec": charts.funnel_chart(steps, stage_labels=document.stage_labels()),
         "budget_spec": charts.budget_chart([budget_row], labels=budget_labels),
         "budget_used": metrics.ratio(float(campaign.budget_spent), float(campaign.budget_planned)),
+        "ads_spend": selectors.ads_spend(workspace, [campaign]).get(campaign.pk),
         "can_edit": _can_edit(membership),
     }
 
@@ -924,6 +928,11 @@ def _dashboard_csv(board: dashboards.Dashboard, name: str, which: str) -> Stream
     return response
 
 
+def _spend_pairs(membership: Membership, board: dashboards.Dashboard) -> list[tuple[dashboards.CampaignLine, Any]]:
+    spend = selectors.ads_spend(membership.workspace, [line.campaign for line in board.campaigns])
+    return [(line, spend.get(line.campaign.pk)) for line in board.campaigns]
+
+
 def _blank(value: object) -> object:
     return "" if value is None else value
 
@@ -991,6 +1000,7 @@ def _dashboard_page(
         "split": split,
         "range_form": range_form,
         "board": board,
+        "campaign_spend": _spend_pairs(membership, board),
         "query": query,
         "daily_spec": charts.daily_chart(daily_rows, labels={"date": _("Day (UTC)"), "value": _("Count")}),
         "network_spec": charts.grouped_bars_chart(network_rows, labels={"value": _("Count")}),

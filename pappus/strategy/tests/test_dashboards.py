@@ -186,3 +186,34 @@ def test_bad_days_are_refused_with_the_field_named_and_other_workspaces_are_not_
     stranger = make_member()
     assert signed_in(stranger).get(url).status_code == 404
     assert signed_in(stranger).get(reverse("strategy:program_dashboard", args=[a.program_id])).status_code == 404
+
+
+def test_spent_from_ads_shows_beside_the_hand_entered_spend(spring):
+    from decimal import Decimal
+
+    from django.template.loader import render_to_string
+
+    from pappus.ads.tests.helpers import account, campaign, day
+    from pappus.core.permissions import Role
+    from pappus.strategy import document
+
+    editor, a, b = spring
+    services.campaign_update(actor=actor(editor), membership=editor, campaign=a, budget_spent=Decimal(40))
+    manager = make_member(editor.workspace, Role.CAMPAIGN_MANAGER)
+    paid = campaign(manager, account(manager), "Paid spring", strategy_campaign_id=a.pk)
+    day(manager, paid, MARCH[11], spend=Decimal("123.45"))
+    day(manager, paid, MARCH[30], spend=Decimal(1000))  # after A's days: not A's spend
+
+    page = signed_in(editor).get(reverse("strategy:campaign", args=[a.pk])).content.decode()
+    assert "Spent (from ads): 123.45 " in page
+    assert "(1 paid campaign, over the campaign's dates)" in page
+    program = signed_in(editor).get(reverse("strategy:program", args=[a.program_id])).content.decode()
+    assert 'data-testid="ads-spent">123.45 ' in program
+    assert 'data-testid="ads-spent">—<' in program  # B has no paid campaign
+    board = signed_in(editor).get(reverse("strategy:program_dashboard", args=[a.program_id])).content.decode()
+    assert 'data-testid="ads-spent">123.45 ' in board
+
+    context = document.strategy_context(editor.workspace, as_of=MARCH[20])
+    markdown = render_to_string("strategy/document.md", {**context, "version": 1, "language": "en"})
+    assert "spent 40.00, spent (from ads) 123.45" in markdown
+    assert b.name in markdown
