@@ -209,12 +209,15 @@ class ReallocationForm(forms.Form):
 
 
 class MetaSyncForm(forms.Form):
-    account = forms.ModelChoiceField(label=_("Meta ad account"), queryset=AdAccount.objects.none())
+    account = forms.ModelChoiceField(label=_("Meta or VK Ads account"), queryset=AdAccount.objects.none())
     token = forms.CharField(
         label=_("Access token"),
         max_length=1000,
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("A token with the ads_read permission; it is used for this read only and not stored."),
+        help_text=_(
+            "Meta: a token with the ads_read permission; VK Ads: an API access token. Used for this read only, "
+            "not stored."
+        ),
     )
     since = DayField(label=_("From"))
     until = DayField(label=_("To"))
@@ -222,5 +225,5 @@ class MetaSyncForm(forms.Form):
     def __init__(self, *args: Any, workspace_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = AdAccount.objects.for_workspace(workspace_id).filter(  # type: ignore[attr-defined]
-            network=Network.META
+            network__in=[Network.META, Network.VK]
         )

@@ -5,7 +5,10 @@ Meta Marketing API (Graph API ``/act_{account}/insights``): one row per ad and d
 currency; conversions and revenue are the first of :data:`META_CONVERSION_ACTIONS` that the row
 reports in ``actions`` / ``action_values`` (Meta's own attribution setting of the account).
 
-The token is used for this read only and not stored. VK Ads is not read yet (CSV export instead).
+VK Ads (``ads.vk.com`` API v2): ``statistics/ad_plans/day.json`` per campaign and day (at most 92 days
+and 50 campaigns a request), names from ``ad_plans.json``; VK reports goals but no revenue.
+
+The token is used for this read only and not stored.
 """
 
 from __future__ import annotations
@@ -135,3 +138,91 @@ def read_meta(
                 return
             url, params = str(following), None
     raise ReaderError(_("Meta answered more than %(pages)s pages.") % {"pages": MAX_PAGES})
+
+
+# --- VK Ads (ads.vk.com, API v2) --------------------------------------------------------------------
+
+VK_BASE_URL = "https://ads.vk.com/api/v2"
+VK_MAX_DAYS = 92  # the statistics endpoint answers at most 92 days at a time
+VK_MAX_IDS = 50  # and at most 50 objects
+
+
+def _vk_get(client: httpx.Client, url: str, params: dict[str, str]) -> dict[str, Any]:
+    try:
+        response = client.get(url, params=params)
+    except httpx.HTTPError as error:
+        raise ReaderError(_("VK Ads could not be reached: %(error)s") % {"error": error}) from None
+    try:
+        body = response.json()
+    except ValueError:
+        raise ReaderError(_("VK Ads answered %(status)s without JSON.") % {"status": response.status_code}) from None
+    if response.status_code != 200 or not isinstance(body, dict) or "error" in body:
+        problem = body.get("error") if isinstance(body, dict) else None
+        message = problem.get("message", "") if isinstance(problem, dict) else str(problem or "")
+        raise ReaderError(
+            _("VK Ads refused the request (%(status)s): %(message)s")
+            % {"status": response.status_code, "message": str(message)[:300]}
+        )
+    return body
+
+
+def read_vk(
+    *, token: str, since: datetime.date, until: datetime.date, currency: str, base_url: str = VK_BASE_URL
+) -> Iterator[ReadRow]:
+    """Every campaign's (``ad_plan``) day from ``since`` to ``until``: shows, clicks, spend, goals and
+    reach (VK reports no revenue). Campaign names come from ``ad_plans.json`` (paged by offset)."""
+    root = base_url.rstrip("/")
+    with httpx.Client(timeout=TIMEOUT, headers={"Authorization": f"Bearer {token}"}) as client:
+        names: dict[int, str] = {}
+        offset = 0
+        for _page in range(MAX_PAGES):
+            body = _vk_get(
+                client, f"{root}/ad_plans.json", {"fields": "id,name", "limit": "250", "offset": str(offset)}
+            )
+            items = body.get("items") or []
+            for item in items:
+                names[int(item["id"])] = str(item.get("name") or item["id"])[:300]
+            offset += len(items)
+            if not items or offset >= int(body.get("count", 0)):
+                break
+        ids = sorted(names)
+        start = since
+        while start <= until and ids:
+            end = min(until, start + datetime.timedelta(days=VK_MAX_DAYS - 1))
+            for chunk in range(0, len(ids), VK_MAX_IDS):
+                body = _vk_get(
+                    client,
+                    f"{root}/statistics/ad_plans/day.json",
+                    {
+                        "id": ",".join(str(pk) for pk in ids[chunk : chunk + VK_MAX_IDS]),
+                        "date_from": start.isoformat(),
+                        "date_to": end.isoformat(),
+                        "metrics": "base,uniques",
+                    },
+                )
+                for item in body.get("items") or []:
+                    yield from _vk_rows(item, names, currency)
+            start = end + datetime.timedelta(days=1)
+
+
+def _vk_rows(item: dict[str, Any], names: dict[int, str], currency: str) -> Iterator[ReadRow]:
+    try:
+        plan = int(item["id"])
+        for row in item.get("rows") or []:
+            base = row.get("base") or {}
+            uniques = row.get("uniques") or {}
+            yield ReadRow(
+                key=ObjectKey(
+                    campaign=names.get(plan, str(plan)), campaign_id=str(plan), ad_set="", ad_set_id="", ad="", ad_id=""
+                ),
+                day=datetime.date.fromisoformat(row["date"]),
+                currency=currency,
+                spend=Decimal(str(base.get("spent", "0"))).quantize(Decimal("0.01")),
+                impressions=int(base.get("shows", 0)),
+                reach=int(uniques.get("reach", 0)),
+                clicks=int(base.get("clicks", 0)),
+                conversions=int(Decimal(str(base.get("goals", 0)))),
+                revenue=Decimal("0.00"),
+            )
+    except (KeyError, ValueError, TypeError, InvalidOperation) as error:
+        raise ReaderError(_("VK Ads answered a row that cannot be read (%(error)s).") % {"error": error}) from None

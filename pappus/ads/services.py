@@ -680,7 +680,7 @@ class SyncResult:
 
 
 @transaction.atomic
-def sync_meta(
+def sync_account(
     *,
     actor: Actor,
     membership: Membership,
@@ -688,29 +688,43 @@ def sync_meta(
     token: str,
     since: datetime.date,
     until: datetime.date,
-    base_url: str = readers.META_BASE_URL,
+    base_url: str | None = None,
 ) -> SyncResult:
-    """Read each ad's days from the Meta Marketing API into a Meta ad account (its ``external_id`` is
-    the ``act_…`` id); days already stored are updated. The token is used once and not kept."""
+    """Read the days of a Meta ad account (each ad; its ``external_id`` is the ``act_…`` id) or a VK Ads
+    account (each campaign) from the network's API; days already stored are updated. The token is
+    used once and not kept."""
     require(membership, MANAGE)
     account = AdAccount.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=account_id)
-    if account.network != Network.META or not account.external_id:
+    if account.network == Network.META and not account.external_id:
         raise ValidationError({"account": _("Choose a Meta ad account with its account id (act_…) filled in.")})
+    if account.network not in {Network.META, Network.VK}:
+        raise ValidationError({"account": _("Only Meta and VK Ads accounts can be read from their API.")})
     if until < since or (until - since).days > 366:
         raise ValidationError({"until": _("Read at most a year, ending on or after its first day.")})
     if not token.strip():
-        raise ValidationError({"token": _("Paste an access token with the ads_read permission.")})
+        raise ValidationError({"token": _("Paste an access token.")})
     try:
-        rows = list(
-            readers.read_meta(
-                account_id=account.external_id,
-                token=token.strip(),
-                since=since,
-                until=until,
-                currency=account.currency,
-                base_url=base_url,
+        if account.network == Network.META:
+            rows = list(
+                readers.read_meta(
+                    account_id=account.external_id,
+                    token=token.strip(),
+                    since=since,
+                    until=until,
+                    currency=account.currency,
+                    base_url=base_url or readers.META_BASE_URL,
+                )
             )
-        )
+        else:
+            rows = list(
+                readers.read_vk(
+                    token=token.strip(),
+                    since=since,
+                    until=until,
+                    currency=account.currency,
+                    base_url=base_url or readers.VK_BASE_URL,
+                )
+            )
     except readers.ReaderError as error:
         raise ValidationError({"token": str(error)}) from None
     totals: dict[tuple[imports.ObjectKey, datetime.date], imports.Totals] = {}
@@ -726,7 +740,9 @@ def sync_meta(
     created_days = updated_days = 0
     for (key, day), figures in totals.items():
         if min(figures.spend, figures.revenue) < 0 or max(figures.spend, figures.revenue) > MAX_AMOUNT:
-            raise ValidationError({"token": _("Meta answered an amount out of range for %(day)s.") % {"day": day}})
+            raise ValidationError(
+                {"token": _("The network answered an amount out of range for %(day)s.") % {"day": day}}
+            )
         campaign, ad_set, ad = _object_of(key, objects)
         _row, created = AdDaily.objects.update_or_create(
             workspace_id=membership.workspace_id,

@@ -438,7 +438,7 @@ def meta_sync(request: HttpRequest, membership: Membership) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            result = services.sync_meta(
+            result = services.sync_account(
                 actor=actor_of(request),
                 membership=membership,
                 account_id=data["account"].pk,
@@ -451,7 +451,7 @@ def meta_sync(request: HttpRequest, membership: Membership) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(rows)s rows read from Meta: %(new)s days imported, %(updated)s updated.")
+                _("%(rows)s rows read: %(new)s days imported, %(updated)s updated.")
                 % {"rows": result.rows_read, "new": result.days_imported, "updated": result.days_updated},
             )
             return redirect("ads:setup")

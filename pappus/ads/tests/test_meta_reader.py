@@ -77,7 +77,7 @@ def test_insights_are_read_page_by_page_and_a_second_read_updates_the_same_days(
         meta.add("GET", PATH, Answer(body=body))
     since, until = datetime.date(2026, 3, 10), datetime.date(2026, 3, 11)
 
-    first = services.sync_meta(
+    first = services.sync_account(
         actor=actor(manager),
         membership=manager,
         account_id=account.pk,
@@ -103,7 +103,7 @@ def test_insights_are_read_page_by_page_and_a_second_read_updates_the_same_days(
     assert requests[1].query == "after=MQZDZD"
 
     meta.add("GET", PATH, Answer(body={"data": [insight("2026-03-10", "Video 1", "130.00", "4", "1196.00")]}))
-    again = services.sync_meta(
+    again = services.sync_account(
         actor=actor(manager),
         membership=manager,
         account_id=account.pk,
@@ -142,7 +142,7 @@ def test_an_expired_token_is_refused_with_metas_message(workspace: Workspace, me
     )
 
     with pytest.raises(ValidationError) as refused:
-        services.sync_meta(
+        services.sync_account(
             actor=actor(manager),
             membership=manager,
             account_id=account.pk,
