@@ -32,6 +32,20 @@ def service_unavailable(reason: str) -> None:
 
 PEERS = Path(os.environ.get("PAPPUS_PEERS_DIR", Path(__file__).resolve().parent.parent / "shared" / "peers"))
 
+# Fixtures that start or use one of ../shared/peers. The peers are single servers on fixed ports with
+# state the tests read back (mailboxes, sinks, timelines), so under pytest-xdist every test that uses
+# one runs on the same worker (``--dist loadgroup``); the other tests spread over all workers.
+PEER_FIXTURES = frozenset(
+    {"mastodon_peer", "matrix_peer", "bluesky_peer", "smtp_server", "webhook_sink", "feed_server"}
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if PEER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("peers"))
+
 
 def start_peer(name: str, *, timeout: int, env: dict[str, str] | None = None, attempts: int = 3) -> dict[str, str]:
     """Start (or reuse, when already running) one of ../shared/peers and return the KEY=VALUE lines it prints.
@@ -89,10 +103,15 @@ def peer_running(name: str, env: dict[str, str] | None = None) -> bool:
 
 @pytest.fixture
 def redis_url() -> str:
-    """A real Redis (database 15 by default), flushed before the test."""
+    """A real Redis (database 15 by default, one database down per pytest-xdist worker), flushed before
+    the test."""
     import redis
 
     url = os.environ.get("PAPPUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        base, _, number = url.rpartition("/")
+        url = f"{base}/{max(int(number or 0) - int(worker[2:]), 0)}"
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.ping()

@@ -9,9 +9,20 @@ export PAPPUS_TEST_REDIS_URL="${PAPPUS_TEST_REDIS_URL:-redis://127.0.0.1:6379/15
 # can set one (importing config.settings.test runs config/settings/__init__.py first).
 export PAPPUS_SECRET_KEY="${PAPPUS_SECRET_KEY:-test-only-secret-key-not-for-production-use-0123456789}"
 mkdir -p test-artifacts
+# Workers (pytest-xdist): one per core, at most four; PAPPUS_TEST_WORKERS=0 runs in one process.
+# Tests that use the shared peers stay on one worker (``--dist loadgroup``, see conftest.py).
+WORKERS="${PAPPUS_TEST_WORKERS:-auto}"
+if [ "$WORKERS" = "auto" ]; then
+  WORKERS=$(nproc 2>/dev/null || echo 1)
+  [ "$WORKERS" -gt 4 ] && WORKERS=4
+fi
+PARALLEL=()
+if [ "$WORKERS" -gt 1 ]; then
+  PARALLEL=(-n "$WORKERS" --dist loadgroup)
+fi
 
 echo "== suite on SQLite"
-env -u PAPPUS_DATABASE_URL "$BIN/pytest" "$@"
+env -u PAPPUS_DATABASE_URL "$BIN/pytest" "${PARALLEL[@]}" "$@"
 
 if "$BIN/python" - "$PG_URL" <<'PY'
 import sys
@@ -24,7 +35,7 @@ except Exception as error:
 PY
 then
   echo "== suite on PostgreSQL ($PG_URL)"
-  PAPPUS_DATABASE_URL="$PG_URL" "$BIN/pytest" "$@"
+  PAPPUS_DATABASE_URL="$PG_URL" "$BIN/pytest" "${PARALLEL[@]}" "$@"
 elif [ "${PAPPUS_REQUIRE_SERVICES:-0}" = "1" ]; then
   echo "PostgreSQL is required (PAPPUS_REQUIRE_SERVICES=1) but not reachable" >&2
   exit 1
