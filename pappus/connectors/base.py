@@ -138,6 +138,9 @@ class HttpConnector:
     # True when a remote id names the same item whichever account or server reads it (Bluesky's AT
     # URIs); False where ids are local to a server (Mastodon's status ids) or to a chat (Telegram).
     remote_ids_are_global: ClassVar[bool] = False
+    # True when the connector reads a file given only by ``MediaFile.path`` a chunk at a time (YouTube,
+    # Facebook, X); others get the file's bytes in ``content`` (publishing reads them for it).
+    streams_files: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -304,6 +304,7 @@ class NetworkProfile:
     default_limits: PublishLimits | None
     idempotency_window_seconds: int  # 0: the network has no idempotency key; a re-send may post twice
     remote_ids_are_global: bool = False  # an id names the same item for every account and server
+    streams_files: bool = False  # reads a large file from MediaFile.path in chunks (else wants content)
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ def network_profile(network: str) -> NetworkProfile:
         default_limits=connector_class.default_limits,
         idempotency_window_seconds=connector_class.idempotency_window_seconds,
         remote_ids_are_global=connector_class.remote_ids_are_global,
+        streams_files=connector_class.streams_files,
     )
 
 
@@ -68,6 +69,15 @@ def default_limits(network: str) -> PublishLimits | None:
         return network_profile(network).default_limits
     except LookupError:
         return None
+
+
+def streams_files(network: str) -> bool:
+    """Whether the network's connector reads a file given only by its path a chunk at a time (so
+    publishing need not read a large file into memory for it); False without a connector."""
+    try:
+        return network_profile(network).streams_files
+    except LookupError:
+        return False
 
 
 def idempotency_window_seconds(network: str) -> int:

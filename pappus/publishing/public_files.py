@@ -19,14 +19,16 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
+from pappus.connectors import facade
 from pappus.connectors.contracts import MediaFile
 from pappus.publishing.models import Asset, Variant
 
 # Long enough for a network to fetch the file while the post is created; each attempt makes a new link.
 LINK_LIFETIME = datetime.timedelta(hours=1)
 _SALT = "pappus.publishing.public_files"
-# Files larger than this are not read into memory when sent: connectors read them from disk in chunks
-# (where the storage has local paths; a remote storage's files are read whole).
+# Files larger than this are not read into memory when sent to a connector that streams files
+# (``facade.streams_files``: YouTube, Facebook, X): it reads them from disk in chunks (where the
+# storage has local paths; a remote storage's files are read whole). Other connectors get the bytes.
 STREAM_ABOVE_BYTES = 32 * 1024 * 1024
 
 
@@ -54,13 +56,15 @@ def variant_media_files(variant: Variant) -> tuple[MediaFile, ...]:
     if not wanted:
         return ()
     found = {asset.pk: asset for asset in Asset.objects.for_workspace(variant.workspace_id).filter(pk__in=wanted)}
+    # Only a connector that reads files from disk in chunks is handed a large file as a path alone.
+    streams = facade.streams_files(variant.network)
     files = []
     for asset_id in wanted:
         asset = found.get(asset_id)
         if asset is None:
             continue
         path = _local_path(asset)
-        if path and asset.size > STREAM_ABOVE_BYTES:
+        if path and asset.size > STREAM_ABOVE_BYTES and streams:
             content = b""  # a large file on this disk: connectors stream it from ``path``
         else:
             path = ""

@@ -98,6 +98,7 @@ class FacebookConnector(GraphConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # The Graph API has no idempotency key: a post sent again is a second post.
     idempotency_window_seconds: ClassVar[int] = 0
+    streams_files: ClassVar[bool] = True  # large files are read from disk a chunk at a time
     remote_ids_are_global: ClassVar[bool] = True  # Graph API object ids are unique across Facebook
     # Facebook Login with the workspace's Meta app: the code gives a short-lived user token, exchanged
     # for a long-lived one, whose /me/accounts lists the Pages with Page tokens that do not expire;

@@ -81,6 +81,7 @@ class XConnector(HttpConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # POST /2/tweets has no idempotency key.
     idempotency_window_seconds: ClassVar[int] = 0
+    streams_files: ClassVar[bool] = True  # large files are read from disk a chunk at a time
     remote_ids_are_global: ClassVar[bool] = True  # tweet ids are unique across X
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_url="https://x.com/i/oauth2/authorize",

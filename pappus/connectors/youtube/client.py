@@ -151,6 +151,7 @@ class YouTubeConnector(HttpConnector):
     default_base_url: ClassVar[str] = "https://www.googleapis.com"
     default_limits: ClassVar[PublishLimits | None] = UPLOAD_LIMITS
     idempotency_window_seconds: ClassVar[int] = 0
+    streams_files: ClassVar[bool] = True  # large files are read from disk a chunk at a time
     remote_ids_are_global: ClassVar[bool] = True  # comment and video ids are unique across YouTube
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
