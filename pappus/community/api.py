@@ -16,16 +16,21 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from pappus.community import selectors, services
+from pappus.community import events, health, leaders, segments, selectors, services
 from pappus.community.models import (
     MAX_RETENTION_DAYS,
     CommunitySettings,
+    Event,
+    EventKind,
+    LeaderStage,
     Member,
     MemberNote,
     MergeRecord,
     MergeSuggestion,
+    OpinionLeader,
+    Segment,
 )
-from pappus.core.api import ObjectId, Pagination, Text, actor_of, error_responses, member_of
+from pappus.core.api import MAX_ID, ObjectId, Pagination, Text, actor_of, error_responses, member_of
 from pappus.core.models import Membership
 from pappus.core.permissions import Action
 
@@ -103,6 +108,9 @@ class MemberFilters(Schema):
     network: Annotated[Text, Field(max_length=60)] = ""
     tag: Annotated[Text, Field(max_length=50)] = ""
     q: Annotated[Text, Field(max_length=200, description="An e-mail, phone, handle or the start of a name.")] = ""
+    segment: int | None = Field(
+        None, ge=1, le=MAX_ID, description="A segment's id: its members (narrowed by the rest)."
+    )
 
 
 class MemberPatch(Schema):
@@ -186,9 +194,14 @@ def _detail(membership: Membership, member: Member) -> dict[str, Any]:
 @paginate(Pagination)
 def member_list(request: HttpRequest, filters: Query[MemberFilters]) -> QuerySet[Member]:
     membership = _reader(request)
+    base = selectors.MemberFilters()
+    if filters.segment is not None:
+        base = segments.member_filters(
+            get_object_or_404(Segment.objects.for_workspace(membership.workspace), pk=filters.segment)
+        )
     return selectors.members(
         membership.workspace,
-        selectors.MemberFilters(stage=filters.stage or "", network=filters.network, tag=filters.tag, search=filters.q),
+        selectors.narrowed(base, stage=filters.stage or "", network=filters.network, tag=filters.tag, search=filters.q),
     )
 
 
@@ -348,3 +361,482 @@ def settings_update(request: HttpRequest, payload: SettingsPatch) -> CommunitySe
         retention_days=values.get("retention_days", ""),
         loyalty_rules=values.get("loyalty_rules"),
     )
+
+
+# --- segments --------------------------------------------------------------------------------------
+
+
+class SegmentFiltersIn(Schema):
+    stages: list[StageCode] = Field(default_factory=list, max_length=4)
+    network: Annotated[Text, Field(max_length=60)] = ""
+    tag: Annotated[Text, Field(max_length=50)] = ""
+    search: Annotated[Text, Field(max_length=200)] = ""
+    consent: bool | None = None
+    min_score: float | None = Field(None, ge=0, le=segments.MAX_SCORE)
+    active_within_days: int | None = Field(None, ge=1, le=segments.MAX_DAYS)
+
+
+class SegmentIn(Schema):
+    name: Annotated[Text, Field(min_length=1, max_length=120)]
+    description: Annotated[Text, Field(max_length=500)] = ""
+    tier: Annotated[Text, Field(max_length=40, description="The inbox's customer tier for this segment.")] = ""
+    priority: int = Field(100, ge=0, le=1000, description="Lower first when a member is in several tiered segments.")
+    filters: SegmentFiltersIn | None = None
+
+
+class SegmentPatch(Schema):
+    name: Annotated[Text, Field(min_length=1, max_length=120)] | None = None
+    description: Annotated[Text, Field(max_length=500)] | None = None
+    tier: Annotated[Text, Field(max_length=40)] | None = None
+    priority: int | None = Field(None, ge=0, le=1000)
+    filters: SegmentFiltersIn | None = None
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    description: str
+    tier: str
+    priority: int
+    filters: dict[str, Any]
+    members: int = Field(description="Members now, counted up to 10,000.")
+    members_capped: bool = Field(description="True when there are more than `members`.")
+
+
+def _segment(membership: Membership, segment_id: int) -> Segment:
+    return get_object_or_404(Segment.objects.for_workspace(membership.workspace), pk=segment_id)
+
+
+def _segment_out(membership: Membership, segment: Segment) -> dict[str, Any]:
+    number, capped = selectors.capped_count(segments.members(membership.workspace, segment))
+    return {
+        "id": segment.pk,
+        "name": segment.name,
+        "description": segment.description,
+        "tier": segment.tier,
+        "priority": segment.priority,
+        "filters": segment.filters,
+        "members": number,
+        "members_capped": capped,
+    }
+
+
+def _terms(filters: SegmentFiltersIn | None) -> dict[str, Any]:
+    return filters.model_dump(exclude_defaults=True) if filters is not None else {}
+
+
+@router.get("/community/segments", response={200: list[SegmentOut], **error_responses()}, summary="Segments")
+def segment_list(request: HttpRequest) -> list[dict[str, Any]]:
+    membership = _reader(request)
+    return [_segment_out(membership, segment) for segment in segments.segments(membership.workspace)[:200]]
+
+
+@router.post("/community/segments", response={201: SegmentOut, **error_responses()}, summary="Save a member filter")
+def segment_create(request: HttpRequest, payload: SegmentIn) -> Status[dict[str, Any]]:
+    membership = _manager(request)
+    segment = segments.segment_create(
+        actor=actor_of(request, membership),
+        membership=membership,
+        name=payload.name,
+        description=payload.description,
+        tier=payload.tier,
+        priority=payload.priority,
+        filters=_terms(payload.filters),
+    )
+    return Status(201, _segment_out(membership, segment))
+
+
+@router.get("/community/segments/{segment_id}", response={200: SegmentOut, **error_responses(404)}, summary="A segment")
+def segment_detail(request: HttpRequest, segment_id: ObjectId) -> dict[str, Any]:
+    membership = _reader(request)
+    return _segment_out(membership, _segment(membership, segment_id))
+
+
+@router.patch(
+    "/community/segments/{segment_id}", response={200: SegmentOut, **error_responses(404)}, summary="Change a segment"
+)
+def segment_update(request: HttpRequest, segment_id: ObjectId, payload: SegmentPatch) -> dict[str, Any]:
+    membership = _manager(request)
+    values = payload.model_dump(exclude_unset=True)
+    if payload.filters is not None:
+        values["filters"] = _terms(payload.filters)
+    segment = segments.segment_update(
+        actor=actor_of(request, membership), membership=membership, segment=_segment(membership, segment_id), **values
+    )
+    return _segment_out(membership, segment)
+
+
+@router.delete(
+    "/community/segments/{segment_id}", response={204: None, **error_responses(404)}, summary="Delete a segment"
+)
+def segment_delete(request: HttpRequest, segment_id: ObjectId) -> Status[None]:
+    membership = _manager(request)
+    segments.segment_delete(
+        actor=actor_of(request, membership), membership=membership, segment=_segment(membership, segment_id)
+    )
+    return Status(204, None)
+
+
+# --- health ----------------------------------------------------------------------------------------
+
+
+class ToneWeekOut(Schema):
+    week: datetime.date
+    positive: int
+    neutral: int
+    negative: int
+
+
+class CohortOut(Schema):
+    month: datetime.date
+    size: int
+    retained: list[float | None] = Field(description="Share of the cohort active 1, 2, … months later (null: not yet).")
+
+
+class HealthOut(Schema):
+    since: datetime.datetime
+    until: datetime.datetime
+    active_members: int
+    active_members_before: int = Field(description="Active members in the same number of days just before.")
+    core_size: int
+    returning_members: int
+    returning_share: float | None
+    ugc_activities: int
+    member_generated_activities: int
+    ugc_share: float | None
+    conversations_started: int
+    conversations_answered: int
+    response_rate: float | None
+    tone: list[ToneWeekOut]
+    cohorts: list[CohortOut]
+
+
+@router.get(
+    "/community/health",
+    response={200: HealthOut, **error_responses()},
+    summary="Community health KPIs of the last `days` days (aggregates; see docs/community.md)",
+)
+def health_detail(request: HttpRequest, days: Annotated[int, Field(ge=1, le=health.MAX_DAYS)] = 30) -> Any:
+    membership = _reader(request)
+    since, until = health.period(days)
+    return health.health(membership.workspace, since=since, until=until)
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+LanguageCode = Literal["en", "ru", "nb", "zh-hans"]
+
+
+class EventIn(Schema):
+    title: Annotated[Text, Field(min_length=1, max_length=200)]
+    description: Annotated[Text, Field(max_length=10_000)] = ""
+    kind: EventKind = EventKind.OFFLINE
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    location: Annotated[Text, Field(max_length=300)] = ""
+    online_url: Annotated[Text, Field(max_length=2000)] = ""
+    language: LanguageCode = Field("en", description="The registration page's and the e-mails' language.")
+    capacity: int | None = Field(None, ge=1, le=events.MAX_CAPACITY)
+    registration_open: bool = True
+    reminder_hours: int = Field(24, ge=0, le=720)
+    follow_up_message: Annotated[Text, Field(max_length=5000)] = ""
+
+
+class EventPatch(Schema):
+    title: Annotated[Text, Field(min_length=1, max_length=200)] | None = None
+    description: Annotated[Text, Field(max_length=10_000)] | None = None
+    kind: EventKind | None = None
+    starts_at: datetime.datetime | None = None
+    ends_at: datetime.datetime | None = None
+    location: Annotated[Text, Field(max_length=300)] | None = None
+    online_url: Annotated[Text, Field(max_length=2000)] | None = None
+    language: LanguageCode | None = None
+    capacity: int | None = Field(None, ge=1, le=events.MAX_CAPACITY)
+    registration_open: bool | None = None
+    reminder_hours: int | None = Field(None, ge=0, le=720)
+    follow_up_message: Annotated[Text, Field(max_length=5000)] | None = None
+
+
+class EventKpisOut(Schema):
+    invited: int
+    registered: int
+    attended: int
+    cancelled: int
+    new_members: int
+    attendance_rate: float | None
+    active_after: int = Field(description="Attendees with an activity in the 30 days after the event.")
+    activities_after: int
+
+
+class EventOut(Schema):
+    id: int
+    title: str
+    description: str
+    kind: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    location: str
+    online_url: str
+    language: str
+    capacity: int | None
+    registration_open: bool
+    reminder_hours: int
+    follow_up_message: str
+    registration_url: str = Field(description="The public registration page (no login).")
+    kpis: EventKpisOut
+
+
+class RegistrationOut(Schema):
+    id: int
+    member_id: int
+    name: str
+    email: str
+    status: str
+    code: str
+    is_new_member: bool
+    invited_at: datetime.datetime | None
+    registered_at: datetime.datetime | None
+    checked_in_at: datetime.datetime | None
+
+
+class InviteIn(Schema):
+    segment_id: int = Field(ge=1, le=MAX_ID)
+
+
+class InviteOut(Schema):
+    invited: int
+    already: int
+    skipped: int = Field(description="Members without an e-mail address or marketing consent.")
+
+
+class CheckInIn(Schema):
+    code: Annotated[Text, Field(min_length=1, max_length=20)]
+
+
+def _event(membership: Membership, event_id: int) -> Event:
+    return get_object_or_404(Event.objects.for_workspace(membership.workspace), pk=event_id)
+
+
+def _event_out(event: Event) -> dict[str, Any]:
+    return {
+        **{name: getattr(event, name) for name in events.EVENT_FIELDS},
+        "id": event.pk,
+        "registration_url": events.public_url(f"/community/e/{event.slug}/"),
+        "kpis": events.kpis(event),
+    }
+
+
+@router.get("/community/events", response={200: list[EventOut], **error_responses()}, summary="Events, newest first")
+def event_list(request: HttpRequest) -> list[dict[str, Any]]:
+    membership = _reader(request)
+    return [_event_out(event) for event in events.events(membership.workspace)[:100]]
+
+
+@router.post("/community/events", response={201: EventOut, **error_responses()}, summary="Create an event")
+def event_create(request: HttpRequest, payload: EventIn) -> Status[dict[str, Any]]:
+    membership = _manager(request)
+    event = events.event_create(actor=actor_of(request, membership), membership=membership, **payload.model_dump())
+    return Status(201, _event_out(event))
+
+
+@router.get("/community/events/{event_id}", response={200: EventOut, **error_responses(404)}, summary="An event")
+def event_detail(request: HttpRequest, event_id: ObjectId) -> dict[str, Any]:
+    membership = _reader(request)
+    return _event_out(_event(membership, event_id))
+
+
+@router.patch(
+    "/community/events/{event_id}", response={200: EventOut, **error_responses(404)}, summary="Change an event"
+)
+def event_update(request: HttpRequest, event_id: ObjectId, payload: EventPatch) -> dict[str, Any]:
+    membership = _manager(request)
+    event = events.event_update(
+        actor=actor_of(request, membership),
+        membership=membership,
+        event=_event(membership, event_id),
+        **payload.model_dump(exclude_unset=True),
+    )
+    return _event_out(event)
+
+
+@router.get(
+    "/community/events/{event_id}/registrations",
+    response={200: list[RegistrationOut], **error_responses(404)},
+    summary="An event's registrations (personal data)",
+)
+@paginate(Pagination)
+def registration_list(request: HttpRequest, event_id: ObjectId) -> Any:
+    membership = _reader(request)
+    return events.registrations(_event(membership, event_id))
+
+
+@router.post(
+    "/community/events/{event_id}/invite",
+    response={200: InviteOut, **error_responses(404)},
+    summary="Invite a segment's members by e-mail",
+)
+def event_invite(request: HttpRequest, event_id: ObjectId, payload: InviteIn) -> Any:
+    membership = _manager(request)
+    segment = get_object_or_404(Segment.objects.for_workspace(membership.workspace), pk=payload.segment_id)
+    return events.invite_segment(
+        actor=actor_of(request, membership), membership=membership, event=_event(membership, event_id), segment=segment
+    )
+
+
+@router.post(
+    "/community/events/{event_id}/check-in",
+    response={200: RegistrationOut, **error_responses(404)},
+    summary="Check a person in by their ticket code",
+)
+def event_check_in(request: HttpRequest, event_id: ObjectId, payload: CheckInIn) -> Any:
+    membership = _manager(request)
+    return events.check_in(
+        actor=actor_of(request, membership),
+        membership=membership,
+        event=_event(membership, event_id),
+        code=payload.code,
+    )
+
+
+# --- opinion leaders -------------------------------------------------------------------------------
+
+
+class ScorePartOut(Schema):
+    part: str
+    value: float = Field(description="From 0 to 1.")
+    weight: float
+    explanation: str
+
+
+class LeaderOut(Schema):
+    id: int
+    network: str
+    handle: str
+    name: str
+    profile_url: str
+    followers: int | None
+    mentions: int
+    engagement: int
+    score: float
+    score_parts: list[ScorePartOut]
+    bot_signals: list[str]
+    stage: LeaderStage
+    agreement: str
+    cost: str | None
+    currency: str
+    result_reach: int | None
+    result_engagement: int | None
+    result_value: str | None
+    roi: float | None = Field(description="(value delivered - cost) / cost; null without both.")
+    notes: str
+
+    @staticmethod
+    def resolve_cost(leader: Any) -> str | None:
+        return None if leader.cost is None else str(leader.cost)
+
+    @staticmethod
+    def resolve_result_value(leader: Any) -> str | None:
+        return None if leader.result_value is None else str(leader.result_value)
+
+    @staticmethod
+    def resolve_roi(leader: Any) -> float | None:
+        return leaders.roi(leader)
+
+
+class LeaderPatch(Schema):
+    stage: LeaderStage | None = None
+    agreement: Annotated[Text, Field(max_length=5000)] | None = None
+    cost: float | None = Field(None, ge=0, le=float(leaders.MAX_MONEY))
+    currency: Annotated[Text, Field(max_length=3)] | None = None
+    result_reach: int | None = Field(None, ge=0, le=leaders.MAX_COUNT)
+    result_engagement: int | None = Field(None, ge=0, le=leaders.MAX_COUNT)
+    result_value: float | None = Field(None, ge=0, le=float(leaders.MAX_MONEY))
+    notes: Annotated[Text, Field(max_length=5000)] | None = None
+
+
+class LeaderFilters(Schema):
+    stage: LeaderStage | None = None
+
+
+class DiscoverOut(Schema):
+    found: int
+    new: int
+
+
+class TargetIo(Schema):
+    languages: list[Annotated[Text, Field(max_length=16)]] = Field(default_factory=list, max_length=50)
+    countries: list[Annotated[Text, Field(max_length=2)]] = Field(default_factory=list, max_length=250)
+    networks: list[Annotated[Text, Field(max_length=60)]] = Field(default_factory=list, max_length=50)
+
+
+def _leader(membership: Membership, leader_id: int) -> OpinionLeader:
+    return get_object_or_404(OpinionLeader.objects.for_workspace(membership.workspace), pk=leader_id)
+
+
+@router.get(
+    "/community/leaders", response={200: list[LeaderOut], **error_responses()}, summary="Opinion leaders, best first"
+)
+@paginate(Pagination)
+def leader_list(request: HttpRequest, filters: Query[LeaderFilters]) -> QuerySet[OpinionLeader]:
+    return leaders.leaders(_reader(request).workspace, stage=filters.stage or "")
+
+
+# Before the {leader_id} paths, which would take "discover" for an id.
+@router.post(
+    "/community/leaders/discover",
+    response={200: DiscoverOut, **error_responses()},
+    summary="Rank the authors of the last 90 days again",
+)
+def leader_discover(request: HttpRequest) -> Any:
+    membership = _manager(request)
+    return leaders.discover(membership.workspace_id)
+
+
+@router.get(
+    "/community/leaders/{leader_id}", response={200: LeaderOut, **error_responses(404)}, summary="An opinion leader"
+)
+def leader_detail(request: HttpRequest, leader_id: ObjectId) -> OpinionLeader:
+    membership = _reader(request)
+    return _leader(membership, leader_id)
+
+
+@router.patch(
+    "/community/leaders/{leader_id}",
+    response={200: LeaderOut, **error_responses(404)},
+    summary="Move a leader along the pipeline; agreement, cost and results",
+)
+def leader_update(request: HttpRequest, leader_id: ObjectId, payload: LeaderPatch) -> OpinionLeader:
+    membership = _manager(request)
+    return leaders.leader_update(
+        actor=actor_of(request, membership),
+        membership=membership,
+        leader=_leader(membership, leader_id),
+        **payload.model_dump(exclude_unset=True),
+    )
+
+
+@router.get(
+    "/community/leaders-target", response={200: TargetIo, **error_responses()}, summary="The leaders' target audience"
+)
+def leader_target(request: HttpRequest) -> dict[str, list[str]]:
+    target = leaders.target_of(_reader(request).workspace)
+    if target is None:
+        return {"languages": [], "countries": [], "networks": []}
+    return {"languages": target.languages, "countries": target.countries, "networks": target.networks}
+
+
+@router.put(
+    "/community/leaders-target",
+    response={200: TargetIo, **error_responses()},
+    summary="Set the leaders' target audience (languages, countries, networks)",
+)
+def leader_target_update(request: HttpRequest, payload: TargetIo) -> dict[str, list[str]]:
+    membership = _manager(request)
+    target = leaders.target_update(
+        actor=actor_of(request, membership),
+        membership=membership,
+        languages=payload.languages,
+        countries=payload.countries,
+        networks=payload.networks,
+    )
+    return {"languages": target.languages, "countries": target.countries, "networks": target.networks}

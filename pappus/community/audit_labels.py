@@ -19,4 +19,13 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "community.retention.delete": _("Inactive members deleted by retention"),
     "community.import.upload": _("Member file uploaded"),
     "community.import.run": _("Member file imported"),
+    "community.segment.create": _("Segment created"),
+    "community.segment.update": _("Segment changed"),
+    "community.segment.delete": _("Segment deleted"),
+    "community.leader.update": _("Opinion leader's pipeline changed"),
+    "community.leader.target": _("Opinion leaders' target audience changed"),
+    "community.event.create": _("Event created"),
+    "community.event.update": _("Event changed"),
+    "community.event.invite": _("Segment invited to an event"),
+    "community.event.check_in": _("Person checked in at an event"),
 }

@@ -23,10 +23,18 @@ class MemberFilterForm(forms.Form):
     stage = forms.ChoiceField(label=_("Stage"), required=False, choices=[("", _("Any stage")), *Stage.choices])
     network = forms.ChoiceField(label=_("Network"), required=False)
     tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
+    segment = forms.TypedChoiceField(label=_("Segment"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args: Any, networks: Sequence[str] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        networks: Sequence[str] = (),
+        segments: Sequence[tuple[int, str]] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["network"].choices = [("", _("Any network")), *((name, name) for name in networks)]  # type: ignore[attr-defined]
+        self.fields["segment"].choices = [("", _("Any segment")), *segments]  # type: ignore[attr-defined]
 
 
 class MemberDetailsForm(forms.Form):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from pappus.community import matching
@@ -41,6 +42,27 @@ class MemberFilters:
     tag: str = ""
     search: str = ""
     consent: bool | None = None
+    # Segments (``pappus.community.segments``) add: any of several stages, a minimum loyalty score,
+    # active within the last so many days.
+    stages: tuple[str, ...] = ()
+    min_score: float | None = None
+    active_within_days: int | None = None
+
+
+def narrowed(
+    filters: MemberFilters, *, stage: str = "", network: str = "", tag: str = "", search: str = ""
+) -> MemberFilters:
+    """``filters`` (a segment's, say) with each of these that is given replacing its own."""
+    return MemberFilters(
+        stage=stage or filters.stage,
+        network=network or filters.network,
+        tag=tag or filters.tag,
+        search=search or filters.search,
+        consent=filters.consent,
+        stages=filters.stages,
+        min_score=filters.min_score,
+        active_within_days=filters.active_within_days,
+    )
 
 
 def members(workspace: Workspace | int, filters: MemberFilters | None = None) -> QuerySet[Member]:
@@ -49,6 +71,12 @@ def members(workspace: Workspace | int, filters: MemberFilters | None = None) ->
     rows = Member.objects.for_workspace(workspace).filter(merged_into__isnull=True)
     if filters.stage:
         rows = rows.filter(stage=filters.stage)
+    if filters.stages:
+        rows = rows.filter(stage__in=filters.stages)
+    if filters.min_score is not None:
+        rows = rows.filter(score__gte=filters.min_score)
+    if filters.active_within_days is not None:
+        rows = rows.filter(last_active_at__gte=timezone.now() - datetime.timedelta(days=filters.active_within_days))
     if filters.consent is not None:
         rows = rows.filter(consent_marketing=filters.consent)
     if filters.tag:
@@ -61,7 +89,9 @@ def members(workspace: Workspace | int, filters: MemberFilters | None = None) ->
         )
     if filters.network:
         # Walks the members in list order and probes each one's identities (the first page stops early).
-        rows = rows.filter(Exists(Identity.objects.filter(member_id=OuterRef("pk"), network=filters.network)))
+        rows = rows.filter(
+            Exists(Identity.objects.for_workspace(workspace).filter(member_id=OuterRef("pk"), network=filters.network))
+        )
     search = filters.search.strip()
     if search:
         rows = rows.filter(pk__in=_search_ids(workspace, search))
@@ -100,6 +130,25 @@ def capped_count(rows: QuerySet[Member]) -> tuple[int, bool]:
     """How many match, counting no further than ``COUNT_LIMIT`` (True when there are more)."""
     number = rows.order_by()[: COUNT_LIMIT + 1].count()
     return min(number, COUNT_LIMIT), number > COUNT_LIMIT
+
+
+def member_count(workspace: Workspace | int, filters: MemberFilters | None = None) -> tuple[int, bool]:
+    """``capped_count`` of ``members(workspace, filters)``. A network alone is counted from the identities'
+    (workspace, network, member) index: every identity belongs to a member that is not merged (a merge
+    moves the absorbed member's identities to the target), so their distinct members are the matches.
+    Joined with the members instead, PostgreSQL hashes every member of the workspace (bench/community.py)."""
+    filters = filters or MemberFilters()
+    if filters.network and filters == MemberFilters(network=filters.network):
+        number = (
+            Identity.objects.for_workspace(workspace)
+            .filter(network=filters.network)
+            .order_by("member_id")
+            .values("member_id")
+            .distinct()[: COUNT_LIMIT + 1]
+            .count()
+        )
+        return min(number, COUNT_LIMIT), number > COUNT_LIMIT
+    return capped_count(members(workspace, filters))
 
 
 def member(workspace: Workspace | int, member_id: int) -> Member:
@@ -234,3 +283,23 @@ def networks(workspace: Workspace | int) -> Sequence[str]:
     return list(
         Identity.objects.for_workspace(workspace).order_by("network").values_list("network", flat=True).distinct()
     )
+
+
+def stage_movements_by_week(workspace: Workspace | int, *, days: int = 90) -> list[tuple[str, str, str, int]]:
+    """Moves between stages per ISO week (UTC) in the last ``days``: (week start, from, to, how many)."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    rows = (
+        StageChange.objects.for_workspace(workspace)
+        .filter(changed_at__gte=since)
+        .exclude(from_stage="")
+        .annotate(week=TruncWeek("changed_at", tzinfo=datetime.UTC))
+        .order_by()
+        .values_list("week", "from_stage", "to_stage")
+        .annotate(number=Count("pk"))
+        .values_list("week", "from_stage", "to_stage", "number")
+    )
+    found = []
+    for week, first, second, number in rows:
+        day = week.astimezone(datetime.UTC).date() if isinstance(week, datetime.datetime) else week
+        found.append((day.isoformat(), first, second, number))
+    return sorted(found)

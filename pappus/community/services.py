@@ -37,6 +37,7 @@ from pappus.community.models import (
     CommunityAlert,
     CommunitySettings,
     ErasedIdentity,
+    EventRegistration,
     Identity,
     IdentitySource,
     ImportStatus,
@@ -894,6 +895,20 @@ def member_export(*, actor: Actor, membership: Membership, member: Member) -> di
         "stage_history": [
             {"from": row.from_stage, "to": row.to_stage, "when": plain(row.changed_at)}
             for row in StageChange.objects.for_workspace(workspace_id).filter(member=member).order_by("changed_at")
+        ],
+        "event_registrations": [
+            {
+                "event": row.event.title,
+                "name": row.name,
+                "email": row.email,
+                "status": row.status,
+                "registered_at": plain(row.registered_at),
+                "checked_in_at": plain(row.checked_in_at),
+            }
+            for row in EventRegistration.objects.for_workspace(workspace_id)
+            .filter(member=member)
+            .select_related("event")
+            .order_by("pk")
         ],
         "exported_at": plain(timezone.now()),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pappus.community import services
+from pappus.community import events, leaders, services
 from pappus.core.jobs import job
 from pappus.core.models import Workspace
 
@@ -17,9 +17,13 @@ def refresh(workspace_id: int) -> None:
 
 @job(name="community.refresh_all", queue="default", time_limit=3600)
 def refresh_all() -> None:
-    """Refresh every workspace's community, then apply each workspace's retention (idempotent)."""
+    """Refresh every workspace's community, apply its retention, send event reminders and follow-ups
+    that are due (each person is reminded and followed up once), rank the opinion leaders again."""
     for workspace_id in Workspace.objects.order_by("pk").values_list("pk", flat=True):
         services.collect(workspace_id)
         services.resolve(workspace_id)
         services.loyalty_recompute(workspace_id)
         services.retention_sweep(workspace_id)
+        events.reminders_send(workspace_id)
+        events.follow_ups_send(workspace_id)
+        leaders.discover(workspace_id)

@@ -18,8 +18,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pappus.community import forms, loyalty, selectors, services
-from pappus.community.models import CommunityAlert, Member, MemberImport, MergeRecord, MergeSuggestion, Stage
+from pappus.community import charts, forms, loyalty, segments, selectors, services
+from pappus.community.models import (
+    CommunityAlert,
+    EventRegistration,
+    Member,
+    MemberImport,
+    MergeRecord,
+    MergeSuggestion,
+    Segment,
+    Stage,
+)
 from pappus.core.models import Membership
 from pappus.core.permissions import Action, require, role_allows
 from pappus.core.views import actor_of, member_required
@@ -50,12 +59,16 @@ def _rights(membership: Membership) -> dict[str, bool]:
 @member_required(Action.COMMUNITY_VIEW)
 def member_list(request: HttpRequest, membership: Membership) -> HttpResponse:
     workspace = membership.workspace
-    form = forms.MemberFilterForm(request.GET or None, networks=selectors.networks(workspace))
+    segment_choices = list(segments.segments(workspace).values_list("pk", "name"))
+    form = forms.MemberFilterForm(request.GET or None, networks=selectors.networks(workspace), segments=segment_choices)
     filters = selectors.MemberFilters()
     if form.is_valid():
         data = form.cleaned_data
-        filters = selectors.MemberFilters(
-            stage=data["stage"], network=data["network"], tag=data["tag"], search=data["q"]
+        if data["segment"]:
+            # The segment's terms, narrowed further by whatever else the form asks.
+            filters = segments.member_filters(Segment.objects.for_workspace(workspace).get(pk=data["segment"]))
+        filters = selectors.narrowed(
+            filters, stage=data["stage"], network=data["network"], tag=data["tag"], search=data["q"]
         )
     rows = selectors.members(workspace, filters)
     try:
@@ -64,7 +77,7 @@ def member_list(request: HttpRequest, membership: Membership) -> HttpResponse:
         page = 1
     offset = (page - 1) * PAGE_SIZE
     items = list(rows[offset : offset + PAGE_SIZE + 1])
-    count, capped = selectors.capped_count(rows)
+    count, capped = selectors.member_count(workspace, filters)
     context = {
         "page_title": _("Community members"),
         "form": form,
@@ -135,6 +148,10 @@ def member_detail(request: HttpRequest, membership: Membership, member_id: int) 
     context = {
         "page_title": str(member),
         "profile": selectors.member_profile(workspace, member),
+        "registrations": EventRegistration.objects.for_workspace(workspace)
+        .filter(member=member)
+        .select_related("event")
+        .order_by("-pk")[:50],
         "details_form": details,
         "note_form": note,
         "erase_form": erase,
@@ -230,6 +247,11 @@ def core_fans(request: HttpRequest, membership: Membership) -> HttpResponse:
         "alerts": selectors.open_alerts(workspace)[:100],
         "stage_counts": [(label, counts.get(value, 0)) for value, label in Stage.choices],
         "movements": selectors.stage_movements(workspace),
+        "movement_spec": charts.movement_chart(
+            weekly, charts.chart_labels() | {value: str(label) for value, label in Stage.choices}
+        )
+        if (weekly := selectors.stage_movements_by_week(workspace))
+        else None,
         "stage_labels": dict(Stage.choices),
         **_rights(membership),
     }

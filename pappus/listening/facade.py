@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncDate, TruncHour
 
-from pappus.listening.models import Mention, MentionRollup, Topic
+from pappus.listening.models import Mention, MentionRollup, MentionTopic, Topic
 from pappus.listening.rollups import ALL_MENTIONS, hour_of
 
 
@@ -244,3 +244,100 @@ def mention_counts_by_country(
         workspace_id, search.MentionSearch(since=since, until=until), "country", size, {}
     )
     return CountryCounts(tuple((str(country), int(count)) for country, count in rows), sampled)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorStats:
+    """One author's stored mentions in a period, for the community's opinion leaders.
+
+    ``sentiment_by_kind`` counts the author's mentions per topic kind ("brand", "product",
+    "competitor", "campaign") and sentiment ("positive", "neutral", "negative", "" unrated);
+    ``languages`` and ``countries`` count mentions per code; ``duplicates`` are near-duplicates of
+    another stored mention; ``busiest_hour`` is the most mentions the author posted within one hour."""
+
+    network: str
+    handle: str
+    name: str
+    profile_url: str
+    mentions: int
+    followers: int | None
+    engagement: int
+    reach: int
+    duplicates: int
+    busiest_hour: int
+    sentiment_by_kind: dict[str, dict[str, int]]
+    languages: dict[str, int]
+    countries: dict[str, int]
+
+
+def author_stats(
+    workspace_id: int, *, since: datetime.datetime, min_mentions: int = 2, limit: int = 500
+) -> tuple[AuthorStats, ...]:
+    """Authors with at least ``min_mentions`` mentions published since ``since``, most engagement
+    first, at most ``limit``; each with the figures of ``AuthorStats``."""
+    rows = Mention.objects.for_workspace(workspace_id).filter(published_at__gte=since).exclude(author_handle="")
+    top = list(
+        rows.values("network", "author_handle")
+        .annotate(
+            mentions=Count("pk"),
+            followers=Max("author_followers"),
+            engagement=Sum("engagement"),
+            reach=Sum("reach_estimate"),
+            duplicates=Count("pk", filter=Q(duplicate_of__isnull=False)),
+            name=Max("author_name"),
+            profile=Max("author_url"),
+        )
+        .filter(mentions__gte=min_mentions)
+        .order_by("-engagement", "network", "author_handle")[:limit]
+    )
+    if not top:
+        return ()
+    handles = {row["author_handle"] for row in top}
+    scoped = rows.filter(author_handle__in=handles)
+    sentiments: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
+    for network, handle, kind, sentiment, number in (
+        MentionTopic.objects.for_workspace(workspace_id)
+        .filter(mention__in=scoped)
+        .values_list("mention__network", "mention__author_handle", "topic__kind", "mention__sentiment")
+        .annotate(number=Count("pk"))
+        .order_by()
+    ):
+        sentiments.setdefault((network, handle), {}).setdefault(kind, {})[sentiment] = number
+    languages: dict[tuple[str, str], dict[str, int]] = {}
+    countries: dict[tuple[str, str], dict[str, int]] = {}
+    for network, handle, language, country, number in (
+        scoped.values_list("network", "author_handle", "language", "country").annotate(number=Count("pk")).order_by()
+    ):
+        if language:
+            bucket = languages.setdefault((network, handle), {})
+            bucket[language] = bucket.get(language, 0) + number
+        if country:
+            bucket = countries.setdefault((network, handle), {})
+            bucket[country] = bucket.get(country, 0) + number
+    busiest: dict[tuple[str, str], int] = {}
+    for network, handle, number in (
+        scoped.annotate(hour=TruncHour("published_at"))
+        .values_list("network", "author_handle", "hour")
+        .annotate(number=Count("pk"))
+        .values_list("network", "author_handle", "number")
+        .order_by()
+    ):
+        busiest[(network, handle)] = max(busiest.get((network, handle), 0), number)
+    return tuple(
+        AuthorStats(
+            network=row["network"],
+            handle=row["author_handle"],
+            name=row["name"] or "",
+            profile_url=row["profile"] or "",
+            mentions=row["mentions"],
+            followers=row["followers"],
+            engagement=int(row["engagement"] or 0),
+            reach=int(row["reach"] or 0),
+            duplicates=row["duplicates"],
+            busiest_hour=busiest.get((row["network"], row["author_handle"]), 0),
+            sentiment_by_kind=sentiments.get((row["network"], row["author_handle"]), {}),
+            languages=languages.get((row["network"], row["author_handle"]), {}),
+            countries=countries.get((row["network"], row["author_handle"]), {}),
+        )
+        for row in top
+    )

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from pappus.community import services
+from pappus.community import segments, services
 from pappus.community.models import Member, MergeRecord, MergeSuggestion
 from pappus.community.tests.factories import actor, add_activity, make_identity, manager, member_of
 from pappus.core import tokens
@@ -50,7 +50,11 @@ def world():
         source_name="crm",
     )
     services.loyalty_recompute(workspace.pk)
+    segment = segments.segment_create(
+        actor=actor(membership), membership=membership, name="Sigrid's friends", filters={"search": "sigrid_s"}
+    )
     return {
+        "segment": segment,
         "workspace": workspace,
         "member": member,
         "suggestion": MergeSuggestion.objects.get(workspace=workspace),
@@ -69,6 +73,12 @@ def pages(world: dict[str, Any]) -> list[str]:
         reverse("community:imports"),
         reverse("community:import", args=[world["import"].pk]),
         reverse("community:settings"),
+        reverse("community:health"),
+        reverse("community:leaders"),
+        reverse("community:events"),
+        reverse("community:segments"),
+        reverse("community:segment", args=[world["segment"].pk]),
+        reverse("community:members") + f"?segment={world['segment'].pk}",
     ]
 
 
@@ -82,6 +92,12 @@ def api_reads(world: dict[str, Any]) -> list[str]:
         "/api/v1/community/merges",
         "/api/v1/community/core-fans",
         "/api/v1/community/settings",
+        "/api/v1/community/health",
+        "/api/v1/community/leaders",
+        "/api/v1/community/events",
+        "/api/v1/community/segments",
+        f"/api/v1/community/segments/{world['segment'].pk}",
+        f"/api/v1/community/members?segment={world['segment'].pk}",
     ]
 
 
