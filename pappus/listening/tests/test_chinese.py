@@ -211,3 +211,17 @@ def test_the_mentions_page_in_chinese_shows_chinese_dates_in_the_persons_time_zo
     assert "2026-01-03" not in html
     html = client.get(reverse("listening:sources")).content.decode()
     assert "2026-01-03" not in html  # no hard-coded date formats left on the sources page either
+
+
+@pytest.mark.django_db
+def test_the_publishing_calendar_names_its_month_the_chinese_way(workspace: Any) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    manager = make_member(workspace, Role.CONTENT_MANAGER)
+    manager.user.language = "zh-hans"
+    manager.user.save(update_fields=["language"])
+    client = Client()
+    client.force_login(manager.user)
+    html = client.get(reverse("publishing:calendar"), {"month": "2026-03"}).content.decode()
+    assert "<h1>2026年3月</h1>" in html  # YEAR_MONTH_FORMAT of zh_Hans, not 三月 2026
