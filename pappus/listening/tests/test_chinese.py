@@ -63,6 +63,14 @@ def test_a_long_word_also_stands_for_the_words_inside_it() -> None:
     assert fulltext.search_text_of("", "星巴克咖啡馆") == " 星巴克 咖啡馆 的 巴克 咖啡 "
 
 
+def test_a_traditional_repost_of_a_simplified_post_is_a_near_duplicate() -> None:
+    from pappus.listening.pipeline import content_hash
+
+    simplified = content_hash("华为今天发布了新款手机，售价四千九百九十九元")
+    assert simplified == content_hash("RT @weibo_fan: 華為今天發佈了新款手機，售價四千九百九十九元")
+    assert simplified != content_hash("小米今天发布了新款手机，售价四千九百九十九元")
+
+
 # --- topic queries ---------------------------------------------------------------------------------
 
 
