@@ -217,3 +217,15 @@ def test_spent_from_ads_shows_beside_the_hand_entered_spend(spring):
     markdown = render_to_string("strategy/document.md", {**context, "version": 1, "language": "en"})
     assert "spent 40.00, spent (from ads) 123.45" in markdown
     assert b.name in markdown
+
+
+def test_the_campaign_dashboard_reads_a_bounded_number_of_queries(spring, django_assert_max_num_queries):
+    """Grouped reads, not one per post or per day: 25 queries over the fixture (session, KPIs, two
+    periods of posts' snapshots, traffic and topics, spend from ads), and a year adds none."""
+    editor, a, _b = spring
+    client = signed_in(editor)
+    url = reverse("strategy:campaign_dashboard", args=[a.pk])
+    with django_assert_max_num_queries(25):
+        assert client.get(url, {"first_day": "2026-03-10", "last_day": "2026-03-14"}).status_code == 200
+    with django_assert_max_num_queries(30):
+        assert client.get(url, {"first_day": "2025-03-20", "last_day": "2026-03-19"}).status_code == 200
