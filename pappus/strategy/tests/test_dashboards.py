@@ -221,7 +221,7 @@ def test_spent_from_ads_shows_beside_the_hand_entered_spend(spring):
 
 def test_the_campaign_dashboard_reads_a_bounded_number_of_queries(spring, django_assert_max_num_queries):
     """Grouped reads, not one per post or per day: 25 queries over the fixture (session, KPIs, two
-    periods of posts' snapshots, traffic and topics, spend from ads), and a year adds none."""
+    periods of posts' snapshots, traffic and topics), and a year adds none."""
     editor, a, _b = spring
     client = signed_in(editor)
     url = reverse("strategy:campaign_dashboard", args=[a.pk])
