@@ -275,9 +275,7 @@ class WeChatNonce(models.Model):
     class Meta:
         verbose_name = _("WeChat callback nonce")
         verbose_name_plural = _("WeChat callback nonces")
-        constraints = (
-            models.UniqueConstraint(fields=("account", "timestamp", "nonce"), name="wechat_nonce_unique"),
-        )
+        constraints = (models.UniqueConstraint(fields=("account", "timestamp", "nonce"), name="wechat_nonce_unique"),)
 
     def __str__(self) -> str:
         return f"WeChat nonce {self.pk}"
