@@ -176,7 +176,7 @@ def load_urls(attempts: int = 30) -> None:
             get_resolver().url_patterns  # noqa: B018 - importing is the point
         except ImportError as error:
             print(f"  URLs not importable yet ({error}); retrying", flush=True)
-            get_resolver.cache_clear()
+            get_resolver.cache_clear()  # type: ignore[attr-defined]
             for name in [module for module in sys.modules if module.startswith(("config.urls", "config.api"))]:
                 del sys.modules[name]
             time.sleep(10 if attempt < attempts - 1 else 0)
@@ -192,10 +192,14 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     parser.add_argument("--events", type=int, help="usage and audit events over the year (default 10,000,000)")
     parser.add_argument("--database-url", default=os.environ.get("PAPPUS_BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--repeat", type=int, default=30, help="requests of each page (default 30)")
+    parser.add_argument(
+        "--reuse-database", action="store_true", help="measure the pages again over the data of the previous run"
+    )
     options = parser.parse_args()
     user_count = options.users or (100 if options.quick else 500)
     event_count = options.events or (200_000 if options.quick else 10_000_000)
-    recreate_database(options.database_url)
+    if not options.reuse_database:
+        recreate_database(options.database_url)
     configure(options.database_url)
     os.environ.setdefault("PAPPUS_ALLOWED_HOSTS", "testserver")
     import django
@@ -215,51 +219,66 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     from pappus.inbox.models import Team
 
     actor = Actor.system("bench")
-    owner = User.objects.create_user("bench-adoption@example.com", "x")
-    workspace = workspace_create(actor=actor, owner=owner, name="Adoption bench")
-    hub = Region.objects.for_workspace(workspace).get(parent__isnull=True)
-    spokes = [Region.objects.create(workspace=workspace, parent=hub, name=f"Spoke {number}") for number in range(8)]
-    chooser = random.Random(5)
-    roles = [role for role, share in ROLES for _ in range(share)]
-    users = User.objects.bulk_create(
-        [User(email=f"member{number}@example.com", full_name=f"Member {number}") for number in range(user_count)]
-    )
-    memberships = Membership.objects.bulk_create(
-        [Membership(user=user, workspace=workspace, role=chooser.choice(roles)) for user in users]
-    )
-    through = Membership.regions.through
-    through.objects.bulk_create(
-        [
-            through(membership_id=membership.pk, region_id=chooser.choice(spokes).pk)
-            for membership in memberships
-            if chooser.random() < 0.9
-        ]
-    )
-    teams = [Team.objects.create(workspace=workspace, name=f"Team {number}") for number in range(10)]
-    for membership in memberships:
-        if membership.role == "community_manager":
-            chooser.choice(teams).members.add(membership.user)
-    analyst = next(membership for membership in memberships if membership.role == "analyst")
-    today = datetime.datetime.now(datetime.UTC).date()
+    if options.reuse_database:
+        from pappus.adoption.models import UsageEvent
+        from pappus.core.models import AuditEvent, Workspace
 
-    print(f"migrated; filling {event_count:,} events ({time.strftime('%H:%M:%S')})", flush=True)
-    started = time.perf_counter()
-    usage_events, audit_events = fill_events(workspace.pk, event_count, today)
-    fill_seconds = round(time.perf_counter() - started, 1)
-    print(f"filled {usage_events:,} usage and {audit_events:,} audit events in {fill_seconds} s", flush=True)
+        workspace = Workspace.objects.get(name="Adoption bench")
+        analyst = Membership.objects.for_workspace(workspace).filter(role="analyst").order_by("pk").first()
+        assert analyst is not None  # noqa: S101
+        user_count = Membership.objects.for_workspace(workspace).exclude(role="owner").count()
+        usage_events = UsageEvent.objects.for_workspace(workspace).count()
+        audit_events = AuditEvent.objects.for_workspace(workspace).count()
+        event_count = usage_events + audit_events
+        fill_seconds = rollup_seconds = None
+        usage_rows = UsageDaily.objects.count()
+        kpi_rows = KpiDaily.objects.count()
+    else:
+        owner = User.objects.create_user("bench-adoption@example.com", "x")
+        workspace = workspace_create(actor=actor, owner=owner, name="Adoption bench")
+        hub = Region.objects.for_workspace(workspace).get(parent__isnull=True)
+        spokes = [Region.objects.create(workspace=workspace, parent=hub, name=f"Spoke {number}") for number in range(8)]
+        chooser = random.Random(5)
+        roles = [role for role, share in ROLES for _ in range(share)]
+        users = User.objects.bulk_create(
+            [User(email=f"member{number}@example.com", full_name=f"Member {number}") for number in range(user_count)]
+        )
+        memberships = Membership.objects.bulk_create(
+            [Membership(user=user, workspace=workspace, role=chooser.choice(roles)) for user in users]
+        )
+        through = Membership.regions.through
+        through.objects.bulk_create(
+            [
+                through(membership_id=membership.pk, region_id=chooser.choice(spokes).pk)
+                for membership in memberships
+                if chooser.random() < 0.9
+            ]
+        )
+        teams = [Team.objects.create(workspace=workspace, name=f"Team {number}") for number in range(10)]
+        for membership in memberships:
+            if membership.role == "community_manager":
+                chooser.choice(teams).members.add(membership.user)
+        analyst = next(membership for membership in memberships if membership.role == "analyst")
+        today = datetime.datetime.now(datetime.UTC).date()
 
-    started = time.perf_counter()
-    for offset in range(364, -1, -1):
-        day = today - datetime.timedelta(days=offset)
-        services.usage_rollup(day)
-        services.kpi_compute(workspace.pk, day)
-    rollup_seconds = round(time.perf_counter() - started, 1)
-    with connection.cursor() as cursor:
-        for table in ("adoption_usagedaily", "adoption_kpidaily"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    usage_rows = UsageDaily.objects.count()
-    kpi_rows = KpiDaily.objects.count()
-    print(f"rolled up a year in {rollup_seconds} s: {usage_rows:,} usage rows, {kpi_rows:,} KPI rows", flush=True)
+        print(f"migrated; filling {event_count:,} events ({time.strftime('%H:%M:%S')})", flush=True)
+        started = time.perf_counter()
+        usage_events, audit_events = fill_events(workspace.pk, event_count, today)
+        fill_seconds = round(time.perf_counter() - started, 1)
+        print(f"filled {usage_events:,} usage and {audit_events:,} audit events in {fill_seconds} s", flush=True)
+
+        started = time.perf_counter()
+        for offset in range(364, -1, -1):
+            day = today - datetime.timedelta(days=offset)
+            services.usage_rollup(day)
+            services.kpi_compute(workspace.pk, day)
+        rollup_seconds = round(time.perf_counter() - started, 1)
+        with connection.cursor() as cursor:
+            for table in ("adoption_usagedaily", "adoption_kpidaily"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        usage_rows = UsageDaily.objects.count()
+        kpi_rows = KpiDaily.objects.count()
+        print(f"rolled up a year in {rollup_seconds} s: {usage_rows:,} usage rows, {kpi_rows:,} KPI rows", flush=True)
 
     # The benchmark runs without collectstatic: plain static storage instead of the manifest (a dictionary
     # lookup per asset either way).

@@ -4,13 +4,14 @@ scorecard, usage analytics and scorecards, all from the daily rollups (never fro
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Max, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pappus.adoption import features
@@ -64,27 +65,29 @@ class Person:
 
 
 def people(workspace_id: int) -> list[Person]:
-    """The workspace's active members with their regions and inbox teams, by name."""
+    """The workspace's active members with their regions and inbox teams, by name (plain values, no model
+    instances: the scorecard pages read 500 people per request)."""
     teams: dict[int, list[str]] = defaultdict(list)
     for team in inbox_facade.team_members(workspace_id):
         for user_id in team.user_ids:
             teams[user_id].append(team.name)
-    rows = (
-        Membership.objects.for_workspace(workspace_id)
-        .filter(is_active=True)
-        .select_related("user")
-        .prefetch_related("regions")
-    )
+    regions: dict[int, list[int]] = defaultdict(list)
+    for membership_id, region_id in Membership.regions.through.objects.filter(
+        membership__workspace_id=workspace_id
+    ).values_list("membership_id", "region_id"):
+        regions[membership_id].append(region_id)
     found = [
         Person(
-            user_id=row.user_id,
-            name=str(row.user),
-            email=row.user.email,
-            role=row.role,
-            region_ids=tuple(sorted(region.pk for region in row.regions.all())),
-            team_names=tuple(teams.get(row.user_id, ())),
+            user_id=user_id,
+            name=full_name or email,
+            email=email,
+            role=role,
+            region_ids=tuple(sorted(regions.get(membership_id, ()))),
+            team_names=tuple(teams.get(user_id, ())),
         )
-        for row in rows
+        for membership_id, user_id, role, full_name, email in Membership.objects.for_workspace(workspace_id)
+        .filter(is_active=True)
+        .values_list("pk", "user_id", "role", "user__full_name", "user__email")
     ]
     return sorted(found, key=lambda person: person.name.lower())
 
@@ -131,10 +134,15 @@ class KpiValue:
         return self.value <= self.target if self.direction == Direction.LOWER else self.value >= self.target
 
 
+@functools.lru_cache(maxsize=64)
+def _kpi_label(kpi: str, language: str | None) -> str:
+    return str(Kpi(kpi).label)
+
+
 def kpi_value(kpi: str, total: float, count: int, target: KpiTarget | None = None) -> KpiValue:
     return KpiValue(
         kpi=kpi,
-        label=str(Kpi(kpi).label),
+        label=_kpi_label(kpi, translation.get_language()),
         value=round(total / count * KPI_SCALE[kpi], 1) if count else None,
         count=count,
         target=target.target if target is not None else None,

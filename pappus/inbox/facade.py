@@ -193,8 +193,12 @@ def outcome_counts(
 
 def team_members(workspace_id: int) -> tuple[TeamMembers, ...]:
     """The workspace's inbox teams with their members' user ids, by name."""
-    teams = Team.objects.for_workspace(workspace_id).order_by("name").prefetch_related("members")
+    members: dict[int, list[int]] = {}
+    for team_id, user_id in Team.members.through.objects.filter(team__workspace_id=workspace_id).values_list(
+        "team_id", "user_id"
+    ):
+        members.setdefault(team_id, []).append(user_id)
     return tuple(
-        TeamMembers(team_id=team.pk, name=team.name, user_ids=tuple(sorted(user.pk for user in team.members.all())))
-        for team in teams
+        TeamMembers(team_id=team_id, name=name, user_ids=tuple(sorted(members.get(team_id, ()))))
+        for team_id, name in Team.objects.for_workspace(workspace_id).order_by("name").values_list("pk", "name")
     )
