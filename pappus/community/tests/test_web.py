@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from pappus.community import services
-from pappus.community.models import Activity, Member, MemberImport, MergeRecord
+from pappus.community.models import Activity, Member, MemberImport, MergeRecord, StageChange
 from pappus.community.tests.factories import actor, add_activity, make_identity, manager, member_of, owner_of
 from pappus.core.models import Membership
 
@@ -179,3 +179,16 @@ def test_settings_refuse_bad_rules_with_their_place_and_save_good_ones():
     client.post(url, {"auto_merge_confidence": "0.95", "retention_days": "400", "loyalty_rules": '{"window_days": 30}'})
     row = services.community_settings(membership.workspace)
     assert (row.auto_merge_confidence, row.retention_days, row.loyalty_rules) == (0.95, 400, {"window_days": 30})
+
+
+def test_the_core_fans_page_charts_moves_between_stages_per_week():
+    membership = manager()
+    member = member_of(make_identity(membership.workspace, "instagram", handle="mover"))
+    StageChange.objects.create(workspace=membership.workspace, member=member, from_stage="", to_stage="follower")
+    StageChange.objects.create(workspace=membership.workspace, member=member, from_stage="follower", to_stage="engaged")
+    page = signed_in(membership).get(reverse("community:core_fans")).content.decode()
+    assert 'data-testid="movement-chart"' in page
+    spec = json.loads(page.split('<script id="movement-spec" type="application/json">')[1].split("</script>")[0])
+    assert [(row["move"], row["members"]) for row in spec["datasets"][next(iter(spec["datasets"]))]] == [
+        ("Follower → Engaged", 1)
+    ]
