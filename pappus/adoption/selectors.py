@@ -207,8 +207,15 @@ class GroupScorecard:
     depth: int = 0
 
 
+def _person_cards(
+    everyone: list[Person], sums: dict[int, Sums], role_targets: dict[tuple[str, str], KpiTarget]
+) -> dict[int, PersonScorecard]:
+    """Each person's scorecard once per request (a person counts in several groups)."""
+    return {person.user_id: person_scorecard(person, sums.get(person.user_id, {}), role_targets) for person in everyone}
+
+
 def _group(
-    key: str, name: str, members: list[Person], sums: dict[int, Sums], role_targets: dict[tuple[str, str], KpiTarget]
+    key: str, name: str, members: list[Person], sums: dict[int, Sums], cards: dict[int, PersonScorecard]
 ) -> GroupScorecard:
     added: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
     met = measured = 0
@@ -216,7 +223,7 @@ def _group(
         for kpi, (total, count) in sums.get(person.user_id, {}).items():
             added[kpi][0] += total
             added[kpi][1] += count
-        card = person_scorecard(person, sums.get(person.user_id, {}), role_targets)
+        card = cards[person.user_id]
         met += card.met
         measured += card.measured
     return GroupScorecard(
@@ -240,9 +247,10 @@ def team_scorecards(workspace_id: int, first: datetime.date, last: datetime.date
         for name in person.team_names:
             teams[name].append(person)
         roles[person.role_label].append(person)
-    cards = [_group(f"team:{name}", name, members, sums, role_targets) for name, members in sorted(teams.items())]
+    personal = _person_cards(everyone, sums, role_targets)
+    cards = [_group(f"team:{name}", name, members, sums, personal) for name, members in sorted(teams.items())]
     cards += [
-        _group(f"role:{name}", _("Role: %(role)s") % {"role": name}, members, sums, role_targets)
+        _group(f"role:{name}", _("Role: %(role)s") % {"role": name}, members, sums, personal)
         for name, members in sorted(roles.items())
     ]
     return cards
@@ -263,6 +271,7 @@ def region_scorecards(workspace_id: int, first: datetime.date, last: datetime.da
         for region_id in person.region_ids:
             direct[region_id].add(person.user_id)
     by_id = {person.user_id: person for person in everyone}
+    personal = _person_cards(everyone, sums, role_targets)
 
     def below(region: Region) -> set[int]:
         found = set(direct.get(region.pk, set()))
@@ -275,7 +284,7 @@ def region_scorecards(workspace_id: int, first: datetime.date, last: datetime.da
     def walk(region: Region, depth: int) -> None:
         # The hub's rollup is the whole workspace.
         members = everyone if region.parent_id is None else [by_id[user_id] for user_id in sorted(below(region))]
-        card = _group(f"region:{region.pk}", region.name, members, sums, role_targets)
+        card = _group(f"region:{region.pk}", region.name, members, sums, personal)
         cards.append(GroupScorecard(**{**card.__dict__, "is_hub": region.parent_id is None, "depth": depth}))
         for child in children.get(region.pk, []):
             walk(child, depth + 1)
