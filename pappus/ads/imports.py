@@ -12,18 +12,16 @@ than adding them, so the same file twice changes nothing. Every row is accounted
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.utils.translation import gettext as _
 
 from pappus.ads.models import FIRST_DAY, LAST_DAY, MAX_AMOUNT, MAX_COUNT
+from pappus.core import csvfiles
 
 MAXIMUM_BYTES = 10 * 1024 * 1024
 MAXIMUM_ROWS = 200_000
@@ -62,10 +60,6 @@ SUGGESTIONS: dict[str, tuple[str, ...]] = {
     "revenue": ("revenue", "conversionvalue", "purchasesconversionvalue", "доход", "выручка", "inntekt", "收入"),
 }
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d")
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (size, type, encoding, no heading)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,78 +103,24 @@ class ParsedRows:
         return sum(len(totals.lines) for totals in self.totals.values())
 
 
+# The file checks, reader and preview are core's, shared with every import that has a mapping step.
+ImportFileError = csvfiles.ImportFileError
+columns = csvfiles.columns
+preview_rows = csvfiles.preview_rows
+
+
 def decode(name: str, data: bytes) -> str:
     """The upload as text, or ImportFileError saying why not."""
-    if not name.lower().endswith((".csv", ".txt", ".tsv")):
-        raise ImportFileError(_("Upload a CSV file (.csv, .tsv or .txt), not “%(name)s”.") % {"name": name[:100]})
-    if len(data) > MAXIMUM_BYTES:
-        raise ImportFileError(_("The file is larger than %(limit)s MB.") % {"limit": MAXIMUM_BYTES // (1024 * 1024)})
-    if b"\x00" in data[:8192]:
-        raise ImportFileError(_("This is not a text file (it holds binary data)."))
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(_("The file is neither UTF-8 nor Windows-1252 text."))
-
-
-def _reader(text: str) -> tuple[Any, int]:
-    """A CSV reader from the heading on, and how many lines came before it (comments, blank lines)."""
-    lines = text.splitlines()
-    skipped = 0
-    while skipped < len(lines) and (lines[skipped].startswith("#") or not lines[skipped].strip()):
-        skipped += 1
-    if skipped == len(lines):
-        raise ImportFileError(_("The file has no heading row."))
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(lines[skipped], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return csv.reader(io.StringIO("\n".join(lines[skipped:])), dialect), skipped
-
-
-def columns(text: str) -> list[str]:
-    return [name.strip() for name in next(_reader(text)[0])]
-
-
-def preview_rows(text: str, limit: int = 10) -> list[list[str]]:
-    rows, _skipped = _reader(text)
-    next(rows)
-    return [row for _number, row in zip(range(limit), rows, strict=False)]
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[\s_\-()\[\]:/.]+", "", name.lower())
+    return csvfiles.decode(name, data, maximum_bytes=MAXIMUM_BYTES)
 
 
 def suggest_mapping(headings: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name, candidates in SUGGESTIONS.items():
-        for heading in headings:
-            if _key(heading) in candidates and heading not in found.values():
-                found[name] = heading
-                break
-    return found
+    return csvfiles.suggest_mapping(headings, SUGGESTIONS)
 
 
 def check_mapping(mapping: Mapping[str, str], headings: list[str]) -> dict[str, str]:
     """The mapping kept to known fields; ValueError with a list naming each problem."""
-    problems = []
-    cleaned: dict[str, str] = {}
-    for name in FIELDS:
-        column = (mapping.get(name) or "").strip()
-        if not column:
-            if name in REQUIRED_FIELDS:
-                problems.append(_("Choose the column that holds “%(field)s”.") % {"field": name})
-            continue
-        if column not in headings:
-            problems.append(_("The file has no column “%(column)s”.") % {"column": column[:100]})
-            continue
-        cleaned[name] = column
-    if problems:
-        raise ValueError(problems)
-    return cleaned
+    return csvfiles.check_mapping(mapping, headings, fields=FIELDS, required=REQUIRED_FIELDS)
 
 
 def parse_day(value: str) -> datetime.date:
@@ -241,7 +181,7 @@ def parse_currency(value: str, default: str) -> str:
 
 
 def parse(text: str, mapping: Mapping[str, str], *, default_currency: str) -> ParsedRows:
-    rows, skipped = _reader(text)
+    rows, skipped = csvfiles.reader(text)
     headings = [name.strip() for name in next(rows)]
     position = {name: headings.index(column) for name, column in mapping.items()}
     parsed = ParsedRows()

@@ -9,22 +9,20 @@ twice changes nothing.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.utils.translation import gettext as _
 
+from pappus.core import csvfiles
 from pappus.traffic.pixel import landing_page
 
 MAXIMUM_BYTES = 5 * 1024 * 1024
 MAXIMUM_ROWS = 200_000
 FIELDS = ("landing_page", "day", "sessions", "bounces", "conversions")
 OPTIONAL_FIELDS = frozenset({"bounces", "conversions"})
+REQUIRED_FIELDS = frozenset(FIELDS) - OPTIONAL_FIELDS
 # Headings that usually hold each field (lower case, spaces and underscores ignored).
 SUGGESTIONS: dict[str, tuple[str, ...]] = {
     "landing_page": ("landingpage", "page", "pagepath", "landingpagepath", "url", "landingpageqsl", "entrypage"),
@@ -36,10 +34,6 @@ SUGGESTIONS: dict[str, tuple[str, ...]] = {
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d")
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (size, type, encoding, no heading)."""
-
-
 @dataclass
 class ParsedRows:
     """Figures per (day, landing page) and each refused row's line number in the file and reason."""
@@ -49,79 +43,24 @@ class ParsedRows:
     read: int = 0
 
 
+# The file checks, reader and preview are core's, shared with every import that has a mapping step.
+ImportFileError = csvfiles.ImportFileError
+columns = csvfiles.columns
+preview_rows = csvfiles.preview_rows
+
+
 def decode(name: str, data: bytes) -> str:
     """The upload as text, or ImportFileError saying why not."""
-    if not name.lower().endswith((".csv", ".txt", ".tsv")):
-        raise ImportFileError(_("Upload a CSV file (.csv, .tsv or .txt), not “%(name)s”.") % {"name": name[:100]})
-    if len(data) > MAXIMUM_BYTES:
-        raise ImportFileError(_("The file is larger than %(limit)s MB.") % {"limit": MAXIMUM_BYTES // (1024 * 1024)})
-    if b"\x00" in data[:8192]:
-        raise ImportFileError(_("This is not a text file (it holds binary data)."))
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(_("The file is neither UTF-8 nor Windows-1252 text."))
-
-
-def _reader(text: str) -> tuple[Any, int]:
-    """A CSV reader from the heading on, and how many lines came before it (GA exports start with
-    ``#`` comments): ``reader.line_num + skipped`` is a row's line number in the file."""
-    lines = text.splitlines()
-    skipped = 0
-    while skipped < len(lines) and (lines[skipped].startswith("#") or not lines[skipped].strip()):
-        skipped += 1
-    if skipped == len(lines):
-        raise ImportFileError(_("The file has no heading row."))
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(lines[skipped], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return csv.reader(io.StringIO("\n".join(lines[skipped:])), dialect), skipped
-
-
-def columns(text: str) -> list[str]:
-    return [name.strip() for name in next(_reader(text)[0])]
-
-
-def preview_rows(text: str, limit: int = 10) -> list[list[str]]:
-    rows, _skipped = _reader(text)
-    next(rows)
-    return [row for _number, row in zip(range(limit), rows, strict=False)]
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", name.lower())
+    return csvfiles.decode(name, data, maximum_bytes=MAXIMUM_BYTES)
 
 
 def suggest_mapping(headings: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name, candidates in SUGGESTIONS.items():
-        for heading in headings:
-            if _key(heading) in candidates and heading not in found.values():
-                found[name] = heading
-                break
-    return found
+    return csvfiles.suggest_mapping(headings, SUGGESTIONS)
 
 
 def check_mapping(mapping: Mapping[str, str], headings: list[str]) -> dict[str, str]:
-    """The mapping kept to known fields; ValueError naming each problem."""
-    problems = []
-    cleaned: dict[str, str] = {}
-    for name in FIELDS:
-        column = (mapping.get(name) or "").strip()
-        if not column:
-            if name not in OPTIONAL_FIELDS:
-                problems.append(_("Choose the column that holds “%(field)s”.") % {"field": name})
-            continue
-        if column not in headings:
-            problems.append(_("The file has no column “%(column)s”.") % {"column": column[:100]})
-            continue
-        cleaned[name] = column
-    if problems:
-        raise ValueError(problems)
-    return cleaned
+    """The mapping kept to known fields; ValueError with a list naming each problem."""
+    return csvfiles.check_mapping(mapping, headings, fields=FIELDS, required=REQUIRED_FIELDS)
 
 
 def _day(value: str) -> datetime.date:
@@ -160,7 +99,7 @@ def _page(value: str) -> str:
 
 
 def parse(text: str, mapping: Mapping[str, str]) -> ParsedRows:
-    rows, skipped = _reader(text)
+    rows, skipped = csvfiles.reader(text)
     headings = [name.strip() for name in next(rows)]
     position = {name: headings.index(column) for name, column in mapping.items()}
     parsed = ParsedRows()

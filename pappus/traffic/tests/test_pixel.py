@@ -118,14 +118,19 @@ def test_a_subdomain_of_an_allowed_host_counts_and_a_beacon_post_needs_no_csrf_t
 
 
 def test_a_visitor_over_the_hit_limit_is_refused(site: Site) -> None:
-    client = Client(REMOTE_ADDR="127.0.0.1")
-    for _ in range(pixel.VISITOR_HITS_PER_MINUTE):
-        hit(client, site, "https://nordlys.example/spring")
-
-    response = hit(client, site, "https://nordlys.example/spring")
+    # The limit is per clock minute: on a loaded machine the hits can straddle one, so a try that did
+    # is made again as another visitor.
+    for attempt in range(3):
+        client = Client(REMOTE_ADDR=f"127.0.0.{attempt + 1}")
+        minute = timezone.now().replace(second=0, microsecond=0)
+        for _ in range(pixel.VISITOR_HITS_PER_MINUTE):
+            hit(client, site, "https://nordlys.example/spring")
+        response = hit(client, site, "https://nordlys.example/spring")
+        if timezone.now().replace(second=0, microsecond=0) == minute:
+            break
 
     assert response.status_code == 429
-    assert Visit.objects.get().page_views == pixel.VISITOR_HITS_PER_MINUTE
+    assert Visit.objects.latest("pk").page_views == pixel.VISITOR_HITS_PER_MINUTE
 
 
 def test_a_visit_is_attributed_to_the_tracked_link_by_its_utm_values(site: Site) -> None:
