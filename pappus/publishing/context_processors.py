@@ -14,11 +14,10 @@ def failed_posts(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if membership is None or user is None or not user.is_authenticated:
         return {"publishing_failed_count": 0, "publishing_notice_count": 0}
-    # The member's own unread failure alerts (author or approver), whatever the role may do.
-    notices = selectors.unread_notifications(membership.workspace_id, user.pk).count()
-    if not services.can_publish(membership):
-        return {"publishing_failed_count": 0, "publishing_notice_count": notices}
+    # The member's own unread failure alerts (author or approver) whatever the role may do; the
+    # workspace's failed posts only for those who may publish.
+    failed, notices = selectors.banner_counts(membership.workspace_id, user.pk)
     return {
-        "publishing_failed_count": selectors.failed_post_count(membership.workspace_id),
+        "publishing_failed_count": failed if services.can_publish(membership) else 0,
         "publishing_notice_count": notices,
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from pappus.connectors import facade as connector_facade
 from pappus.connectors.contracts import Capability, TargetAccount
@@ -106,6 +107,25 @@ def approval_steps_of(workspace: Workspace | int) -> QuerySet[ApprovalStep]:
 
 def unread_notifications(workspace: Workspace | int, user_id: int) -> QuerySet[Notification]:
     return Notification.objects.for_workspace(workspace).filter(user_id=user_id, read_at__isnull=True)
+
+
+def banner_counts(workspace_id: int, user_id: int) -> tuple[int, int]:
+    """The shell's banner on every page: the workspace's failed posts and the member's unread failure
+    alerts, in one query (two scalar subqueries)."""
+
+    def counted(rows: QuerySet[Post] | QuerySet[Notification]) -> Coalesce:
+        return Coalesce(Subquery(rows.order_by().values("workspace_id").annotate(n=Count("pk")).values("n")), 0)
+
+    row = (
+        Workspace.objects.filter(pk=workspace_id)
+        .annotate(
+            failed=counted(Post.objects.for_workspace(workspace_id).filter(status=PostStatus.FAILED)),
+            notices=counted(unread_notifications(workspace_id, user_id)),
+        )
+        .values_list("failed", "notices")
+        .first()
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def publishable_accounts(workspace: Workspace | int) -> list[TargetAccount]:

@@ -20,7 +20,9 @@ from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member, make_region
 
 pytestmark = pytest.mark.django_db
-QUERIES = 41  # the dashboard over the fixture; see test_the_dashboard_reads_each_total_once
+# The dashboard over the fixture, the shell's banner (the member's publishing alerts) included; see
+# test_the_dashboard_reads_each_total_once.
+QUERIES = 42
 PERIOD: dict[str, str | int] = {"start": FIRST.isoformat(), "end": LAST.isoformat()}
 
 
