@@ -4,7 +4,7 @@ dataclasses; no model instances leave the app."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,25 +35,38 @@ def spend_by_strategy_campaign(
 ) -> dict[int, CampaignSpend]:
     """Per strategy campaign among ``campaign_ids`` (only those with paid campaigns linked), the
     spend and results of its paid campaigns from ``start`` to ``end`` inclusive."""
+    return spend_by_strategy_campaign_ranges(workspace_id, dict.fromkeys(campaign_ids, (start, end)))
+
+
+def spend_by_strategy_campaign_ranges(
+    workspace_id: int, ranges: Mapping[int, tuple[datetime.date, datetime.date]]
+) -> dict[int, CampaignSpend]:
+    """As :func:`spend_by_strategy_campaign`, each strategy campaign over its own days (first, last):
+    one read for all of them, so a program's page does not read once per campaign."""
     workspace = Workspace.objects.get(pk=workspace_id)
     links: dict[int, int] = {
         pk: strategy_id
         for pk, strategy_id in AdCampaign.objects.for_workspace(workspace_id)
-        .filter(strategy_campaign_id__in=list(campaign_ids))
+        .filter(strategy_campaign_id__in=list(ranges))
         .values_list("pk", "strategy_campaign_id")
         if strategy_id is not None
     }
     if not links:
         return {}
+    start = min(first for first, _last in ranges.values())
+    end = max(last for _first, last in ranges.values())
     rates = selectors.rates(workspace, start, end)
     counted = metrics.counted(selectors.daily_rows(workspace_id, start, end, list(links)), rates, "campaign")
+    rows = [
+        row for row in counted.rows if ranges[links[row.campaign_id]][0] <= row.day <= ranges[links[row.campaign_id]][1]
+    ]
     missing: dict[int, set[tuple[str, datetime.date]]] = {}
-    for row in counted.rows:
+    for row in rows:
         if row.figures.missing_rate:
             missing.setdefault(links[row.campaign_id], set()).update(
                 pair for pair in counted.missing_rates if pair[1] == row.day
             )
-    groups = metrics.group(counted.rows, lambda row: links[row.campaign_id])
+    groups = metrics.group(rows, lambda row: links[row.campaign_id])
     result = {}
     for strategy_id in sorted(set(links.values())):
         figures = groups.get(strategy_id, metrics.Figures())

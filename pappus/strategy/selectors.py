@@ -250,9 +250,5 @@ def ads_spend(workspace: Workspace, campaigns: Iterable[Campaign]) -> dict[int, 
     """Per campaign with paid campaigns linked in the ads module, what they spent from the campaign's
     first day to its last (``ads.facade.CampaignSpend``: spend in the workspace's currency, None when
     a day lacked an exchange rate, which ``missing_rates`` names). Campaigns without any are absent."""
-    found: dict[int, ads_facade.CampaignSpend] = {}
-    for campaign in campaigns:
-        found.update(
-            ads_facade.spend_by_strategy_campaign(workspace.pk, [campaign.pk], campaign.starts_on, campaign.ends_on)
-        )
-    return found
+    ranges = {campaign.pk: (campaign.starts_on, campaign.ends_on) for campaign in campaigns}
+    return ads_facade.spend_by_strategy_campaign_ranges(workspace.pk, ranges) if ranges else {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -52,3 +53,27 @@ def test_a_missing_rate_makes_the_spend_unknown_and_is_named(workspace: Workspac
 
     assert spend[plan.pk].spend is None
     assert spend[plan.pk].missing_rates == (("RUB", DAY),)
+
+
+def test_each_strategy_campaign_is_counted_over_its_own_days_in_one_read(
+    workspace: Workspace, django_assert_max_num_queries: Any
+) -> None:
+    manager = make_member(workspace, Role.CAMPAIGN_MANAGER)
+    first, second = make_campaign(strategist(workspace)), make_campaign(strategist(workspace))
+    meta = account(manager)
+    later = DAY + datetime.timedelta(days=1)
+    for plan, name in ((first, "A"), (second, "B")):
+        paid = campaign(manager, meta, name, strategy_campaign_id=plan.pk)
+        day(manager, paid, DAY, spend=Decimal(100))
+        day(manager, paid, later, spend=Decimal(7))
+
+    with django_assert_max_num_queries(6):
+        spend = facade.spend_by_strategy_campaign_ranges(
+            workspace.pk, {first.pk: (DAY, DAY), second.pk: (later, later)}
+        )
+
+    assert (spend[first.pk].spend, spend[second.pk].spend) == (Decimal("100.00"), Decimal("7.00"))
+    assert spend == {
+        **facade.spend_by_strategy_campaign(workspace.pk, [first.pk], DAY, DAY),
+        **facade.spend_by_strategy_campaign(workspace.pk, [second.pk], later, later),
+    }
