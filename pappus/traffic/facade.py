@@ -130,3 +130,49 @@ def visitor_profile(workspace_id: int, *, first_day: datetime.date, last_day: da
         return tuple(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
 
     return VisitorProfile(ordered(languages), ordered(countries))
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """A visit that came through a tracked link or with UTM values (a click), as attribution sees it."""
+
+    utm_campaign: str
+    post_id: int | None
+    network: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionPath:
+    """A visitor's clicks (first first) up to a visit with conversions, and that visit's conversions."""
+
+    day: datetime.date
+    touches: tuple[Touch, ...]
+    conversions: int
+
+
+def conversion_paths(workspace_id: int, *, first_day: datetime.date, last_day: datetime.date) -> list[ConversionPath]:
+    """Each pixel visit with conversions from ``first_day`` to ``last_day`` (UTC days) and the clicks that
+    led to it: the same visitor's visits of the same site through a tracked link or with UTM values,
+    since their previous conversion. A visitor key lasts one UTC day (it is an HMAC of address,
+    browser and day), so a path never reaches into an earlier day. Visits without a link or UTM values
+    (direct, search) are not clicks and are left out; a converting visit without any click gives a
+    path without touches."""
+    rows = (
+        Visit.objects.for_workspace(workspace_id)
+        .filter(day__gte=first_day, day__lte=last_day)
+        .filter(Q(conversions__gt=0) | Q(link_id__isnull=False) | ~Q(utm_campaign=""))
+        .order_by("site_id", "visitor", "started_at", "id")
+        .values_list("site_id", "visitor", "day", "link_id", "utm_campaign", "post_id", "network", "conversions")
+    )
+    paths: list[ConversionPath] = []
+    current: tuple[int, str] | None = None
+    touches: list[Touch] = []
+    for site_id, visitor, day, link_id, utm_campaign, post_id, network, conversions in rows.iterator(chunk_size=5000):
+        if (site_id, visitor) != current:
+            current, touches = (site_id, visitor), []
+        if link_id is not None or utm_campaign:
+            touches.append(Touch(utm_campaign=utm_campaign, post_id=post_id, network=network))
+        if conversions:
+            paths.append(ConversionPath(day=day, touches=tuple(touches), conversions=conversions))
+            touches = []
+    return paths
