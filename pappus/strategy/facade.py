@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pappus.strategy.models import Campaign, CampaignStatus
+from pappus.strategy.models import Campaign, CampaignStatus, Competitor, RaciAssignment
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,53 @@ def get_campaign(workspace_id: int, campaign_id: int) -> CampaignInfo | None:
     """One campaign of the workspace, or None (also for another workspace's id)."""
     campaign = Campaign.objects.for_workspace(workspace_id).select_related("program").filter(pk=campaign_id).first()
     return _info(campaign) if campaign is not None else None
+
+
+# --- for adoption: competitors named in outcome reasons, and the RACI behind the playbooks ---------
+
+
+@dataclass(frozen=True)
+class CompetitorName:
+    id: int
+    name: str
+
+
+def competitor_names(workspace_id: int) -> tuple[CompetitorName, ...]:
+    """The workspace's competitors by name (adoption reports outcome reasons by competitor)."""
+    rows = Competitor.objects.for_workspace(workspace_id).order_by("name").values_list("pk", "name")
+    return tuple(CompetitorName(id=pk, name=name) for pk, name in rows)
+
+
+@dataclass(frozen=True)
+class RaciTask:
+    """One RACI task: who is accountable and responsible (user ids), and what it belongs to."""
+
+    id: int
+    task: str
+    scope: str  # the program's or campaign's name; blank for a workspace-wide task
+    accountable_id: int | None
+    responsible_ids: tuple[int, ...]
+
+
+def raci_tasks(workspace_id: int) -> tuple[RaciTask, ...]:
+    """The workspace's RACI tasks by name (adoption seeds each workspace's playbook of duties from them)."""
+    responsible: dict[int, list[int]] = {}
+    for assignment_id, user_id in RaciAssignment.responsible.through.objects.filter(
+        raciassignment__workspace_id=workspace_id
+    ).values_list("raciassignment_id", "user_id"):
+        responsible.setdefault(assignment_id, []).append(user_id)
+    rows = (
+        RaciAssignment.objects.for_workspace(workspace_id)
+        .order_by("task", "pk")
+        .values_list("pk", "task", "program__name", "campaign__name", "accountable_id")
+    )
+    return tuple(
+        RaciTask(
+            id=pk,
+            task=task,
+            scope=campaign_name or program_name or "",
+            accountable_id=accountable_id,
+            responsible_ids=tuple(sorted(responsible.get(pk, ()))),
+        )
+        for pk, task, program_name, campaign_name, accountable_id in rows
+    )
