@@ -4,6 +4,7 @@ related rows fetched up front so that a page of the queue costs a fixed number o
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -245,3 +246,72 @@ def own_close_reasons(membership: Membership) -> list[str]:
         .order_by("position", "name")
         .values_list("name", flat=True)
     )
+
+
+# --- for adoption: which competitor a closed conversation went to ------------------------------------
+
+
+@dataclass(frozen=True)
+class CompetitorOutcome:
+    """Conversations closed on one UTC day with one reason whose reason or close note names one competitor."""
+
+    day: datetime.date
+    reason: str
+    competitor: str
+    count: int
+
+
+def _names_pattern(name: str) -> re.Pattern[str]:
+    folded = re.escape(name.casefold())
+    # A Latin or Cyrillic name is matched as a whole word; one in a script without spaces (Chinese) anywhere.
+    if any(character.isascii() or "\u0400" <= character <= "\u04ff" for character in name if character.isalpha()):
+        return re.compile(rf"(?<!\w){folded}(?!\w)")
+    return re.compile(folded)
+
+
+def outcomes_by_competitor(
+    workspace_id: int, competitors: list[str], *, since: datetime.datetime, until: datetime.datetime
+) -> list[CompetitorOutcome]:
+    """Closed conversations in ``[since, until)`` whose outcome reason or close note names a competitor (the
+    first named in the reason, else in the note), by UTC day and reason. The notes stay in the inbox."""
+    patterns = [(name, _names_pattern(name)) for name in competitors if name.strip()]
+    if not patterns:
+        return []
+    counts: dict[tuple[datetime.date, str, str], int] = {}
+    rows = (
+        Conversation.objects.for_workspace(workspace_id)
+        .filter(status=ConversationStatus.CLOSED, closed_at__gte=since, closed_at__lt=until)
+        .exclude(outcome_reason="", outcome_note="")
+        .order_by()
+        .values_list("closed_at", "outcome_reason", "outcome_note")
+        .iterator(chunk_size=5000)
+    )
+    for closed_at, reason, note in rows:
+        if closed_at is None:
+            continue
+        named = next((name for name, pattern in patterns if pattern.search(reason.casefold())), None) or next(
+            (name for name, pattern in patterns if pattern.search(note.casefold())), None
+        )
+        if named is not None:
+            key = (closed_at.astimezone(datetime.UTC).date(), reason, named)
+            counts[key] = counts.get(key, 0) + 1
+    return [CompetitorOutcome(day, reason, name, count) for (day, reason, name), count in sorted(counts.items())]
+
+
+@dataclass(frozen=True)
+class SavedReplyInfo:
+    id: int
+    region_id: int | None
+    title: str
+    body: str
+    language: str
+
+
+def saved_reply_infos(workspace_id: int) -> list[SavedReplyInfo]:
+    """Every saved reply of the workspace as plain values, by title (adoption's regions-learn page)."""
+    return [
+        SavedReplyInfo(*row)
+        for row in SavedReply.objects.for_workspace(workspace_id)
+        .order_by("title", "language", "pk")
+        .values_list("pk", "region_id", "title", "body", "language")
+    ]
