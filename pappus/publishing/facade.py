@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.db.models import Count
 
+from pappus.core.audit import Actor
+from pappus.core.models import Membership, Region
 from pappus.publishing.models import ContentType, LinkClick, Post, TrackedLink, Variant, VariantStatus
 
 
@@ -304,3 +306,27 @@ def deliveries_by_author(
         AuthorDelivery(user_id=user_id, day=day, published=published, on_plan=on_plan)
         for (user_id, day), (published, on_plan) in sorted(figures.items())
     )
+
+
+# --- for adoption: "adopt this" copies a region's post into another region ---------------------
+
+
+def post_copy_to_region(*, actor: Actor, membership: Membership, post_id: int, region_id: int) -> int:
+    """A draft copy of one of the workspace's posts (title, master text, language, pillar, content type) in
+    another region, created and audited by publishing's own service; the copy has no variants yet (accounts
+    belong to regions). Returns the new post's id; another workspace's post or region is not found."""
+    from pappus.publishing import services
+
+    source = Post.objects.for_workspace(membership.workspace_id).get(pk=post_id)
+    region = Region.objects.for_workspace(membership.workspace_id).get(pk=region_id)
+    copy = services.post_create(
+        actor=actor,
+        membership=membership,
+        title=source.title,
+        text=source.text,
+        region=region,
+        language=source.language,
+        pillar=source.pillar,
+        content_type=source.content_type,
+    )
+    return copy.pk
