@@ -327,3 +327,83 @@ def campaign_figures(
     return CampaignFigures(
         first_day, last_day, len(post_ids), len(variants), totals, by_network, tuple(series), tuple(pages)
     )
+
+
+# --- for adoption: regions compared per audience, and analysts' reports delivered on time -----------
+
+
+@dataclass(frozen=True)
+class PostAudience:
+    """A post's engagements (reactions + comments + shares + saves) and impressions by its variants' latest
+    snapshots, and the followers of the accounts its variants went out on (None: no counter reported)."""
+
+    post_id: int
+    engagements: int | None
+    impressions: int | None
+    followers: int
+
+
+def post_audience(workspace_id: int, post_ids: Sequence[int], *, day: datetime.date) -> dict[int, PostAudience]:
+    """Each of ``post_ids``' figures up to the end of ``day`` and its accounts' followers on that day (adoption
+    compares regions' posts per 1,000 followers); posts without snapshots are absent."""
+    snapshots = PostSnapshot.objects.for_workspace(workspace_id).filter(
+        post_id__in=list(post_ids), hour__lt=day_start(day + datetime.timedelta(days=1))
+    )
+    last = dict(snapshots.values("variant_id").annotate(last=Max("hour")).order_by().values_list("variant_id", "last"))
+    if not last:
+        return {}
+    followers = kpis.followers_at(kpis.Scope(workspace_id, day, day), day)
+    totals: dict[int, dict[str, Any]] = {}
+    for row in snapshots.filter(variant_id__in=list(last), hour__in=set(last.values())).values(
+        "variant_id", "post_id", "network", "account_id", "hour", *POST_METRICS
+    ):
+        if last.get(row["variant_id"]) != row["hour"]:
+            continue
+        entry = totals.setdefault(row["post_id"], {"accounts": set(), **dict.fromkeys(POST_METRICS)})
+        entry["accounts"].add((row["network"], row["account_id"]))
+        for name in POST_METRICS:
+            if row[name] is not None:
+                entry[name] = (entry[name] or 0) + int(row[name])
+    return {
+        post_id: PostAudience(
+            post_id=post_id,
+            engagements=kpis.engagements_of(entry),
+            impressions=entry["impressions"],
+            followers=sum(followers.get(account, 0) for account in entry["accounts"]),
+        )
+        for post_id, entry in totals.items()
+    }
+
+
+@dataclass(frozen=True)
+class ScheduledReportDelivery:
+    """A scheduled report of a period: when it was delivered (its last generation or delivery attempt), or
+    None when it was not (failed, still being made, or no recipient)."""
+
+    schedule_id: int
+    last_day: datetime.date
+    delivered_at: datetime.datetime | None
+
+
+def scheduled_report_deliveries(
+    workspace_id: int, *, first_day: datetime.date, last_day: datetime.date
+) -> tuple[ScheduledReportDelivery, ...]:
+    """Scheduled reports whose period ends in ``first_day`` … ``last_day`` (adoption's reports-on-time KPI)."""
+    from pappus.analytics.models import Report, ReportStatus
+
+    rows = (
+        Report.objects.for_workspace(workspace_id)
+        .filter(schedule__isnull=False, last_day__gte=first_day, last_day__lte=last_day)
+        .order_by("last_day", "pk")
+        .values_list("schedule_id", "last_day", "status", "generated_at", "attempted_at")
+    )
+    return tuple(
+        ScheduledReportDelivery(
+            schedule_id=int(schedule_id),
+            last_day=period_end,
+            delivered_at=max(moment for moment in (generated_at, attempted_at) if moment is not None)
+            if status == ReportStatus.DELIVERED and (generated_at or attempted_at)
+            else None,
+        )
+        for schedule_id, period_end, status, generated_at, attempted_at in rows
+    )
