@@ -330,3 +330,16 @@ def post_copy_to_region(*, actor: Actor, membership: Membership, post_id: int, r
         content_type=source.content_type,
     )
     return copy.pk
+
+
+@dataclass(frozen=True, slots=True)
+class PostSummary:
+    id: int
+    title: str
+    region_id: int | None
+
+
+def post_summary(workspace_id: int, post_id: int) -> PostSummary | None:
+    """One of the workspace's posts by id (None for another workspace's or a missing one)."""
+    row = Post.objects.for_workspace(workspace_id).filter(pk=post_id).values_list("pk", "title", "region_id").first()
+    return PostSummary(*row) if row is not None else None
