@@ -76,6 +76,7 @@ api.add_router("/", "pappus.community.api.router")
 api.add_router("/", "pappus.ads.api.router")
 api.add_router("/", "pappus.crisis.api.router")
 api.add_router("/", "pappus.analytics.api.router")
+api.add_router("/", "pappus.traffic.api.router")
 api.add_router("/", "pappus.adoption.api.router")
 
 

@@ -13,6 +13,7 @@ class TrafficConfig(AppConfig):
         register_action_labels(
             {
                 "traffic.site.create": _("Web traffic site added"),
+                "traffic.site.update": _("Web traffic site changed"),
                 "traffic.site.rotate_key": _("Web traffic site key replaced"),
                 "traffic.import": _("Web analytics imported"),
             }

@@ -56,6 +56,28 @@ def site_create(*, actor: Actor, membership: Membership, name: str, hosts: str =
 
 
 @transaction.atomic
+def site_update(*, actor: Actor, membership: Membership, site_id: int, name: str, hosts: str = "") -> Site:
+    """Rename a site or change its allowed hosts (its key stays)."""
+    require(membership, MANAGE)
+    site = Site.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=site_id)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the site a name.")})
+    before = {"name": site.name, "hosts": site.hosts}
+    site.name, site.hosts = name[:200], _hosts(hosts)
+    site.save(update_fields=["name", "hosts"])
+    audit.record(
+        actor,
+        "traffic.site.update",
+        workspace=membership.workspace,
+        target=site,
+        before=before,
+        after={"name": site.name, "hosts": site.hosts},
+    )
+    return site
+
+
+@transaction.atomic
 def site_rotate_key(*, actor: Actor, membership: Membership, site_id: int) -> Site:
     """A new key for the site: pages with the old snippet stop being counted."""
     require(membership, MANAGE)
