@@ -8,8 +8,11 @@ Definitions (each is ``None`` when its denominator is zero or an amount is unkno
 - **effectiveness** = result ÷ planned result (conversions ÷ planned conversions; 1.0 = the plan);
 - **efficiency** = result ÷ cost (conversions per unit of the workspace's currency spent).
 
-Attribution: conversions and revenue are the network's own figures as imported or entered (its
-attribution rule and window), not Pappus' tracked-link attribution.
+Attribution: ``conversions`` and ``revenue`` are the network's own figures as imported or entered (its
+attribution rule and window). ``attributed_conversions`` and ``attributed_revenue`` are Pappus' own,
+from tracked links and imported conversion paths under the workspace's rule (see
+:mod:`pappus.ads.attribution`); they are None where they are not computed (ad sets and ads). CPA,
+ROAS and ROI use the network's figures unless the workspace chose the attributed ones (``basis``).
 
 Amounts are reported in the workspace's currency: an amount in another currency is converted with the
 rate of its day, or the latest rate at most :data:`RATE_AGE_DAYS` days before it (markets close at
@@ -53,7 +56,7 @@ def ctr(clicks: int, impressions: int) -> float | None:
     return _ratio(clicks, impressions)
 
 
-def cpa(spend: Decimal | None, conversions: int) -> float | None:
+def cpa(spend: Decimal | None, conversions: float | None) -> float | None:
     return _ratio(spend, conversions)
 
 
@@ -136,6 +139,9 @@ class Figures:
     conversions: int = 0
     days: int = 0
     missing_rate: bool = False
+    attributed_conversions: float | None = None
+    attributed_revenue: Decimal | None = None
+    basis: str = "network"  # or "attributed": which conversions and revenue CPA, ROAS and ROI use
 
     def add(self, other: Figures) -> None:
         self.spend_known += other.spend_known
@@ -168,16 +174,25 @@ class Figures:
         return ctr(self.clicks, self.impressions)
 
     @property
+    def ratio_conversions(self) -> float | None:
+        """The conversions CPA uses: the network's, or the attributed ones when the workspace chose them."""
+        return self.attributed_conversions if self.basis == "attributed" else self.conversions
+
+    @property
+    def ratio_revenue(self) -> Decimal | None:
+        return self.attributed_revenue if self.basis == "attributed" else self.revenue
+
+    @property
     def cpa(self) -> float | None:
-        return cpa(self.spend, self.conversions)
+        return cpa(self.spend, self.ratio_conversions)
 
     @property
     def roas(self) -> float | None:
-        return roas(self.revenue, self.spend)
+        return roas(self.ratio_revenue, self.spend)
 
     @property
     def roi(self) -> float | None:
-        return roi(self.revenue, self.spend)
+        return roi(self.ratio_revenue, self.spend)
 
     @property
     def efficiency(self) -> float | None:

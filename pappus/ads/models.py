@@ -96,6 +96,8 @@ class AdCampaign(models.Model):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(MAX_AMOUNT)],
     )
     planned_conversions = models.PositiveBigIntegerField(_("planned conversions"), null=True, blank=True)
+    # The utm_campaign value of the tracked links that lead to this campaign's ads (attribution).
+    utm_campaign = models.CharField(_("utm_campaign of its tracked links"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = WorkspaceManager()
@@ -318,3 +320,105 @@ class Reallocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi} {self.starts_on} to {self.ends_on}"
+
+
+class AttributionRule(models.TextChoices):
+    LAST_CLICK = "last_click", _("last click")
+    FIRST_CLICK = "first_click", _("first click")
+    LINEAR = "linear", _("linear")
+
+
+class RatioBasis(models.TextChoices):
+    NETWORK = "network", _("the networks' own conversions and revenue")
+    ATTRIBUTED = "attributed", _("conversions and revenue attributed from tracked links and imports")
+
+
+class AdsSettings(models.Model):
+    """A workspace's ads settings: the attribution rule, and which figures CPA, ROAS and ROI use."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
+    attribution_rule = models.CharField(
+        _("attribution rule"), max_length=20, choices=AttributionRule.choices, default=AttributionRule.LAST_CLICK
+    )
+    ratio_basis = models.CharField(
+        _("CPA, ROAS and ROI use"), max_length=20, choices=RatioBasis.choices, default=RatioBasis.NETWORK
+    )
+    pacing_alerts_by_email = models.BooleanField(_("e-mail pacing alerts"), default=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("ads settings")
+        verbose_name_plural = _("ads settings")
+
+    def __str__(self) -> str:
+        return f"ads settings of {self.workspace_id}"
+
+
+class ImportedConversion(models.Model):
+    """Conversions imported from a web-analytics or shop export, with the path of utm_campaign values
+    (first touch first) that led to them; ``reference`` (an order id) keeps a re-import from
+    duplicating them. Amounts in ``currency``."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    path = models.JSONField(_("campaign path"), default=list)  # ["spring_sale", "", "retarget"]
+    path_text = models.CharField(_("campaign path"), max_length=1000)
+    conversions = models.PositiveBigIntegerField(_("conversions"), default=1)
+    revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("imported"), auto_now=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("imported conversion")
+        verbose_name_plural = _("imported conversions")
+        ordering = ("day",)
+        indexes = (models.Index(fields=("workspace", "day"), name="ads_conv_ws_day"),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("workspace", "day", "path_text", "reference"), name="ads_conversion_unique_row"
+            ),
+            models.CheckConstraint(condition=Q(revenue__gte=0), name="ads_conversion_revenue"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.path_text} on {self.day}"
+
+
+class PacingStatusChoice(models.TextChoices):
+    OVER = "over_pacing", _("Over-pacing")
+    UNDER = "under_pacing", _("Under-pacing")
+
+
+class PacingAlert(models.Model):
+    """A flight that went over or under its planned spend to date: raised once per episode (again
+    only after it was back on pace, or turned the other way), shown in the app and e-mailed."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(AdCampaign, on_delete=models.CASCADE, related_name="pacing_alerts")
+    day = models.DateField(_("day"))
+    status = models.CharField(_("status"), max_length=20, choices=PacingStatusChoice.choices)
+    actual_to_date = models.DecimalField(_("spent to date"), max_digits=14, decimal_places=2)
+    planned_to_date = models.DecimalField(_("planned to date"), max_digits=14, decimal_places=2)
+    resolved_on = models.DateField(_("back on pace"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("raised"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("pacing alert")
+        verbose_name_plural = _("pacing alerts")
+        ordering = ("-day", "-id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("campaign",), condition=Q(resolved_on__isnull=True), name="ads_pacing_alert_one_open"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.status} on {self.day}"

@@ -6,14 +6,25 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from pappus.ads import metrics, pacing
-from pappus.ads.models import Ad, AdAccount, AdCampaign, AdDaily, AdSet, ExchangeRate, Network
+from pappus.ads import attribution, metrics, pacing
+from pappus.ads.models import (
+    Ad,
+    AdAccount,
+    AdCampaign,
+    AdDaily,
+    AdSet,
+    AdsSettings,
+    AttributionRule,
+    ExchangeRate,
+    ImportedConversion,
+    Network,
+)
 from pappus.core.models import Workspace
 
 
@@ -69,6 +80,107 @@ def rates(workspace: Workspace, start: datetime.date, end: datetime.date) -> met
     return metrics.Rates(workspace.currency, by_currency)
 
 
+# --- attribution ------------------------------------------------------------------------------------
+
+
+def ads_settings(workspace_id: int) -> AdsSettings:
+    """The workspace's ads settings (the defaults, unsaved, until someone changes them)."""
+    found = AdsSettings.objects.for_workspace(workspace_id).first()
+    return found if found is not None else AdsSettings(workspace_id=workspace_id)
+
+
+def rule_label(rule: str) -> str:
+    return str(dict(AttributionRule.choices).get(rule, rule))
+
+
+@dataclass
+class Attribution:
+    """Attributed conversions and revenue per (paid campaign, day), under ``rule``."""
+
+    rule: str
+    basis: str
+    by_campaign_day: dict[tuple[int, datetime.date], attribution.Attributed]
+    paths: int = 0
+    missing_rates: set[tuple[str, datetime.date]] = field(default_factory=set)
+
+    @property
+    def rule_label(self) -> str:
+        return rule_label(self.rule)
+
+    def figures_of(
+        self, figures: metrics.Figures, campaign_ids: Collection[int], day: datetime.date | None = None
+    ) -> metrics.Figures:
+        """``figures`` with the attributed sums of ``campaign_ids`` (on ``day`` only, when given)."""
+        conversions = 0.0
+        revenue = Decimal("0.00")
+        for (campaign_id, on), found in self.by_campaign_day.items():
+            if campaign_id in campaign_ids and (day is None or on == day):
+                conversions += found.conversions
+                revenue += found.revenue
+        figures.attributed_conversions = round(conversions, 4)
+        figures.attributed_revenue = revenue
+        figures.basis = self.basis
+        return figures
+
+
+def attributed(
+    workspace: Workspace,
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    day_rates: metrics.Rates | None = None,
+    rule: str | None = None,
+) -> Attribution:
+    """Conversions and revenue of pixel visits (``traffic.facade.conversion_paths``) and imported
+    conversion paths from ``start`` to ``end``, credited to paid campaigns under the workspace's rule
+    (or ``rule``). Imported revenue in a currency without a rate for its day is left out and named."""
+    from pappus.traffic import facade as traffic
+
+    chosen = ads_settings(workspace.pk)
+    rule = rule or chosen.attribution_rule
+    by_utm: dict[str, int] = {}
+    tagged = AdCampaign.objects.for_workspace(workspace.pk).exclude(utm_campaign="").order_by("pk")
+    for pk, utm in tagged.values_list("pk", "utm_campaign"):
+        by_utm.setdefault(utm.strip().casefold(), pk)
+    by_post: dict[int, int] = {}
+    boosting = Ad.objects.for_workspace(workspace.pk).filter(post_id__isnull=False).order_by("pk")
+    for post_id, campaign_id in boosting.values_list("post_id", "campaign_id"):
+        if post_id is not None:
+            by_post.setdefault(post_id, campaign_id)
+    paths: list[attribution.Path] = [
+        attribution.Path(
+            day=found.day,
+            touches=tuple(
+                attribution.campaign_of_touch(touch.utm_campaign, touch.post_id, by_utm, by_post)
+                for touch in found.touches
+            ),
+            conversions=found.conversions,
+        )
+        for found in traffic.conversion_paths(workspace.pk, first_day=start, last_day=end)
+    ]
+    day_rates = day_rates or rates(workspace, start, end)
+    missing: set[tuple[str, datetime.date]] = set()
+    for row in ImportedConversion.objects.for_workspace(workspace.pk).filter(day__gte=start, day__lte=end):
+        revenue = day_rates.convert(row.revenue, row.currency, row.day)
+        if revenue is None:
+            missing.add((row.currency, row.day))
+        paths.append(
+            attribution.Path(
+                day=row.day,
+                touches=tuple(attribution.campaign_of_touch(step, None, by_utm, by_post) for step in row.path),
+                conversions=row.conversions,
+                revenue=revenue or Decimal(0),
+            )
+        )
+    return Attribution(
+        rule=rule,
+        basis=chosen.ratio_basis,
+        by_campaign_day=attribution.attribute(paths, rule),
+        paths=len(paths),
+        missing_rates=missing,
+    )
+
+
 @dataclass(frozen=True)
 class CampaignLine:
     campaign: AdCampaign
@@ -105,6 +217,7 @@ class Overview:
     networks: list[Line]
     daily: list[dict[str, object]]  # {"day", "network", "spend"} in the workspace's currency
     missing_rates: list[tuple[str, datetime.date]] = field(default_factory=list)
+    attribution: Attribution | None = None
 
 
 def _network_labels() -> dict[str, str]:
@@ -118,25 +231,37 @@ def overview(workspace: Workspace, start: datetime.date, end: datetime.date, *, 
     }
     if network:
         campaigns = {pk: c for pk, c in campaigns.items() if c.account.network == network}
-    counted = metrics.counted(
-        daily_rows(workspace.pk, start, end, list(campaigns)), rates(workspace, start, end), "campaign"
-    )
+    day_rates = rates(workspace, start, end)
+    counted = metrics.counted(daily_rows(workspace.pk, start, end, list(campaigns)), day_rates, "campaign")
+    credited = attributed(workspace, start, end, day_rates=day_rates)
     labels = _network_labels()
     by_campaign = metrics.group(counted.rows, lambda row: row.campaign_id)
     by_network = metrics.group(counted.rows, lambda row: campaigns[row.campaign_id].account.network)
     by_day_network = metrics.group(counted.rows, lambda row: (row.day, campaigns[row.campaign_id].account.network))
+    network_codes = {str(campaign.account.network) for campaign in campaigns.values()}
     return Overview(
         currency=workspace.currency,
         start=start,
         end=end,
-        total=metrics.total(counted.rows),
+        total=credited.figures_of(metrics.total(counted.rows), campaigns.keys()),
         campaigns=[
-            CampaignLine(campaign, by_campaign.get(pk, metrics.Figures()), labels.get(campaign.account.network, ""))
+            CampaignLine(
+                campaign,
+                credited.figures_of(by_campaign.get(pk, metrics.Figures()), {pk}),
+                labels.get(campaign.account.network, ""),
+            )
             for pk, campaign in campaigns.items()
         ],
         networks=[
-            Line(str(code), labels.get(str(code), str(code)), figures)
-            for code, figures in sorted(by_network.items(), key=lambda item: str(item[0]))
+            Line(
+                code,
+                labels.get(code, code),
+                credited.figures_of(
+                    by_network.get(code, metrics.Figures()),
+                    {pk for pk, campaign in campaigns.items() if campaign.account.network == code},
+                ),
+            )
+            for code in sorted(network_codes | {str(code) for code in by_network})
         ],
         daily=[
             {
@@ -146,7 +271,8 @@ def overview(workspace: Workspace, start: datetime.date, end: datetime.date, *, 
             }
             for key, figures in sorted(by_day_network.items(), key=lambda item: str(item[0]))
         ],
-        missing_rates=sorted(counted.missing_rates),
+        missing_rates=sorted(counted.missing_rates | credited.missing_rates),
+        attribution=credited,
     )
 
 
@@ -159,6 +285,7 @@ class CampaignDetail:
     ads: list[Line]
     daily: list[tuple[datetime.date, metrics.Figures]]
     missing_rates: list[tuple[str, datetime.date]]
+    attribution: Attribution | None = None
 
 
 def campaign_detail(
@@ -174,17 +301,29 @@ def campaign_detail(
     set_figures = metrics.group(by_set.rows, lambda row: row.ad_set_id)
     ad_figures = metrics.group(by_ad.rows, lambda row: row.ad_id)
     daily = metrics.group(by_campaign.rows, lambda row: row.day)
+    credited = attributed(workspace, start, end, day_rates=day_rates)
+    for campaign_id, day in credited.by_campaign_day:
+        if campaign_id == campaign.pk:
+            daily.setdefault(day, metrics.Figures())
+    for on, figures in daily.items():
+        if isinstance(on, datetime.date):
+            credited.figures_of(figures, {campaign.pk}, on)
+    for line_figures in [*set_figures.values(), *ad_figures.values()]:
+        line_figures.basis = credited.basis
     return CampaignDetail(
         campaign=campaign,
         currency=workspace.currency,
-        total=metrics.total(by_campaign.rows),
+        total=credited.figures_of(metrics.total(by_campaign.rows), {campaign.pk}),
         ad_sets=[Line(str(pk), s.name, set_figures.get(pk, metrics.Figures()), s.audience) for pk, s in sets.items()],
         ads=[Line(str(pk), a.name, ad_figures.get(pk, metrics.Figures()), a.creative) for pk, a in ads.items()],
         daily=sorted(
             ((day, figures) for day, figures in daily.items() if isinstance(day, datetime.date)),
             key=lambda item: item[0],
         ),
-        missing_rates=sorted(by_campaign.missing_rates | by_set.missing_rates | by_ad.missing_rates),
+        missing_rates=sorted(
+            by_campaign.missing_rates | by_set.missing_rates | by_ad.missing_rates | credited.missing_rates
+        ),
+        attribution=credited,
     )
 
 
