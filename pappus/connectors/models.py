@@ -25,6 +25,7 @@ class Network(models.TextChoices):
     WECHAT = "wechat", "WeChat Official Account"
     WEIBO = "weibo", "Weibo"
     DOUYIN = "douyin", "Douyin"
+    TOUTIAO = "toutiao", "Toutiao"
 
 
 class AccountStatus(models.TextChoices):

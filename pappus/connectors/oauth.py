@@ -65,6 +65,8 @@ STATE_LIFETIME = datetime.timedelta(minutes=15)
 REFRESH_ON_USE_MARGIN = datetime.timedelta(minutes=5)
 # The hourly token check renews tokens that run out before the next check (and some slack).
 REFRESH_ON_CHECK_MARGIN = datetime.timedelta(minutes=90)
+# The account option holding when its refresh token runs out (ISO 8601), where the network says.
+REFRESH_EXPIRY_OPTION = "refresh_token_expires_at"
 # Token endpoint error codes of RFC 6749 §5.2 that mean the app itself is set up wrongly.
 _APP_ERRORS = frozenset({"invalid_client", "unauthorized_client", "invalid_scope", "unsupported_grant_type"})
 
@@ -99,6 +101,13 @@ class OAuthSpec:
     accounts: Callable[[OAuthGrant], list[OAuthCandidate]] | None = field(default=None, compare=False)
     # Whether the person picks which of the grant's accounts to connect (Facebook Pages, Instagram).
     choose_accounts: bool = False
+    # The name of the client id parameter in the authorize URL and token requests (Douyin and
+    # Toutiao: ``client_key``).
+    client_id_parameter: str = "client_id"
+    # A network whose token endpoint is not RFC 6749's (Douyin and Toutiao: their own envelope and
+    # error codes, a refresh token renewed at its own endpoint) gives its own request function,
+    # called instead of :func:`token_request`'s plain exchange, with the same arguments.
+    token_requester: Callable[..., TokenSet] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +119,10 @@ class TokenSet:
     expires_at: datetime.datetime | None = None
     scopes: tuple[str, ...] = ()
     token_type: str = "bearer"  # noqa: S105 - a token kind, not a secret
+    # When the refresh token itself runs out, where the network says (Douyin: 30 days).
+    refresh_expires_at: datetime.datetime | None = None
+    # Other plain values of the answer an accounts hook needs (Douyin's ``open_id``).
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +152,7 @@ class OAuthCandidate:
     token_expires_at: datetime.datetime | None = None
     # Known not to expire (Page tokens got from a long-lived user token): shown as such.
     token_never_expires: bool = False
+    refresh_expires_at: datetime.datetime | None = None
 
     def as_stored(self) -> dict[str, Any]:
         return {
@@ -149,11 +163,13 @@ class OAuthCandidate:
             "options": dict(self.options),
             "token_expires_at": self.token_expires_at.isoformat() if self.token_expires_at else None,
             "token_never_expires": self.token_never_expires,
+            "refresh_expires_at": self.refresh_expires_at.isoformat() if self.refresh_expires_at else None,
         }
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> OAuthCandidate:
         expires = stored.get("token_expires_at")
+        refresh_expires = stored.get("refresh_expires_at")
         return cls(
             remote_id=str(stored["remote_id"]),
             handle=str(stored.get("handle") or ""),
@@ -162,6 +178,9 @@ class OAuthCandidate:
             options=dict(stored.get("options") or {}),
             token_expires_at=datetime.datetime.fromisoformat(expires) if isinstance(expires, str) else None,
             token_never_expires=bool(stored.get("token_never_expires")),
+            refresh_expires_at=(
+                datetime.datetime.fromisoformat(refresh_expires) if isinstance(refresh_expires, str) else None
+            ),
         )
 
 
@@ -187,7 +206,7 @@ def authorize_url(
 ) -> str:
     parameters: dict[str, str] = {
         "response_type": "code",
-        "client_id": app.client_id,
+        spec.client_id_parameter: app.client_id,
         "redirect_uri": redirect_uri,
         "scope": spec.scope_separator.join(scopes),
         "state": state,
@@ -275,13 +294,15 @@ def map_token_error(response: httpx.Response, body: Any, *, network: str, label:
 
 def token_request(spec: OAuthSpec, app: OAuthApp, fields: Mapping[str, str], *, network: str, label: str) -> TokenSet:
     """POST to the app's token endpoint; a ConnectorError for every failure, tokens otherwise."""
+    if spec.token_requester is not None:
+        return spec.token_requester(spec, app, fields, network=network, label=label)
     data = dict(fields)
     secret = app_secret(app)
     auth: tuple[str, str] | None = None
     if spec.client_authentication == "basic" and secret:
         auth = (app.client_id, secret)
     else:
-        data["client_id"] = app.client_id
+        data[spec.client_id_parameter] = app.client_id
         if secret:
             data["client_secret"] = secret
     seconds = float(settings.CONNECTOR_TIMEOUT_SECONDS)
@@ -434,9 +455,13 @@ def account_refresh(account: ConnectedAccount) -> bool:
         row.credentials = crypto.encrypt(merged)
         row.save(update_fields=["credentials", "updated_at"])
         account.token_expires_at = tokens.expires_at
-        ConnectedAccount.objects.for_workspace(account.workspace_id).filter(pk=account.pk).update(
-            token_expires_at=tokens.expires_at
-        )
+        changed: dict[str, Any] = {"token_expires_at": tokens.expires_at}
+        if tokens.refresh_expires_at is not None:
+            accounts = ConnectedAccount.objects.for_workspace(account.workspace_id)
+            current = accounts.select_for_update().get(pk=account.pk)
+            account.options = {**current.options, REFRESH_EXPIRY_OPTION: tokens.refresh_expires_at.isoformat()}
+            changed["options"] = account.options
+        ConnectedAccount.objects.for_workspace(account.workspace_id).filter(pk=account.pk).update(**changed)
     logger.info("connectors.token_refreshed network=%s account=%s", account.network, account.pk)
     return True
 
@@ -671,6 +696,7 @@ def authorization_complete(
                 handle=reconnecting.handle,
                 credentials=credentials,
                 token_expires_at=tokens.expires_at,
+                refresh_expires_at=tokens.refresh_expires_at,
             )
         ]
     else:
@@ -717,6 +743,7 @@ def token_account(grant: OAuthGrant) -> OAuthCandidate:
         credentials=grant.credentials,
         options=grant.options,
         token_expires_at=grant.tokens.expires_at,
+        refresh_expires_at=grant.tokens.refresh_expires_at,
     )
 
 
@@ -769,6 +796,9 @@ def _connect_candidate(
         options = {**connected.options, **extra}
         if not candidate.token_never_expires:
             options.pop("token_never_expires", None)
+        options.pop(REFRESH_EXPIRY_OPTION, None)
+        if candidate.refresh_expires_at is not None:
+            options[REFRESH_EXPIRY_OPTION] = candidate.refresh_expires_at.isoformat()
         connected.options = options
         if candidate.token_never_expires:
             connected.token_expires_at = None

@@ -23,6 +23,7 @@ CONNECTOR_MODULES = (
     "pappus.connectors.wechat.client",
     "pappus.connectors.weibo.client",
     "pappus.connectors.douyin.client",
+    "pappus.connectors.toutiao.client",
 )
 
 _CLASSES: dict[str, type[HttpConnector]] = {}

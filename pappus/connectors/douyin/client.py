@@ -1,9 +1,9 @@
 """Douyin (抖音) through the Douyin Open Platform's OpenAPI (https://developer.open-douyin.com) over plain httpx.
 
-The account is a Douyin user who authorised the workspace's own Douyin app; its ``open_id`` (a
-plain option) and user access token (``act.…``, a secret) are entered on the connect form. Douyin's
-OAuth names the client ``client_key`` rather than ``client_id``, which the common OAuth flow does
-not speak yet, so the token is obtained in Douyin's console or the app's own sign-in.
+The account is a Douyin user who authorised the workspace's own Douyin app, signed in through
+OAuth 2 (:mod:`pappus.connectors.douyin.oauth`: ``client_key``, the token answer's ``open_id``, the
+access token refreshed and the refresh token renewed) or, still possible, with the user access
+token (``act.…``, a secret) and its ``open_id`` (a plain option) pasted on the connect form.
 
 - **Publishing**: a video only — ``POST /video/upload/`` (multipart ``video``, up to 128 MB in one
   request) then ``POST /video/create/`` with the text; Douyin reviews it and gives an ``item_id``.
@@ -38,6 +38,7 @@ from pappus.connectors.contracts import (
     PublishRequest,
     PublishResult,
 )
+from pappus.connectors.douyin.oauth import bytedance_spec
 from pappus.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
@@ -46,6 +47,7 @@ from pappus.connectors.errors import (
     RateLimitedError,
     TemporaryFailureError,
 )
+from pappus.connectors.oauth import OAuthSpec
 from pappus.connectors.registry import register
 
 NETWORK = "douyin"
@@ -65,20 +67,23 @@ TEMPORARY_CODES = frozenset({2100004, 28001005, 28001006})
 NOT_FOUND_CODES = frozenset({28001045, 2100009, 28001046})  # user deleted or banned
 
 
-def douyin_error(code: int, description: str, *, label: str = "Douyin", status: int | None = None) -> ConnectorError:
+def douyin_error(
+    code: int, description: str, *, label: str = "Douyin", status: int | None = None, network: str = NETWORK
+) -> ConnectorError:
+    """Douyin's (and Toutiao's: the same platform's codes) ``error_code`` in the error set."""
     reason = f"{description or 'error'} ({code})"[:MAXIMUM_REASON_CHARACTERS]
     if code in AUTH_CODES:
-        return AuthExpiredError(f"{label} refused the token: {reason}", network=NETWORK, status=status)
+        return AuthExpiredError(f"{label} refused the token: {reason}", network=network, status=status)
     if code in QUOTA_CODES or code in FREQUENCY_CODES:
         retry_after = 60.0 if code in FREQUENCY_CODES else None
         return RateLimitedError(
-            f"{label} rate limit reached: {reason}", retry_after=retry_after, network=NETWORK, status=status
+            f"{label} rate limit reached: {reason}", retry_after=retry_after, network=network, status=status
         )
     if code in TEMPORARY_CODES:
-        return TemporaryFailureError(f"{label} failed: {reason}", network=NETWORK, status=status)
+        return TemporaryFailureError(f"{label} failed: {reason}", network=network, status=status)
     if code in NOT_FOUND_CODES:
-        return NotFoundError(f"{label}: {reason}", network=NETWORK, status=status)
-    return ContentRejectedError(reason, network=NETWORK, status=status)
+        return NotFoundError(f"{label}: {reason}", network=network, status=status)
+    return ContentRejectedError(reason, network=network, status=status)
 
 
 def comment_reference(item_id: str, comment_id: str) -> str:
@@ -121,6 +126,15 @@ class DouyinConnector(HttpConnector):
     default_base_url: ClassVar[str] = "https://open.douyin.com"
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     idempotency_window_seconds: ClassVar[int] = 0
+    # https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/douyin-get-permission-code
+    oauth: ClassVar[OAuthSpec] = bytedance_spec(
+        authorize_url="https://open.douyin.com/platform/oauth/connect/",
+        token_url="https://open.douyin.com/oauth/access_token/",  # noqa: S106 - an address, not a password
+        scopes=("user_info", "video.create.bind", "video.data.bind", "video.list.bind", "item.comment"),
+        console="https://developer.open-douyin.com/console",
+    )
+    # Where the video endpoints live under the API host (Toutiao's are under /toutiao).
+    video_path_prefix: ClassVar[str] = ""
 
     def auth_headers(self) -> dict[str, str]:
         token = self.credentials.get("access_token", "")
@@ -150,7 +164,7 @@ class DouyinConnector(HttpConnector):
         except (TypeError, ValueError):
             code = -1
         if code:
-            raise douyin_error(code, str(data.get("description") or ""), label=self.label)
+            raise douyin_error(code, str(data.get("description") or ""), label=self.label, network=self.network)
         return data
 
     # --- the account ------------------------------------------------------------------------------------
@@ -173,10 +187,13 @@ class DouyinConnector(HttpConnector):
 
     def post_metrics(self, remote_id: str) -> MetricSnapshot:
         item_id, _comment = parse_reference(remote_id)
-        data = self.call("POST", "/video/data/", json={"item_ids": [item_id]})
+        data = self.call("POST", f"{self.video_path_prefix}/video/data/", json={"item_ids": [item_id]})
         entry = next((video for video in data.get("list") or [] if video.get("item_id") == item_id), None)
         if entry is None:
-            raise NotFoundError(_("Douyin has no video %(video)s.") % {"video": item_id}, network=self.network)
+            raise NotFoundError(
+                _("%(network)s has no video %(video)s.") % {"network": self.label, "video": item_id},
+                network=self.network,
+            )
         statistics: Mapping[str, Any] = entry.get("statistics") or {}
         return MetricSnapshot(
             taken_at=timezone.now(),
@@ -193,16 +210,23 @@ class DouyinConnector(HttpConnector):
         self.check_limits(request)
         if not request.media:
             raise ContentRejectedError(
-                _("Douyin publishes videos: attach one MP4 or WebM file."), network=self.network, checked_locally=True
+                _("%(network)s publishes videos: attach one MP4 or WebM file.") % {"network": self.label},
+                network=self.network,
+                checked_locally=True,
             )
         media = request.media[0]
         uploaded = self.call(
-            "POST", "/video/upload/", files={"video": (media.filename, media.content, media.mime_type)}, repeatable=True
+            "POST",
+            f"{self.video_path_prefix}/video/upload/",
+            files={"video": (media.filename, media.content, media.mime_type)},
+            repeatable=True,
         )
         video_id = str((uploaded.get("video") or {}).get("video_id") or "")
         if not video_id:
             raise TemporaryFailureError(f"{self.label} gave no video id for the upload", network=self.network)
-        created = self.call("POST", "/video/create/", json={"video_id": video_id, "text": request.full_text()})
+        created = self.call(
+            "POST", f"{self.video_path_prefix}/video/create/", json={"video_id": video_id, "text": request.full_text()}
+        )
         item_id = str(created.get("item_id") or "")
         return PublishResult(remote_id=item_id, url="", published_at=timezone.now(), raw=created)
 
@@ -229,7 +253,7 @@ class DouyinConnector(HttpConnector):
     def inbox(self, *, cursor: str = "", limit: int = 40) -> InboundPage:
         """Comments on the account's newest videos since ``cursor`` (the newest comment time read), newest first."""
         after = int(cursor) if cursor.isdigit() else 0
-        videos = self.call("GET", "/video/list/", params={"cursor": 0, "count": INBOX_VIDEOS})
+        videos = self.call("GET", f"{self.video_path_prefix}/video/list/", params={"cursor": 0, "count": INBOX_VIDEOS})
         items: list[InboundItem] = []
         for video in videos.get("list") or []:
             item_id = str(video.get("item_id") or "")
