@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -87,6 +88,32 @@ class MediaFile:
             stored.seek(start)
             while piece := stored.read(chunk_bytes):
                 yield piece
+
+    def open(self) -> io.BufferedIOBase:
+        """The file as a binary stream (the file on disk, or the bytes in memory); close it after use.
+
+        httpx reads a stream given as a multipart file 64 KiB at a time and seeks back to the start
+        when a request is sent again, so an upload from disk never holds the whole file.
+        """
+        if self.content or not self.path:
+            return io.BytesIO(self.content)
+        return open(self.path, "rb")
+
+    def body(self, chunk_bytes: int = 1024 * 1024) -> FileBody:
+        """The file as a raw request body read ``chunk_bytes`` at a time (send ``size`` as Content-Length)."""
+        return FileBody(self, chunk_bytes)
+
+
+class FileBody:
+    """A request body that reads a file a chunk at a time, and again from the start on each
+    iteration (httpx refuses to send a consumed generator twice; this one can be repeated)."""
+
+    def __init__(self, media: MediaFile, chunk_bytes: int) -> None:
+        self.media = media
+        self.chunk_bytes = chunk_bytes
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.media.chunks(0, self.chunk_bytes)
 
 
 def is_video(media: MediaFile) -> bool:

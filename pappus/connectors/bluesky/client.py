@@ -56,6 +56,8 @@ DEFAULT_LIMITS = PublishLimits(
     max_media_bytes=1_000_000,
     count_graphemes=True,
 )
+# Blobs are streamed from disk this many bytes at a time.
+UPLOAD_CHUNK_BYTES = 256 * 1024
 # XRPC error names (the ``error`` field of an error answer) and what they mean here.
 AUTH_ERRORS = frozenset(
     {
@@ -122,6 +124,7 @@ class BlueskyConnector(HttpConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # createRecord has no idempotency key (and a post's record key must be a fresh TID).
     idempotency_window_seconds: ClassVar[int] = 0
+    streams_files: ClassVar[bool] = True  # blobs are read from disk a chunk at a time
     remote_ids_are_global: ClassVar[bool] = True  # an AT URI names one record on the whole network
 
     def __init__(self, **arguments: Any) -> None:
@@ -285,11 +288,12 @@ class BlueskyConnector(HttpConnector):
         return self._handles[handle]
 
     def _upload(self, media: MediaFile) -> dict[str, Any]:
+        """uploadBlob with the file as the raw body, read from disk a chunk at a time (Content-Length given)."""
         answer = self.xrpc(
             "POST",
             "com.atproto.repo.uploadBlob",
-            content=media.read(),
-            headers={"Content-Type": media.mime_type},
+            content=media.body(UPLOAD_CHUNK_BYTES),
+            headers={"Content-Type": media.mime_type, "Content-Length": str(media.size)},
             repeatable=True,  # a blob no record points at is never shown (and is cleaned up by the PDS)
         )
         blob: dict[str, Any] = answer["blob"]

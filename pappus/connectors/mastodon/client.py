@@ -72,6 +72,7 @@ class MastodonConnector(HttpConnector):
     # "Idempotency-Key ... stored for up to 1 hour" (docs.joinmastodon.org, POST /api/v1/statuses).
     # Servers that only speak Mastodon's API may ignore the key (snac 2.75 does): see docs/connectors.md.
     idempotency_window_seconds: ClassVar[int] = 3600
+    streams_files: ClassVar[bool] = True  # uploads are multipart parts read from disk a piece at a time
 
     def __init__(self, **arguments: Any) -> None:
         super().__init__(**arguments)
@@ -138,14 +139,16 @@ class MastodonConnector(HttpConnector):
     def _upload(self, request: PublishRequest) -> list[str]:
         ids = []
         for media in request.media:
-            response = self.request(
-                "POST",
-                "/api/v2/media",
-                files={"file": (media.filename, media.read(), media.mime_type)},
-                data={"description": media.description} if media.description else None,
-                # Safe to send again: an upload is never posted by itself (an extra one stays unattached).
-                repeatable=True,
-            )
+            # Streamed from disk as a multipart part, 64 KiB at a time (the file is never held whole).
+            with media.open() as stream:
+                response = self.request(
+                    "POST",
+                    "/api/v2/media",
+                    files={"file": (media.filename, stream, media.mime_type)},
+                    data={"description": media.description} if media.description else None,
+                    # Safe to send again: an upload is never posted by itself (an extra one stays unattached).
+                    repeatable=True,
+                )
             attachment = self.read_json(response)
             if response.status_code == 202:
                 attachment = self._wait_for_media(str(attachment["id"]))

@@ -7,6 +7,7 @@ key), which the homeserver uses to drop a retried send: exactly once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from typing import Any, ClassVar
@@ -23,23 +24,28 @@ from pappus.connectors.contracts import (
     ConnectField,
     InboundItem,
     InboundPage,
+    MediaFile,
     MetricSnapshot,
     PublishLimits,
     PublishRequest,
     PublishResult,
+    is_video,
 )
 from pappus.connectors.errors import ConnectorError, ContentRejectedError, NotFoundError, RateLimitedError
 from pappus.connectors.matrix import mapping
 from pappus.connectors.registry import register
 
 CLIENT = "/_matrix/client/v3"
-# An event may be at most 65,536 bytes in all; leave room for the envelope.
+# An event may be at most 65,536 bytes in all; leave room for the envelope. Files: Synapse's default
+# ``max_upload_size`` (50 MiB) until the server says its own (``m.upload.size`` of the media config).
 LIMITS = PublishLimits(
     max_characters=30_000,
     max_media=4,
-    media_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+    media_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm"}),
     max_media_bytes=50 * 1024 * 1024,
 )
+# Uploads are streamed from disk this many bytes at a time.
+UPLOAD_CHUNK_BYTES = 1024 * 1024
 
 
 def _path(value: str) -> str:
@@ -78,10 +84,12 @@ class MatrixConnector(HttpConnector):
     # A send is a PUT under a transaction id (the idempotency key) that the homeserver remembers per
     # device; the spec sets no duration, Synapse keeps them at least 30 minutes (HttpTransactionCache).
     idempotency_window_seconds: ClassVar[int] = 1800
+    streams_files: ClassVar[bool] = True  # uploads are read from disk a chunk at a time
 
     def __init__(self, **arguments: Any) -> None:
         super().__init__(**arguments)
         self._me: AccountInfo | None = None
+        self._limits: PublishLimits | None = None
 
     @property
     def rooms(self) -> list[str]:
@@ -150,15 +158,45 @@ class MatrixConnector(HttpConnector):
         path = f"{CLIENT}/rooms/{_path(room)}/send/m.room.message/{_path(transaction_id)}"
         return str(self.request_json("PUT", path, json=content)["event_id"])
 
-    def _upload(self, content: bytes, mime_type: str, filename: str) -> str:
-        answer = self.request_json(
-            "POST",
-            "/_matrix/media/v3/upload",
-            params={"filename": filename},
-            content=content,
-            headers={"Content-Type": mime_type},
-            repeatable=True,  # an upload is never shown by itself: sending it twice is harmless
-        )
+    def limits(self) -> PublishLimits:
+        """The declared limits with the server's own upload ceiling (``m.upload.size``) when it states one."""
+        if self._limits is None:
+            self._limits = self._read_limits()
+        return self._limits
+
+    def _read_limits(self) -> PublishLimits:
+        try:
+            config = self.request_json("GET", "/_matrix/client/v1/media/config")
+        except NotFoundError:  # a server older than Matrix 1.11 (authenticated media)
+            try:
+                config = self.request_json("GET", "/_matrix/media/v3/config")
+            except NotFoundError:
+                return LIMITS
+        size = config.get("m.upload.size") if isinstance(config, dict) else None
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            return LIMITS
+        return dataclasses.replace(LIMITS, max_media_bytes=size)
+
+    def _upload(self, media: MediaFile) -> str:
+        """POST the file as the raw body, read from disk a chunk at a time (Content-Length given)."""
+        try:
+            answer = self.request_json(
+                "POST",
+                "/_matrix/media/v3/upload",
+                params={"filename": media.filename},
+                content=media.body(UPLOAD_CHUNK_BYTES),
+                headers={"Content-Type": media.mime_type, "Content-Length": str(media.size)},
+                repeatable=True,  # an upload is never shown by itself: sending it twice is harmless
+            )
+        except ContentRejectedError as error:
+            if error.status == 413:  # M_TOO_LARGE: the server's limit is lower than it said
+                raise ContentRejectedError(
+                    _("The server refused %(name)s as too large: %(reason)s")
+                    % {"name": media.filename, "reason": error.reason},
+                    network=self.network,
+                    status=413,
+                ) from error
+            raise
         return str(answer["content_uri"])
 
     def _post(self, request: PublishRequest, *, reply_to: str = "") -> PublishResult:
@@ -171,9 +209,9 @@ class MatrixConnector(HttpConnector):
         if text:
             event_ids.append(self._send(room, {"msgtype": "m.text", "body": text, **relation}, key))
         for position, media in enumerate(request.media):
-            uri = self._upload(media.read(), media.mime_type, media.filename)
+            uri = self._upload(media)
             content = {
-                "msgtype": "m.image",
+                "msgtype": "m.video" if is_video(media) else "m.image",
                 "body": media.description or media.filename,
                 "filename": media.filename,
                 "url": uri,

@@ -11,6 +11,7 @@ logging filter removes it from httpx's request log lines.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
@@ -105,6 +106,8 @@ class TelegramConnector(HttpConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # The Bot API has no idempotency key: a message sent again is a second message.
     idempotency_window_seconds: ClassVar[int] = 0
+    # Photos and videos go up as multipart parts read from disk 64 KiB at a time.
+    streams_files: ClassVar[bool] = True
 
     def __init__(self, **arguments: Any) -> None:
         super().__init__(**arguments)
@@ -218,42 +221,41 @@ class TelegramConnector(HttpConnector):
         return chat
 
     def _send(self, chat: str, request: PublishRequest, *, reply_to: int | None = None) -> dict[str, Any]:
+        """Send a message, a photo or video, or an album; files are streamed from disk (never held whole)."""
         text = request.full_text()
         reply = {"reply_parameters": {"message_id": reply_to}} if reply_to is not None else {}
         if not request.media:
             return dict(self.call("sendMessage", json={"chat_id": chat, "text": text, **reply}))
-        if len(request.media) == 1:
-            media = request.media[0]
-            fields = {"chat_id": chat, **({"caption": text} if text else {})}
+        with contextlib.ExitStack() as opened:
+            streams = [opened.enter_context(media.open()) for media in request.media]
+            if len(request.media) == 1:
+                media = request.media[0]
+                fields = {"chat_id": chat, **({"caption": text} if text else {})}
+                if reply:
+                    fields["reply_parameters"] = json.dumps(reply["reply_parameters"])
+                if is_video(media):
+                    fields["supports_streaming"] = "true"
+                    files = {"video": (media.filename, streams[0], media.mime_type)}
+                    return dict(self.call("sendVideo", data=fields, files=files))
+                files = {"photo": (media.filename, streams[0], media.mime_type)}
+                return dict(self.call("sendPhoto", data=fields, files=files))
+            album = [
+                {
+                    "type": "video" if is_video(media) else "photo",
+                    "media": f"attach://file{position}",
+                    **({"caption": text} if text and not position else {}),
+                }
+                for position, media in enumerate(request.media)
+            ]
+            fields = {"chat_id": chat, "media": json.dumps(album)}
             if reply:
                 fields["reply_parameters"] = json.dumps(reply["reply_parameters"])
-            if is_video(media):
-                fields["supports_streaming"] = "true"
-                return dict(
-                    self.call(
-                        "sendVideo", data=fields, files={"video": (media.filename, media.read(), media.mime_type)}
-                    )
-                )
-            return dict(
-                self.call("sendPhoto", data=fields, files={"photo": (media.filename, media.read(), media.mime_type)})
-            )
-        album = [
-            {
-                "type": "video" if is_video(media) else "photo",
-                "media": f"attach://file{position}",
-                **({"caption": text} if text and not position else {}),
+            files = {
+                f"file{position}": (media.filename, stream, media.mime_type)
+                for position, (media, stream) in enumerate(zip(request.media, streams, strict=True))
             }
-            for position, media in enumerate(request.media)
-        ]
-        fields = {"chat_id": chat, "media": json.dumps(album)}
-        if reply:
-            fields["reply_parameters"] = json.dumps(reply["reply_parameters"])
-        files = {
-            f"file{position}": (media.filename, media.read(), media.mime_type)
-            for position, media in enumerate(request.media)
-        }
-        messages = self.call("sendMediaGroup", data=fields, files=files)
-        return dict(messages[0])
+            messages = self.call("sendMediaGroup", data=fields, files=files)
+            return dict(messages[0])
 
     def _result(self, message: dict[str, Any]) -> PublishResult:
         chat = message.get("chat") or {}

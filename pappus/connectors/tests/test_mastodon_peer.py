@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -124,6 +125,18 @@ def test_publish_a_video_with_alt_text(alice: Connector) -> None:
     assert [(item["type"], item["description"]) for item in attachments] == [("video", "Beans in the roaster")]
     served = httpx.get(attachments[0]["url"], timeout=10)
     assert served.content == video.content
+
+
+def test_a_video_given_by_path_is_streamed_from_disk(alice: Connector, tmp_path: Path) -> None:
+    """Publishing hands a large file to a connector that streams files as its path alone."""
+    path = tmp_path / "roastery.mp4"
+    path.write_bytes(tiny_mp4(2 * 1024 * 1024 + 3))
+    video = MediaFile(b"", "video/mp4", "roastery.mp4", description="From disk", path=str(path))
+    result = alice.publish(PublishRequest(text=unique("A video from disk"), media=(video,)))
+    attachments = result.raw["media_attachments"]
+    assert [(item["type"], item["description"]) for item in attachments] == [("video", "From disk")]
+    served = httpx.get(attachments[0]["url"], timeout=10)
+    assert served.content == path.read_bytes()
 
 
 def test_limits_refuse_before_anything_is_sent(alice: Connector) -> None:

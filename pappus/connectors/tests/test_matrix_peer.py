@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +17,7 @@ from pappus.connectors.contracts import InboundKind, MediaFile, PublishRequest
 from pappus.connectors.errors import AuthExpiredError, ContentRejectedError, NotFoundError
 from pappus.connectors.matrix.mapping import split_remote_id
 from pappus.connectors.models import AccountStatus
-from pappus.connectors.tests.images import one_pixel_png
+from pappus.connectors.tests.images import one_pixel_png, tiny_mp4
 from pappus.core.audit import Actor
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member
@@ -129,6 +130,33 @@ def test_an_image_is_uploaded_and_posted(matrix_peer: dict[str, str], alice: Con
     with raw(matrix_peer, "BOB") as bob:
         downloaded = bob.get(f"/_matrix/client/v1/media/download/{server_name}/{media_id}")
     assert downloaded.content == image.content
+
+
+def test_a_video_given_by_path_is_streamed_and_the_servers_upload_size_is_read(
+    matrix_peer: dict[str, str], alice: Connector, tmp_path: Path
+) -> None:
+    """Synapse states its ``max_upload_size`` (50 MiB by default) as ``m.upload.size``; a file handed over
+    by path alone is sent from disk and comes back byte for byte as an ``m.video``."""
+    assert alice.limits().max_media_bytes == 50 * 1024 * 1024
+    path = tmp_path / "roastery.mp4"
+    path.write_bytes(tiny_mp4(3 * 1024 * 1024 + 5))
+    video = MediaFile(b"", "video/mp4", "roastery.mp4", description="Beans in the roaster", path=str(path))
+    result = alice.publish(PublishRequest(media=(video,)))
+    content = event(matrix_peer, result.remote_id)["content"]
+    assert (content["msgtype"], content["info"]) == ("m.video", {"mimetype": "video/mp4", "size": video.size})
+    server_name, media_id = content["url"].removeprefix("mxc://").split("/", 1)
+    with raw(matrix_peer, "BOB") as bob:
+        downloaded = bob.get(f"/_matrix/client/v1/media/download/{server_name}/{media_id}")
+    assert downloaded.content == path.read_bytes()
+    too_big = tmp_path / "long.mp4"
+    with too_big.open("wb") as file:
+        file.truncate(50 * 1024 * 1024 + 1)
+    long_video = MediaFile(b"", "video/mp4", "long.mp4", path=str(too_big))
+    with pytest.raises(
+        ContentRejectedError, match=r"long\.mp4 is 52428801 bytes; the limit here is 52428800"
+    ) as refused:
+        alice.publish(PublishRequest(media=(long_video,)))
+    assert refused.value.checked_locally
 
 
 def test_messages_reach_the_inbox_replies_thread_and_moderators_redact(

@@ -48,14 +48,15 @@ from pappus.connectors.vk import mapping
 API_VERSION = "5.199"
 # wall.post takes at most 10 attachments; photos.getWallUploadServer takes JPG, PNG and GIF up to 50 MB.
 # Videos go through video.save (a user token with the video right: a community token cannot upload
-# them); VK takes files up to 256 GB, Pappus, which holds a file in memory to send it, up to 2 GB.
+# them); VK's help names 256 GB as the largest video, checked here as 256,000,000,000 bytes. Files are
+# streamed from disk as multipart parts (64 KiB at a time), so their size costs no memory.
 # The reference names no maximum text length; 16,384 characters is Pappus's conservative check.
 DEFAULT_LIMITS = PublishLimits(
     max_characters=16_384,
     max_media=10,
     media_types=frozenset({"image/jpeg", "image/png", "image/gif", "video/mp4", "video/quicktime", "video/webm"}),
     max_media_bytes=50 * 1024 * 1024,
-    max_video_bytes=2 * 1024 * 1024 * 1024,
+    max_video_bytes=256_000_000_000,
 )
 # How many of the community's newest posts the inbox reads comments of.
 INBOX_POSTS = 10
@@ -149,6 +150,7 @@ class VkConnector(HttpConnector):
     # wall.post takes a ``guid`` against sending one post twice (sent), but VK documents for how long
     # it is remembered nowhere: Pappus assumes no window.
     idempotency_window_seconds: ClassVar[int] = 0
+    streams_files: ClassVar[bool] = True  # photos and videos go up as multipart parts read from disk
     # VK ID (https://id.vk.com/about/business/go/docs/en/vkid/latest/vk-id/connection/api-integration/api-description):
     # OAuth 2.1 with PKCE S256; the callback brings a ``device_id`` that the token endpoint wants with
     # the code and with every refresh (kept, encrypted, with the tokens), and a ``state`` in both; the
@@ -273,11 +275,12 @@ class VkConnector(HttpConnector):
         upload_url = str(server.get("upload_url") or "") if isinstance(server, dict) else ""
         if not upload_url:
             raise TemporaryFailureError(f"{self.label} gave no upload address", network=self.network)
-        uploaded = self.read_json(
-            self.request(
-                "POST", upload_url, files={"photo": (media.filename, media.read(), media.mime_type)}, repeatable=True
+        with media.open() as stream:
+            uploaded = self.read_json(
+                self.request(
+                    "POST", upload_url, files={"photo": (media.filename, stream, media.mime_type)}, repeatable=True
+                )
             )
-        )
         if not isinstance(uploaded, dict) or not uploaded.get("photo") or uploaded.get("photo") == "[]":
             raise ContentRejectedError(
                 _("VK did not accept the image %(name)s.") % {"name": media.filename}, network=self.network
@@ -308,14 +311,15 @@ class VkConnector(HttpConnector):
         upload_url = str(saved.get("upload_url") or "") if isinstance(saved, dict) else ""
         if not upload_url:
             raise TemporaryFailureError(f"{self.label} gave no video upload address", network=self.network)
-        uploaded = self.read_json(
-            self.request(
-                "POST",
-                upload_url,
-                files={"video_file": (media.filename, media.read(), media.mime_type)},
-                repeatable=True,
+        with media.open() as stream:
+            uploaded = self.read_json(
+                self.request(
+                    "POST",
+                    upload_url,
+                    files={"video_file": (media.filename, stream, media.mime_type)},
+                    repeatable=True,
+                )
             )
-        )
         if isinstance(uploaded, dict) and isinstance(uploaded.get("error"), dict):
             raise vk_error(uploaded["error"], label=self.label)
         if not isinstance(uploaded, dict) or not uploaded.get("video_id"):
