@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from pappus.adoption import tasks as adoption_tasks
+from pappus.ads import tasks as ads_tasks
 from pappus.analytics import tasks as analytics_tasks
 from pappus.community import tasks as community_tasks
 from pappus.connectors import tasks as connector_tasks
@@ -110,3 +111,10 @@ def refresh_adoption_rollups() -> None:
     """Fold yesterday's and today's page views, API calls and audited actions into daily usage per person and
     feature, recompute people KPIs, and forget raw page views older than 90 days (idempotent)."""
     adoption_tasks.refresh_rollups()
+
+
+@periodic_job(name="ads.check_pacing", cron="41 * * * *", queue="analytics", time_limit=600)
+def check_ads_pacing() -> None:
+    """Raise a pacing alert once when a flight goes over or under its planned spend to date (shown on the ads
+    overview, e-mailed to those who manage ads); resolve it when the flight is back on pace (idempotent)."""
+    ads_tasks.check_pacing()
