@@ -25,7 +25,13 @@ router = Router(tags=["adoption"])
 
 Days = Annotated[int, Field(ge=1, le=365, description="How many UTC days back, today included (1-365).")]
 KpiCode = Literal[
-    "first_response_minutes", "closed_with_reason", "posts_on_plan", "approval_turnaround_hours", "active_days"
+    "first_response_minutes",
+    "closed_with_reason",
+    "posts_on_plan",
+    "approval_turnaround_hours",
+    "active_days",
+    "duties_on_time",
+    "reports_on_time",
 ]
 RoleCode = Literal[
     "owner",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pappus.adoption.models import Direction, Kpi, ScorecardVisibility
+from pappus.adoption.models import Cadence, Direction, Kpi, ScorecardVisibility
 from pappus.adoption.services import MAXIMUM_DORMANT_DAYS
 from pappus.core.permissions import Role
 
@@ -33,3 +36,14 @@ class TargetForm(forms.Form):
 class ChecklistItemForm(forms.Form):
     title = forms.CharField(label=_("Step"), max_length=200)
     role = forms.ChoiceField(label=_("For"), choices=[("", _("Every new member")), *Role.choices], required=False)
+
+
+class DutyForm(forms.Form):
+    title = forms.CharField(label=_("Duty"), max_length=200)
+    role = forms.ChoiceField(label=_("Owned by role"), choices=Role.choices)
+    cadence = forms.ChoiceField(label=_("How often"), choices=Cadence.choices, initial=Cadence.WEEKLY)
+    region_id = forms.TypedChoiceField(label=_("Region"), coerce=int, empty_value=None, required=False, choices=())
+
+    def __init__(self, *args: Any, regions: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region_id"].choices = [("", _("Every region")), *regions]  # type: ignore[attr-defined]

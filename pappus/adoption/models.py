@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from pappus.core.models import Workspace, WorkspaceManager
+from pappus.core.models import Region, Workspace, WorkspaceManager
 from pappus.core.permissions import Role
 
 
@@ -82,6 +82,8 @@ class Kpi(models.TextChoices):
     POSTS_ON_PLAN = "posts_on_plan", _("Posts published on plan (%)")
     APPROVAL_TURNAROUND = "approval_turnaround_hours", _("Approval turnaround (hours)")
     ACTIVE_DAYS = "active_days", _("Days active in Pappus (%)")
+    DUTIES_ON_TIME = "duties_on_time", _("Playbook duties done on time (%)")
+    REPORTS_ON_TIME = "reports_on_time", _("Scheduled reports delivered on time (%)")
 
 
 class Direction(models.TextChoices):
@@ -96,6 +98,8 @@ KPI_SCALE: dict[str, float] = {
     Kpi.POSTS_ON_PLAN: 100.0,
     Kpi.APPROVAL_TURNAROUND: 1 / 3600,  # seconds → hours
     Kpi.ACTIVE_DAYS: 100.0,
+    Kpi.DUTIES_ON_TIME: 100.0,
+    Kpi.REPORTS_ON_TIME: 100.0,
 }
 KPI_DIRECTION: dict[str, str] = {
     Kpi.FIRST_RESPONSE: Direction.LOWER,
@@ -103,15 +107,17 @@ KPI_DIRECTION: dict[str, str] = {
     Kpi.POSTS_ON_PLAN: Direction.HIGHER,
     Kpi.APPROVAL_TURNAROUND: Direction.LOWER,
     Kpi.ACTIVE_DAYS: Direction.HIGHER,
+    Kpi.DUTIES_ON_TIME: Direction.HIGHER,
+    Kpi.REPORTS_ON_TIME: Direction.HIGHER,
 }
 # The KPIs a role is measured by (the hub sets their targets).
 ROLE_KPIS: dict[str, tuple[str, ...]] = {
-    Role.COMMUNITY_MANAGER: (Kpi.FIRST_RESPONSE, Kpi.CLOSED_WITH_REASON, Kpi.ACTIVE_DAYS),
-    Role.CONTENT_MANAGER: (Kpi.POSTS_ON_PLAN, Kpi.APPROVAL_TURNAROUND, Kpi.ACTIVE_DAYS),
-    Role.STRATEGIST: (Kpi.APPROVAL_TURNAROUND, Kpi.ACTIVE_DAYS),
-    Role.ANALYST: (Kpi.ACTIVE_DAYS,),
-    Role.CAMPAIGN_MANAGER: (Kpi.ACTIVE_DAYS,),
-    Role.DESIGNER: (Kpi.ACTIVE_DAYS,),
+    Role.COMMUNITY_MANAGER: (Kpi.FIRST_RESPONSE, Kpi.CLOSED_WITH_REASON, Kpi.ACTIVE_DAYS, Kpi.DUTIES_ON_TIME),
+    Role.CONTENT_MANAGER: (Kpi.POSTS_ON_PLAN, Kpi.APPROVAL_TURNAROUND, Kpi.ACTIVE_DAYS, Kpi.DUTIES_ON_TIME),
+    Role.STRATEGIST: (Kpi.APPROVAL_TURNAROUND, Kpi.ACTIVE_DAYS, Kpi.DUTIES_ON_TIME),
+    Role.ANALYST: (Kpi.REPORTS_ON_TIME, Kpi.ACTIVE_DAYS, Kpi.DUTIES_ON_TIME),
+    Role.CAMPAIGN_MANAGER: (Kpi.ACTIVE_DAYS, Kpi.DUTIES_ON_TIME),
+    Role.DESIGNER: (Kpi.ACTIVE_DAYS, Kpi.DUTIES_ON_TIME),
 }
 
 
@@ -227,3 +233,99 @@ class ChecklistCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.item_id}"
+
+
+class Cadence(models.TextChoices):
+    DAILY = "daily", _("Every day")
+    WEEKLY = "weekly", _("Every week")
+    MONTHLY = "monthly", _("Every month")
+
+
+class Duty(models.Model):
+    """A recurring duty of the workspace's playbook, owned by a role: everywhere (no region) or in one region.
+
+    ``raci_task_id`` is the plain id of the strategy RACI task it was seeded from (apps do not share tables);
+    a job turns each duty into a checklist item per owner and period (:class:`DutyItem`)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("owned by role"), max_length=32, choices=Role.choices)
+    title = models.CharField(_("duty"), max_length=200)
+    cadence = models.CharField(_("how often"), max_length=10, choices=Cadence.choices, default=Cadence.WEEKLY)
+    raci_task_id = models.PositiveBigIntegerField(_("RACI task"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("playbook duty")
+        verbose_name_plural = _("playbook duties")
+        ordering = ("role", "title", "id")
+        indexes = (models.Index(fields=("workspace", "region"), name="adoption_duty_ws_region"),)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DutyItem(models.Model):
+    """One checklist item: a duty for one person in one period (day, ISO week or month), due on its last day."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    duty = models.ForeignKey(Duty, on_delete=models.CASCADE, related_name="items")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateField(_("from"))
+    due_on = models.DateField(_("due"))
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("duty checklist item")
+        verbose_name_plural = _("duty checklist items")
+        constraints = (
+            models.UniqueConstraint(fields=("duty", "user", "period_start"), name="adoption_duty_item_once"),
+        )
+        indexes = (
+            models.Index(fields=("workspace", "due_on"), name="adoption_duty_item_due"),
+            models.Index(fields=("workspace", "user", "due_on"), name="adoption_duty_item_user"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.duty_id} {self.user_id} {self.due_on}"
+
+
+class AdoptedKind(models.TextChoices):
+    POST = "post", _("post")
+    SAVED_REPLY = "saved_reply", _("saved reply")
+    PLAYBOOK = "playbook", _("playbook")
+
+
+class AdoptedCopy(models.Model):
+    """ "Adopt this": a post, saved reply or region's playbook copied into another region, with attribution.
+
+    ``source_id`` and ``copy_ids`` are plain ids of the other app's rows (a post, a saved reply) or of this
+    app's duties; the source's title and region name are kept so the attribution survives their removal."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=AdoptedKind.choices)
+    source_id = models.PositiveBigIntegerField(_("original"))
+    source_title = models.CharField(_("original"), max_length=200)
+    source_region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source_region_name = models.CharField(_("from region"), max_length=200)
+    target_region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    copy_ids = models.JSONField(_("copies"), default=list)
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("adopted"), auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("adopted copy")
+        verbose_name_plural = _("adopted copies")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source_id} → {self.target_region_id}"

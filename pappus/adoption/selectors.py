@@ -19,9 +19,14 @@ from pappus.adoption.models import (
     KPI_DIRECTION,
     KPI_SCALE,
     ROLE_KPIS,
+    AdoptedCopy,
+    AdoptedKind,
+    Cadence,
     ChecklistCompletion,
     ChecklistItem,
     Direction,
+    Duty,
+    DutyItem,
     Kpi,
     KpiDaily,
     KpiTarget,
@@ -30,9 +35,13 @@ from pappus.adoption.models import (
     UsageEvent,
 )
 from pappus.adoption.services import settings_of
+from pappus.analytics import facade as analytics_facade
 from pappus.core.models import AuditEvent, Membership, Region
 from pappus.core.permissions import Action, Role, require, role_allows
 from pappus.inbox import facade as inbox_facade
+from pappus.inbox import selectors as inbox_selectors
+from pappus.publishing import facade as publishing_facade
+from pappus.strategy import facade as strategy_facade
 
 Sums = dict[str, tuple[float, int]]  # KPI → (total, count)
 
@@ -626,3 +635,349 @@ def onboarding_progress(workspace_id: int, everyone: Iterable[Person]) -> dict[i
         if mine:
             progress[person.user_id] = (len(mine & done.get(person.user_id, set())), len(mine))
     return progress
+
+
+# --- outcome reasons by competitor -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompetitorReport:
+    competitors: list[str]  # the strategy's competitors, by name
+    by_month: list[tuple[str, str, int]]  # (YYYY-MM, competitor, conversations)
+    totals: list[tuple[str, int, list[tuple[str, int]]]]  # competitor, conversations, (reason, conversations)
+
+
+def competitor_report(viewer: Membership, days: int = 365) -> CompetitorReport:
+    """Closed conversations whose outcome reason or close note names one of strategy's competitors, by month
+    and competitor, with the reasons recorded for each (the notes themselves are not read out of the inbox)."""
+    require(viewer, Action.ADOPTION_VIEW)
+    first, last = period(days)
+    since = datetime.datetime.combine(first, datetime.time.min, tzinfo=datetime.UTC)
+    until = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC)
+    names = [competitor.name for competitor in strategy_facade.competitor_names(viewer.workspace_id)]
+    months: dict[tuple[str, str], int] = defaultdict(int)
+    reasons: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    no_reason = _("(no reason recorded)")
+    for row in inbox_selectors.outcomes_by_competitor(viewer.workspace_id, names, since=since, until=until):
+        months[(row.day.strftime("%Y-%m"), row.competitor)] += row.count
+        reasons[row.competitor][row.reason or no_reason] += row.count
+    totals = [
+        (name, sum(counts.values()), sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        for name, counts in reasons.items()
+    ]
+    return CompetitorReport(
+        competitors=names,
+        by_month=[(month, name, count) for (month, name), count in sorted(months.items())],
+        totals=sorted(totals, key=lambda item: (-item[1], item[0])),
+    )
+
+
+# --- the playbook and each person's duties -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DutyRow:
+    duty_id: int
+    title: str
+    role: str
+    role_label: str
+    cadence: str
+    cadence_label: str
+    region_id: int | None
+    region_name: str
+    from_raci: bool
+    due: int  # checklist items due in the period that are over
+    on_time: int
+
+    @property
+    def on_time_share(self) -> float | None:
+        return round(100 * self.on_time / self.due, 1) if self.due else None
+
+
+def _region_names(workspace_id: int) -> tuple[dict[int, str], str]:
+    names = dict(Region.objects.for_workspace(workspace_id).values_list("pk", "name"))
+    hub = Region.objects.for_workspace(workspace_id).filter(parent__isnull=True).values_list("name", flat=True).first()
+    return names, hub or _("All regions")
+
+
+def playbook(workspace_id: int, days: int = 90) -> list[DutyRow]:
+    """The workspace's duties with how many of their checklist items due in the last ``days`` (days already
+    over) were done on time."""
+    first, last = period(days)
+    names, hub = _region_names(workspace_id)
+    figures: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for duty_id, due_on, done_at in (
+        DutyItem.objects.for_workspace(workspace_id)
+        .filter(due_on__gte=first, due_on__lt=last)
+        .values_list("duty_id", "due_on", "done_at")
+    ):
+        figures[duty_id][0] += 1
+        if done_at is not None and done_at.astimezone(datetime.UTC).date() <= due_on:
+            figures[duty_id][1] += 1
+    return [
+        DutyRow(
+            duty_id=duty.pk,
+            title=duty.title,
+            role=duty.role,
+            role_label=str(Role(duty.role).label) if duty.role in Role.values else duty.role,
+            cadence=duty.cadence,
+            cadence_label=str(Cadence(duty.cadence).label),
+            region_id=duty.region_id,
+            region_name=names.get(duty.region_id, hub) if duty.region_id else hub,
+            from_raci=duty.raci_task_id is not None,
+            due=figures[duty.pk][0],
+            on_time=figures[duty.pk][1],
+        )
+        for duty in Duty.objects.for_workspace(workspace_id)
+        .filter(is_active=True)
+        .order_by("region_id", "role", "title")
+    ]
+
+
+@dataclass(frozen=True)
+class MyDutyItem:
+    item_id: int
+    title: str
+    cadence_label: str
+    period_start: datetime.date
+    due_on: datetime.date
+    done_at: datetime.datetime | None
+    overdue: bool
+
+
+def my_duties(membership: Membership, *, history_days: int = 30) -> list[MyDutyItem]:
+    """The member's checklist items: every one not done yet (overdue first), then those done in the last
+    ``history_days``."""
+    require(membership, Action.WORKSPACE_VIEW)
+    current = today()
+    since = current - datetime.timedelta(days=history_days)
+    rows = (
+        DutyItem.objects.for_workspace(membership.workspace_id)
+        .filter(user_id=membership.user_id)
+        .filter(Q(done_at__isnull=True) | Q(due_on__gte=since))
+        .select_related("duty")
+        .order_by("due_on", "duty__title", "pk")
+    )
+    items = [
+        MyDutyItem(
+            item_id=row.pk,
+            title=row.duty.title,
+            cadence_label=str(Cadence(row.duty.cadence).label),
+            period_start=row.period_start,
+            due_on=row.due_on,
+            done_at=row.done_at,
+            overdue=row.done_at is None and row.due_on < current,
+        )
+        for row in rows
+    ]
+    return sorted(items, key=lambda item: (item.done_at is not None, item.due_on, item.title))
+
+
+def overdue_count(membership: Membership) -> int:
+    return (
+        DutyItem.objects.for_workspace(membership.workspace_id)
+        .filter(user_id=membership.user_id, done_at__isnull=True, due_on__lt=today())
+        .count()
+    )
+
+
+# --- regions learn from each other ----------------------------------------------------------------------------
+
+PER_FOLLOWERS = 1000  # posts are compared by engagements per this many followers
+
+
+@dataclass(frozen=True)
+class PostScore:
+    post_id: int
+    title: str
+    region_id: int | None
+    region_name: str
+    published_at: datetime.datetime
+    engagements: int | None
+    followers: int
+
+    @property
+    def score(self) -> float | None:
+        """Engagements per 1,000 followers of the accounts it went out on (None: audience or counters unknown)."""
+        if self.engagements is None or not self.followers:
+            return None
+        return round(self.engagements / self.followers * PER_FOLLOWERS, 2)
+
+
+@dataclass(frozen=True)
+class RegionLearning:
+    region_id: int | None
+    name: str
+    is_hub: bool
+    posts: int
+    measured: int
+    engagements: int
+    followers: int
+    duties_due: int
+    duties_on_time: int
+
+    @property
+    def score(self) -> float | None:
+        return round(self.engagements / self.followers * PER_FOLLOWERS, 2) if self.followers else None
+
+    @property
+    def duties_share(self) -> float | None:
+        return round(100 * self.duties_on_time / self.duties_due, 1) if self.duties_due else None
+
+
+@dataclass(frozen=True)
+class AdoptionResult:
+    adopted_id: int
+    kind: str
+    kind_label: str
+    source_title: str
+    source_region_name: str
+    target_region_name: str
+    adopted_by: str
+    created_at: datetime.datetime
+    original: float | None  # posts: score; playbooks: share of duties done on time
+    copy: float | None
+    measure: str  # what original and copy are
+
+
+@dataclass(frozen=True)
+class LearningOverview:
+    first: datetime.date
+    last: datetime.date
+    regions: list[RegionLearning]
+    best_posts: list[PostScore]
+    saved_replies: list[tuple[int, str, str, str]]  # id, title, language, region name
+    playbooks: list[tuple[int, str, int]]  # region id, region name, duties
+    adopted: list[AdoptionResult]
+    targets: list[tuple[int, str]]  # regions a copy may go to
+
+
+def _post_scores(workspace_id: int, post_ids: list[int], last: datetime.date) -> dict[int, tuple[int | None, int]]:
+    figures = analytics_facade.post_audience(workspace_id, post_ids, day=last) if post_ids else {}
+    return {post_id: (row.engagements, row.followers) for post_id, row in figures.items()}
+
+
+def learning_overview(viewer: Membership, days: int = 90, *, best: int = 10) -> LearningOverview:
+    """Regions compared after normalising for audience size: each published post's engagements per 1,000
+    followers of the accounts it went out on, each region's posts together (Σ engagements / Σ followers), the
+    share of each region's playbook duties done on time; the best posts across the spokes, the saved replies and
+    playbooks to adopt, and how each adopted copy did against its original."""
+    require(viewer, Action.ADOPTION_VIEW)
+    workspace_id = viewer.workspace_id
+    first, last = period(days)
+    names, hub_name = _region_names(workspace_id)
+    regions = list(Region.objects.for_workspace(workspace_id).order_by("name").values_list("pk", "name", "parent_id"))
+    hub_id = next((pk for pk, _name, parent in regions if parent is None), None)
+    since = datetime.datetime.combine(first, datetime.time.min, tzinfo=datetime.UTC)
+    published: dict[int, tuple[int | None, datetime.datetime]] = {}
+    for variant in publishing_facade.published_variants(workspace_id, published_since=since, include_unlinked=True):
+        published.setdefault(variant.post_id, (variant.region_id, variant.published_at))
+    adopted_rows = list(AdoptedCopy.objects.for_workspace(workspace_id).select_related("target_region", "adopted_by"))
+    adopted_post_ids = {
+        int(post_id)
+        for row in adopted_rows
+        if row.kind == AdoptedKind.POST
+        for post_id in [row.source_id, *row.copy_ids]
+    }
+    scores = _post_scores(workspace_id, sorted(set(published) | adopted_post_ids), last)
+    titles = publishing_facade.post_titles(workspace_id, sorted(published))
+    posts = [
+        PostScore(
+            post_id=post_id,
+            title=titles.get(post_id, ""),
+            region_id=region_id,
+            region_name=names.get(region_id, hub_name) if region_id else hub_name,
+            published_at=published_at,
+            engagements=scores.get(post_id, (None, 0))[0],
+            followers=scores.get(post_id, (None, 0))[1],
+        )
+        for post_id, (region_id, published_at) in published.items()
+    ]
+    duty_rows = playbook(workspace_id, days)
+    learning = []
+    for region_id, name, parent_id in regions:
+        key = None if parent_id is None else region_id
+        mine = [post for post in posts if (post.region_id if post.region_id != hub_id else None) == key]
+        measured = [post for post in mine if post.score is not None]
+        region_duties = [row for row in duty_rows if (row.region_id if row.region_id != hub_id else None) == key]
+        learning.append(
+            RegionLearning(
+                region_id=region_id,
+                name=name,
+                is_hub=parent_id is None,
+                posts=len(mine),
+                measured=len(measured),
+                engagements=sum(post.engagements or 0 for post in measured),
+                followers=sum(post.followers for post in measured),
+                duties_due=sum(row.due for row in region_duties),
+                duties_on_time=sum(row.on_time for row in region_duties),
+            )
+        )
+    learning.sort(key=lambda row: (not row.is_hub, -(row.score or -1), row.name))
+    spokes_best = sorted(
+        (post for post in posts if post.score is not None and post.region_id not in {None, hub_id}),
+        key=lambda post: (-(post.score or 0), post.title),
+    )[:best]
+    playbook_counts: dict[int, int] = defaultdict(int)
+    for row in duty_rows:
+        if row.region_id is not None:
+            playbook_counts[row.region_id] += 1
+    return LearningOverview(
+        first=first,
+        last=last,
+        regions=learning,
+        best_posts=spokes_best,
+        saved_replies=[
+            (
+                reply.id,
+                reply.title,
+                reply.language,
+                names.get(reply.region_id, hub_name) if reply.region_id else hub_name,
+            )
+            for reply in inbox_selectors.saved_reply_infos(workspace_id)
+            if reply.region_id is not None and reply.region_id != hub_id
+        ],
+        playbooks=sorted(
+            ((region_id, names.get(region_id, ""), count) for region_id, count in playbook_counts.items()),
+            key=lambda item: item[1],
+        ),
+        adopted=[_adoption_result(row, scores, duty_rows, hub_name) for row in adopted_rows],
+        targets=[(pk, name) for pk, name, parent in regions if parent is not None],
+    )
+
+
+def _adoption_result(
+    row: AdoptedCopy, scores: dict[int, tuple[int | None, int]], duty_rows: list[DutyRow], hub_name: str
+) -> AdoptionResult:
+    def post_score(post_id: int) -> float | None:
+        engagements, followers = scores.get(post_id, (None, 0))
+        return round(engagements / followers * PER_FOLLOWERS, 2) if engagements is not None and followers else None
+
+    def duty_share(duty_ids: set[int]) -> float | None:
+        due = sum(duty.due for duty in duty_rows if duty.duty_id in duty_ids)
+        done = sum(duty.on_time for duty in duty_rows if duty.duty_id in duty_ids)
+        return round(100 * done / due, 1) if due else None
+
+    original = copy = None
+    measure = _("not measured: the inbox does not record which saved reply an answer used")
+    if row.kind == AdoptedKind.POST:
+        original = post_score(row.source_id)
+        copy = post_score(int(row.copy_ids[0])) if row.copy_ids else None
+        measure = _("engagements per 1,000 followers")
+    elif row.kind == AdoptedKind.PLAYBOOK:
+        original = duty_share({duty.duty_id for duty in duty_rows if duty.region_id == row.source_region_id})
+        copy = duty_share({int(duty_id) for duty_id in row.copy_ids})
+        measure = _("duties done on time (%)")
+    return AdoptionResult(
+        adopted_id=row.pk,
+        kind=row.kind,
+        kind_label=str(AdoptedKind(row.kind).label),
+        source_title=row.source_title,
+        source_region_name=row.source_region_name or hub_name,
+        target_region_name=row.target_region.name,
+        adopted_by=str(row.adopted_by) if row.adopted_by is not None else "",
+        created_at=row.created_at,
+        original=original,
+        copy=copy,
+        measure=measure,
+    )

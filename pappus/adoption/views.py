@@ -10,13 +10,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pappus.adoption import charts, selectors, services
-from pappus.adoption.forms import PERIODS, ChecklistItemForm, PrivacyForm, TargetForm
-from pappus.adoption.models import ChecklistItem, Kpi, KpiTarget
-from pappus.core.models import Membership
+from pappus.adoption.forms import PERIODS, ChecklistItemForm, DutyForm, PrivacyForm, TargetForm
+from pappus.adoption.models import ChecklistItem, Duty, DutyItem, Kpi, KpiTarget
+from pappus.core.models import Membership, Region
 from pappus.core.permissions import Action, role_allows
 from pappus.core.views import actor_of, member_required
 
@@ -165,7 +167,17 @@ def outcomes(request: HttpRequest, membership: Membership) -> HttpResponse:
     except BadPeriodError as error:
         return _bad_period(error)
     report = selectors.outcome_report(membership, days)
+    competitors = selectors.competitor_report(membership, days)
     context = {
+        "competitors": competitors,
+        "competitor_chart": _chart(
+            "competitors",
+            charts.outcomes_by_month(
+                competitors.by_month, month=_("Month"), reason=_("Competitor"), conversations=_("Conversations")
+            ),
+        )
+        if competitors.by_month
+        else None,
         "page_title": _("Outcome reasons"),
         "report": report,
         "days": days,
@@ -308,3 +320,145 @@ def checklist_delete(request: HttpRequest, membership: Membership, item_id: int)
         raise Http404 from missing
     messages.success(request, _("Onboarding step removed."))
     return redirect("adoption:settings")
+
+
+# --- the playbook and each person's duties -------------------------------------------------------------------
+
+
+def _regions(membership: Membership) -> list[tuple[int, str]]:
+    return list(Region.objects.for_workspace(membership.workspace_id).order_by("name").values_list("pk", "name"))
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.WORKSPACE_VIEW)
+def duties(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The member's own checklist of playbook duties (the in-app reminder); a POST ticks or unticks one."""
+    if request.method == "POST":
+        raw = request.POST.get("item", "")
+        if not raw.isdigit():
+            return HttpResponseBadRequest(_("item must be a duty's number."), content_type="text/plain; charset=utf-8")
+        try:
+            services.duty_item_tick(
+                actor=actor_of(request), membership=membership, item_id=int(raw), done=request.POST.get("done") == "1"
+            )
+        except DutyItem.DoesNotExist as missing:
+            raise Http404 from missing
+        return redirect("adoption:duties")
+    items = selectors.my_duties(membership)
+    context = {
+        "page_title": _("My duties"),
+        "items": items,
+        "overdue": sum(1 for item in items if item.overdue),
+        "can_see_adoption": role_allows(membership.role, Action.ADOPTION_VIEW),
+    }
+    return render(request, "adoption/duties.html", context)
+
+
+def _playbook_page(request: HttpRequest, membership: Membership, status: int = 200, **forms: Any) -> HttpResponse:
+    try:
+        days = _days(request, default=90)
+    except BadPeriodError as error:
+        return _bad_period(error)
+    context: dict[str, Any] = {
+        "page_title": _("Playbook"),
+        "rows": selectors.playbook(membership.workspace_id, days),
+        "days": days,
+        "periods": PERIODS,
+        "can_manage": role_allows(membership.role, services.MANAGE),
+        "duty_form": DutyForm(regions=_regions(membership)),
+    }
+    context.update(forms)
+    return render(request, "adoption/playbook.html", context, status=status)
+
+
+@require_GET
+@member_required(Action.ADOPTION_VIEW)
+def playbook(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _playbook_page(request, membership)
+
+
+@require_POST
+@member_required(services.MANAGE)
+def duty_add(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = DutyForm(request.POST, regions=_regions(membership))
+    if form.is_valid():
+        try:
+            services.duty_add(actor=actor_of(request), membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            _form_failed(form, error)
+        else:
+            services.duties_generate(workspace_id=membership.workspace_id)
+            messages.success(request, _("Duty added to the playbook."))
+            return redirect("adoption:playbook")
+    return _playbook_page(request, membership, status=400, duty_form=form)
+
+
+@require_POST
+@member_required(services.MANAGE)
+def duty_delete(request: HttpRequest, membership: Membership, duty_id: int) -> HttpResponse:
+    try:
+        services.duty_delete(actor=actor_of(request), membership=membership, duty_id=duty_id)
+    except Duty.DoesNotExist as missing:
+        raise Http404 from missing
+    messages.success(request, _("Duty removed from the playbook."))
+    return redirect("adoption:playbook")
+
+
+@require_POST
+@member_required(services.MANAGE)
+def playbook_seed(request: HttpRequest, membership: Membership) -> HttpResponse:
+    added = services.playbook_seed_from_raci(actor=actor_of(request), membership=membership)
+    services.duties_generate(workspace_id=membership.workspace_id)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d duty added from the strategy's RACI.", "%(count)d duties added from the strategy's RACI.", added
+        )
+        % {"count": added},
+    )
+    return redirect("adoption:playbook")
+
+
+# --- regions learn from each other --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Action.ADOPTION_VIEW)
+def learn(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Regions compared per 1,000 followers, the best posts across spokes, saved replies and playbooks to adopt;
+    a POST adopts one into another region."""
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        source, target = request.POST.get("source", ""), request.POST.get("target_region", "")
+        if not source.isdigit() or not target.isdigit():
+            return HttpResponseBadRequest(
+                _("source and target_region must be numbers."), content_type="text/plain; charset=utf-8"
+            )
+        try:
+            services.adopt(
+                actor=actor_of(request),
+                membership=membership,
+                kind=kind,
+                source_id=int(source),
+                target_region_id=int(target),
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    messages.error(request, f"{field}: {problem}")
+        else:
+            messages.success(request, _("Adopted: the copy is in the region, with where it came from."))
+        raw_days = request.POST.get("days", "")
+        return redirect(f"{reverse('adoption:learn')}?days={raw_days if raw_days.isdigit() else 90}")
+    try:
+        days = _days(request, default=90)
+    except BadPeriodError as error:
+        return _bad_period(error)
+    context = {
+        "page_title": _("Regions learn from each other"),
+        "overview": selectors.learning_overview(membership, days),
+        "per_followers": selectors.PER_FOLLOWERS,
+        "days": days,
+        "periods": PERIODS,
+    }
+    return render(request, "adoption/learn.html", context)

@@ -60,6 +60,7 @@ def test_community_manager_kpis_come_from_first_responses_and_closes_with_a_reas
         (Kpi.FIRST_RESPONSE, 20.0),
         (Kpi.CLOSED_WITH_REASON, 100.0),
         (Kpi.ACTIVE_DAYS, None),
+        (Kpi.DUTIES_ON_TIME, None),  # no playbook duty due that day
     ]
 
 
