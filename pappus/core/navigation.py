@@ -57,6 +57,7 @@ ENTRIES: list[NavigationEntry] = [
     NavigationEntry(_("Team"), "core:members", Action.MEMBERS_VIEW, Group.WORKSPACE),
     NavigationEntry(_("Adoption"), "adoption:usage", Action.ADOPTION_VIEW, Group.WORKSPACE),
     NavigationEntry(_("My scorecard"), "adoption:my_scorecard", Action.WORKSPACE_VIEW, Group.WORKSPACE),
+    NavigationEntry(_("My duties"), "adoption:duties", Action.WORKSPACE_VIEW, Group.WORKSPACE),
     NavigationEntry(_("Regions"), "core:regions", Action.WORKSPACE_VIEW, Group.WORKSPACE),
     NavigationEntry(_("Connected accounts"), "connectors:health", Action.CONNECTORS_VIEW, Group.WORKSPACE),
     NavigationEntry(_("Web traffic"), "traffic:settings", Action.REPORTS_MANAGE, Group.WORKSPACE),
