@@ -185,8 +185,11 @@ class CampaignOut(Schema):
     budget_planned: Decimal
     budget_committed: Decimal
     budget_spent: Decimal = Field(
-        description="Entered by hand or through the API; what the linked paid campaigns of the ads module spent "
-        "is shown beside it on the campaign's page."
+        description="Entered by hand or through the API: spend outside the ads module (or all of it when "
+        "count_ads_spend is false). The campaign's cost is at /strategy/campaigns/{id}/cost."
+    )
+    count_ads_spend: bool = Field(
+        description="Whether the cost adds what the linked paid campaigns of the ads module spent to budget_spent."
     )
     listening_topic_ids: list[int] = Field(
         description="Ids of the listening topics that follow the campaign (they measure its mentions, share of "
@@ -206,6 +209,7 @@ class CampaignIn(Schema):
     budget_planned: Decimal = Field(Decimal(0), ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
     budget_committed: Decimal = Field(Decimal(0), ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
     budget_spent: Decimal = Field(Decimal(0), ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
+    count_ads_spend: bool = True
     listening_topic_ids: list[PositiveId] = Field(default_factory=list, max_length=20)
 
 
@@ -222,7 +226,30 @@ class CampaignPatch(Schema):
     budget_planned: Decimal | None = Field(None, ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
     budget_committed: Decimal | None = Field(None, ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
     budget_spent: Decimal | None = Field(None, ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)
+    count_ads_spend: bool | None = None
     listening_topic_ids: list[PositiveId] | None = Field(None, max_length=20)
+
+
+class MissingRateOut(Schema):
+    currency: str
+    day: Day
+
+
+class CampaignCostOut(Schema):
+    """What a campaign cost so far, in the workspace's currency: the cost that efficiency (result / cost)
+    and the budget checks use."""
+
+    campaign_id: int
+    currency: str
+    entered: Decimal = Field(description="The spend entered by hand (budget_spent).")
+    ads_spend: Decimal | None = Field(
+        description="What the linked paid campaigns spent over the campaign's dates; null when none is linked "
+        "or when a day lacks an exchange rate (see missing_rates)."
+    )
+    ads_campaigns: int = Field(description="How many paid campaigns of the ads module are linked.")
+    ads_counted: bool = Field(description="Whether ads_spend is part of the cost (count_ads_spend and linked ads).")
+    total: Decimal | None = Field(description="The cost; null when it is unknown for want of an exchange rate.")
+    missing_rates: list[MissingRateOut]
 
 
 class KpiOut(Schema):
@@ -504,6 +531,29 @@ def campaign_detail(request: HttpRequest, campaign_id: ObjectId) -> Campaign:
     return selectors.campaigns(_reader(request).workspace).get(pk=campaign_id)
 
 
+@router.get(
+    "/strategy/campaigns/{campaign_id}/cost",
+    response={200: CampaignCostOut, **error_responses(404)},
+    summary="A campaign's cost: entered spend plus the ads module's",
+)
+def campaign_cost(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
+    workspace = _reader(request).workspace
+    campaign = selectors.campaigns(workspace).get(pk=campaign_id)
+    cost = selectors.campaign_costs(workspace, [campaign])[campaign.pk]
+    return {
+        "campaign_id": campaign.pk,
+        "currency": workspace.currency,
+        "entered": cost.entered,
+        "ads_spend": cost.ads.spend if cost.ads is not None else None,
+        "ads_campaigns": cost.ads.ad_campaigns if cost.ads is not None else 0,
+        "ads_counted": cost.ads_counted,
+        "total": cost.total,
+        "missing_rates": [
+            {"currency": currency, "day": day} for currency, day in (cost.ads.missing_rates if cost.ads else ())
+        ],
+    }
+
+
 @router.post("/strategy/campaigns", response={201: CampaignOut, **error_responses()}, summary="Create a campaign")
 def campaign_create(request: HttpRequest, payload: CampaignIn) -> Status[Campaign]:
     membership = _editor(request)
@@ -528,7 +578,7 @@ def campaign_update(request: HttpRequest, campaign_id: ObjectId, payload: Campai
     for key in ("name", "starts_on", "ends_on", "status", "networks", "description", "listening_topic_ids"):
         if key in values and values[key] is None:
             raise ValidationError({key: _("This field cannot be empty.")})
-    for key in ("budget_planned", "budget_committed", "budget_spent"):
+    for key in ("budget_planned", "budget_committed", "budget_spent", "count_ads_spend"):
         if key in values and values[key] is None:
             raise ValidationError({key: _("This field cannot be empty.")})
     return services.campaign_update(

@@ -46,8 +46,13 @@ def stage_labels() -> dict[str, str]:
 
 def strategy_context(workspace: Workspace, *, as_of: datetime.date, with_charts: bool = False) -> dict[str, Any]:
     """All of the strategy, arranged program by program (charts as SVG when asked)."""
+    all_campaigns = list(selectors.campaigns(workspace))
+    costs = selectors.campaign_costs(workspace, all_campaigns)
     rows = selectors.evaluate(
-        list(selectors.kpis(workspace)), as_of=as_of, program_spend=selectors.spend_by_program(workspace)
+        list(selectors.kpis(workspace)),
+        as_of=as_of,
+        program_spend=selectors.spend_by_program(workspace, costs),
+        costs=costs,
     )
     rows_by_program: dict[int, list[selectors.KpiRow]] = {}
     rows_by_campaign: dict[int, list[selectors.KpiRow]] = {}
@@ -59,8 +64,6 @@ def strategy_context(workspace: Workspace, *, as_of: datetime.date, with_charts:
     all_risks = list(selectors.risks(workspace))
     all_raci = list(selectors.raci(workspace))
     campaigns_by_program: dict[int, list[dict[str, Any]]] = {}
-    all_campaigns = list(selectors.campaigns(workspace))
-    spend = selectors.ads_spend(workspace, all_campaigns)
     for campaign in all_campaigns:
         kpi_rows = rows_by_campaign.get(campaign.pk, [])
         steps = selectors.funnel_of([row.kpi for row in kpi_rows])
@@ -73,7 +76,8 @@ def strategy_context(workspace: Workspace, *, as_of: datetime.date, with_charts:
                 "kpi_rows": [_with_chart(row, with_charts) for row in kpi_rows],
                 "funnel": steps,
                 "funnel_svg": funnel_svg,
-                "ads_spend": spend.get(campaign.pk),
+                "ads_spend": costs[campaign.pk].ads,
+                "cost": costs[campaign.pk],
                 "risks": [risk for risk in all_risks if risk.campaign_id == campaign.pk],
                 "raci": [item for item in all_raci if item.campaign_id == campaign.pk],
             }

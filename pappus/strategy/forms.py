@@ -221,8 +221,17 @@ class BudgetForm(forms.Form):
     budget_committed = forms.DecimalField(label=_("Committed budget"), **MONEY)  # type: ignore[arg-type]
     budget_spent = forms.DecimalField(
         label=_("Spent budget"),
-        help_text=_("Entered by hand; what the linked paid campaigns of the ads module spent shows beside it."),
+        help_text=_("Entered by hand: what was spent outside the ads module (content, influencers, events)."),
         **MONEY,  # type: ignore[arg-type]
+    )
+    count_ads_spend = forms.BooleanField(
+        label=_("Add spend from the ads module"),
+        required=False,
+        help_text=_(
+            "On: the cost used for efficiency and the budget checks is the spend entered here plus what "
+            "the linked paid campaigns spent over the campaign's dates. Off: the spend entered here is "
+            "the whole cost."
+        ),
     )
 
 

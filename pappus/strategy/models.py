@@ -175,7 +175,10 @@ class CampaignStatus(models.TextChoices):
 class Campaign(models.Model):
     """A fixed project inside a program: dates, networks, budget, owner and concrete targets.
 
-    ``budget_spent`` is entered by hand (or through the API). Posts and ads refer to a campaign by
+    ``budget_spent`` is entered by hand (or through the API): what was spent outside the ads
+    module, or everything when ``count_ads_spend`` is off. With ``count_ads_spend`` on (the default),
+    the campaign's cost is that plus what its linked paid campaigns in ``pappus.ads`` spent over its
+    dates (``selectors.campaign_costs``). Posts and ads refer to a campaign by
     its id through ``pappus.strategy.facade``. ``listening_topic_ids`` are plain ids of the
     ``pappus.listening`` topics that follow the campaign's conversation (not foreign keys, as for a
     competitor's topic): their mentions and sentiment show on the campaign's page and measure its
@@ -200,6 +203,14 @@ class Campaign(models.Model):
         _("committed budget"), max_digits=14, decimal_places=2, default=Decimal("0.00")
     )
     budget_spent = models.DecimalField(_("spent budget"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    count_ads_spend = models.BooleanField(
+        _("add spend from the ads module"),
+        default=True,
+        help_text=_(
+            "On: the campaign's cost is the spend entered here plus what its paid campaigns spent. "
+            "Off: the spend entered here is the whole cost (for teams that enter ad spend by hand)."
+        ),
+    )
     listening_topic_ids = models.JSONField(_("listening topics"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, QuerySet
 
 from pappus.ads import facade as ads_facade
 from pappus.core.models import Membership, User, Workspace
@@ -159,46 +159,120 @@ def funnel_of(campaign_kpis: Iterable[Kpi]) -> list[metrics.FunnelStep]:
     return metrics.funnel([(stage, latest.get(stage)) for stage in metrics.FUNNEL_STAGES])
 
 
-def _budget_of(campaign: Campaign) -> metrics.BudgetContext:
+@dataclass(frozen=True)
+class CampaignCost:
+    """What a campaign cost so far, in the workspace's currency.
+
+    ``entered`` is the spend entered by hand; ``ads`` what the campaign's linked paid campaigns spent
+    over its dates (None when none is linked). With ``counts_ads`` (the campaign's
+    ``count_ads_spend``) the cost is the sum of both, otherwise the entered spend alone. ``total`` is
+    None when the ads spend is counted but unknown because a day lacks an exchange rate
+    (``ads.missing_rates`` names them): efficiency and the budget checks then show no value rather
+    than a wrong one."""
+
+    entered: Decimal
+    ads: ads_facade.CampaignSpend | None
+    counts_ads: bool
+
+    @property
+    def ads_counted(self) -> bool:
+        return self.counts_ads and self.ads is not None
+
+    @property
+    def total(self) -> Decimal | None:
+        if not self.counts_ads or self.ads is None:
+            return self.entered
+        return None if self.ads.spend is None else self.entered + self.ads.spend
+
+    @property
+    def unknown(self) -> bool:
+        return self.total is None
+
+
+def campaign_costs(workspace: Workspace | int, campaigns: Iterable[Campaign]) -> dict[int, CampaignCost]:
+    """Each campaign's :class:`CampaignCost`, with one read of the ads module for all of them."""
+    campaigns = list(campaigns)
+    spend = ads_spend(workspace, campaigns)
+    return {
+        campaign.pk: CampaignCost(
+            entered=campaign.budget_spent, ads=spend.get(campaign.pk), counts_ads=campaign.count_ads_spend
+        )
+        for campaign in campaigns
+    }
+
+
+def _budget_of(campaign: Campaign, spent: Decimal) -> metrics.BudgetContext:
     return metrics.BudgetContext(
         planned=float(campaign.budget_planned),
-        spent=float(campaign.budget_spent),
+        spent=float(spent),
         starts_on=campaign.starts_on,
         ends_on=campaign.ends_on,
     )
 
 
 def evaluate(
-    rows: Sequence[Kpi], *, as_of: datetime.date, program_spend: dict[int, Decimal] | None = None
+    rows: Sequence[Kpi],
+    *,
+    as_of: datetime.date,
+    program_spend: dict[int, Decimal | None] | None = None,
+    costs: dict[int, CampaignCost] | None = None,
 ) -> list[KpiRow]:
     """Plan versus actual of ``rows`` (with measurements prefetched) on ``as_of``.
 
-    The cost of a campaign KPI is the campaign's spend; of a program KPI, the spend of all its
-    campaigns (``program_spend``, by program id).
+    The cost of a campaign KPI is the campaign's :class:`CampaignCost` total (entered spend plus the
+    ads module's, see ``campaign_costs``; read here when ``costs`` is not given); of a program KPI,
+    the cost of all its campaigns (``program_spend``, by program id, see ``spend_by_program``). An
+    unknown cost leaves efficiency and the budget checks out.
     """
     by_campaign: dict[int, list[Kpi]] = {}
     for kpi in rows:
         if kpi.campaign_id is not None:
             by_campaign.setdefault(kpi.campaign_id, []).append(kpi)
+    if costs is None:
+        linked = {kpi.campaign.pk: kpi.campaign for kpi in rows if kpi.campaign is not None}
+        costs = campaign_costs(rows[0].workspace_id, linked.values()) if linked else {}
     evaluated = []
     for kpi in rows:
         plan = plan_of(kpi)
+        budget: metrics.BudgetContext | None = None
+        steps: list[metrics.FunnelStep] = []
         if kpi.campaign is not None:
-            cost: float | None = float(kpi.campaign.budget_spent)
-            budget: metrics.BudgetContext | None = _budget_of(kpi.campaign)
+            spent = costs[kpi.campaign.pk].total if kpi.campaign.pk in costs else kpi.campaign.budget_spent
+            cost = float(spent) if spent is not None else None
+            budget = _budget_of(kpi.campaign, spent) if spent is not None else None
             steps = funnel_of(by_campaign.get(kpi.campaign.pk, []))
         else:
             spend = (program_spend or {}).get(kpi.program_id or 0)
-            cost, budget, steps = (float(spend) if spend else None), None, []
+            cost = float(spend) if spend else None
         evaluation = metrics.evaluate_kpi(plan, points_of(kpi), as_of=as_of, cost=cost)
         diagnosis = metrics.diagnose(plan, evaluation, as_of=as_of, budget=budget, funnel_steps=steps)
         evaluated.append(KpiRow(kpi, evaluation, diagnosis, cost))
     return evaluated
 
 
-def spend_by_program(workspace: Workspace) -> dict[int, Decimal]:
-    totals = Campaign.objects.for_workspace(workspace).values("program_id").annotate(spent=Sum("budget_spent"))
-    return {row["program_id"]: row["spent"] or Decimal(0) for row in totals}
+def spend_by_program(
+    workspace: Workspace, costs: dict[int, CampaignCost] | None = None, *, program_id: int | None = None
+) -> dict[int, Decimal | None]:
+    """Per program id (only ``program_id`` when given), the cost of all its campaigns
+    (:class:`CampaignCost` totals); None when one of them is unknown. ``costs`` already read are
+    reused; the others are read in one go."""
+    rows = Campaign.objects.for_workspace(workspace).only(
+        "id", "program_id", "budget_spent", "count_ads_spend", "starts_on", "ends_on"
+    )
+    if program_id is not None:
+        rows = rows.filter(program_id=program_id)
+    campaigns = list(rows)
+    known = dict(costs or {})
+    missing = [campaign for campaign in campaigns if campaign.pk not in known]
+    if missing:
+        known.update(campaign_costs(workspace, missing))
+    totals: dict[int, Decimal | None] = {}
+    for campaign in campaigns:
+        if campaign.program_id in totals and totals[campaign.program_id] is None:
+            continue
+        total = known[campaign.pk].total
+        totals[campaign.program_id] = None if total is None else (totals.get(campaign.program_id) or Decimal(0)) + total
+    return totals
 
 
 def plan_versus_actual(workspace: Workspace, *, as_of: datetime.date) -> list[KpiRow]:
@@ -215,7 +289,8 @@ def plan_versus_actual(workspace: Workspace, *, as_of: datetime.date) -> list[Kp
         metrics.Status.ON_TRACK: 3,
         metrics.Status.ACHIEVED: 4,
     }
-    evaluated = evaluate(rows, as_of=as_of, program_spend=spend_by_program(workspace))
+    costs = campaign_costs(workspace, Campaign.objects.for_workspace(workspace))
+    evaluated = evaluate(rows, as_of=as_of, program_spend=spend_by_program(workspace, costs), costs=costs)
     return sorted(evaluated, key=lambda row: (order[row.evaluation.status], row.kpi.deadline, row.kpi.name))
 
 
@@ -246,9 +321,10 @@ def people(workspace: Workspace) -> QuerySet[User]:
     )
 
 
-def ads_spend(workspace: Workspace, campaigns: Iterable[Campaign]) -> dict[int, ads_facade.CampaignSpend]:
+def ads_spend(workspace: Workspace | int, campaigns: Iterable[Campaign]) -> dict[int, ads_facade.CampaignSpend]:
     """Per campaign with paid campaigns linked in the ads module, what they spent from the campaign's
     first day to its last (``ads.facade.CampaignSpend``: spend in the workspace's currency, None when
     a day lacked an exchange rate, which ``missing_rates`` names). Campaigns without any are absent."""
     ranges = {campaign.pk: (campaign.starts_on, campaign.ends_on) for campaign in campaigns}
-    return ads_facade.spend_by_strategy_campaign_ranges(workspace.pk, ranges) if ranges else {}
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    return ads_facade.spend_by_strategy_campaign_ranges(workspace_id, ranges) if ranges else {}

@@ -57,6 +57,7 @@ CAMPAIGN_FIELDS = (
     "budget_planned",
     "budget_committed",
     "budget_spent",
+    "count_ads_spend",
     "listening_topic_ids",
 )
 MAX_CAMPAIGN_TOPICS = 20
@@ -465,6 +466,8 @@ def _campaign_values(workspace: Workspace, values: Mapping[str, Any]) -> dict[st
             clean[field] = _decimal(clean[field], field)
             if clean[field] < 0:
                 raise ValidationError({field: _("A budget cannot be negative.")})
+    if "count_ads_spend" in clean and not isinstance(clean["count_ads_spend"], bool):
+        raise ValidationError({"count_ads_spend": _("Expected true or false.")})
     return clean
 
 

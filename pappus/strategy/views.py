@@ -406,19 +406,19 @@ def program_detail(request: HttpRequest, membership: Membership, program_id: int
         if _risk_and_raci(request, membership, extra, program=program):
             return redirect("strategy:program", program_id=program.pk)
     today = _today(membership)
+    campaigns = list(selectors.campaigns(workspace, program))
+    costs = selectors.campaign_costs(workspace, campaigns)
     kpi_rows = selectors.evaluate(
         list(selectors.kpis(workspace).filter(program=program)),
         as_of=today,
-        program_spend=selectors.spend_by_program(workspace),
+        program_spend=selectors.spend_by_program(workspace, costs, program_id=program.pk),
     )
-    campaigns = list(selectors.campaigns(workspace, program))
-    spend = selectors.ads_spend(workspace, campaigns)
     context = {
         "page_title": program.name,
         "program": program,
         "revisions": selectors.program_revisions(program),
         "campaigns": campaigns,
-        "campaign_spend": [(campaign, spend.get(campaign.pk)) for campaign in campaigns],
+        "campaign_spend": [(campaign, costs[campaign.pk].ads, costs[campaign.pk]) for campaign in campaigns],
         "kpi_rows": kpi_rows,
         "risks": selectors.risks(workspace).filter(program=program),
         "raci": selectors.raci(workspace).filter(program=program),
@@ -437,7 +437,10 @@ def program_detail(request: HttpRequest, membership: Membership, program_id: int
 def _campaign_context(membership: Membership, campaign: Campaign) -> dict[str, Any]:
     workspace = membership.workspace
     today = _today(membership)
-    rows = selectors.evaluate(list(selectors.kpis(workspace).filter(campaign=campaign)), as_of=today)
+    cost = selectors.campaign_costs(workspace, [campaign])[campaign.pk]
+    rows = selectors.evaluate(
+        list(selectors.kpis(workspace).filter(campaign=campaign)), as_of=today, costs={campaign.pk: cost}
+    )
     labels = document.chart_labels()
     kpi_blocks = [
         {
@@ -464,7 +467,7 @@ def _campaign_context(membership: Membership, campaign: Campaign) -> dict[str, A
         campaign.name,
         float(campaign.budget_planned),
         float(campaign.budget_committed),
-        float(campaign.budget_spent),
+        float(cost.total if cost.total is not None else campaign.budget_spent),
     )
     return {
         "campaign": campaign,
@@ -480,8 +483,11 @@ def _campaign_context(membership: Membership, campaign: Campaign) -> dict[str, A
         "has_funnel": any(step.value is not None for step in steps),
         "funnel_spec": charts.funnel_chart(steps, stage_labels=document.stage_labels()),
         "budget_spec": charts.budget_chart([budget_row], labels=budget_labels),
-        "budget_used": metrics.ratio(float(campaign.budget_spent), float(campaign.budget_planned)),
-        "ads_spend": selectors.ads_spend(workspace, [campaign]).get(campaign.pk),
+        "budget_used": (
+            metrics.ratio(float(cost.total), float(campaign.budget_planned)) if cost.total is not None else None
+        ),
+        "ads_spend": cost.ads,
+        "cost": cost,
         "can_edit": _can_edit(membership),
     }
 
@@ -527,6 +533,7 @@ def campaign_detail(request: HttpRequest, membership: Membership, campaign_id: i
             "budget_planned": campaign.budget_planned,
             "budget_committed": campaign.budget_committed,
             "budget_spent": campaign.budget_spent,
+            "count_ads_spend": campaign.count_ads_spend,
         },
     )
     topics_form = forms.CampaignTopicsForm(
@@ -928,9 +935,10 @@ def _dashboard_csv(board: dashboards.Dashboard, name: str, which: str) -> Stream
     return response
 
 
-def _spend_pairs(membership: Membership, board: dashboards.Dashboard) -> list[tuple[dashboards.CampaignLine, Any]]:
-    spend = selectors.ads_spend(membership.workspace, [line.campaign for line in board.campaigns])
-    return [(line, spend.get(line.campaign.pk)) for line in board.campaigns]
+def _spend_pairs(
+    board: dashboards.Dashboard, costs: dict[int, selectors.CampaignCost]
+) -> list[tuple[dashboards.CampaignLine, Any, selectors.CampaignCost]]:
+    return [(line, costs[line.campaign.pk].ads, costs[line.campaign.pk]) for line in board.campaigns]
 
 
 def _blank(value: object) -> object:
@@ -945,6 +953,7 @@ def _dashboard_page(
     owner: Campaign | Program,
     campaigns: list[Campaign],
     kpi_rows: list[selectors.KpiRow],
+    costs: dict[int, selectors.CampaignCost],
     split: bool,
     name: str,
 ) -> HttpResponse | StreamingHttpResponse:
@@ -1000,7 +1009,7 @@ def _dashboard_page(
         "split": split,
         "range_form": range_form,
         "board": board,
-        "campaign_spend": _spend_pairs(membership, board),
+        "campaign_spend": _spend_pairs(board, costs),
         "query": query,
         "daily_spec": charts.daily_chart(daily_rows, labels={"date": _("Day (UTC)"), "value": _("Count")}),
         "network_spec": charts.grouped_bars_chart(network_rows, labels={"value": _("Count")}),
@@ -1024,7 +1033,10 @@ def campaign_dashboard(
 ) -> HttpResponse | StreamingHttpResponse:
     workspace = membership.workspace
     campaign = get_object_or_404(selectors.campaigns(workspace), pk=campaign_id)
-    rows = selectors.evaluate(list(selectors.kpis(workspace).filter(campaign=campaign)), as_of=_today(membership))
+    costs = selectors.campaign_costs(workspace, [campaign])
+    rows = selectors.evaluate(
+        list(selectors.kpis(workspace).filter(campaign=campaign)), as_of=_today(membership), costs=costs
+    )
     return _dashboard_page(
         request,
         membership,
@@ -1032,6 +1044,7 @@ def campaign_dashboard(
         owner=campaign,
         campaigns=[campaign],
         kpi_rows=rows,
+        costs=costs,
         split=False,
         name=f"campaign-{campaign.pk}",
     )
@@ -1045,10 +1058,12 @@ def program_dashboard(
     workspace = membership.workspace
     program = get_object_or_404(selectors.programs(workspace), pk=program_id)
     campaigns = dashboards.program_campaigns(workspace, program)
+    costs = selectors.campaign_costs(workspace, campaigns)
     rows = selectors.evaluate(
         list(selectors.kpis(workspace).filter(Q(program=program) | Q(campaign__program=program))),
         as_of=_today(membership),
-        program_spend=selectors.spend_by_program(workspace),
+        program_spend=selectors.spend_by_program(workspace, costs, program_id=program.pk),
+        costs=costs,
     )
     return _dashboard_page(
         request,
@@ -1057,6 +1072,7 @@ def program_dashboard(
         owner=program,
         campaigns=campaigns,
         kpi_rows=rows,
+        costs=costs,
         split=True,
         name=f"program-{program.pk}",
     )
