@@ -140,7 +140,7 @@ def _nordlys(
         status="running",
         budget_planned=40_000,
         budget_committed=30_000,
-        budget_spent=21_500,
+        budget_spent=12_500,  # production and influencers; the paid campaigns (ads demo) add their spend
     )
     weeks = 12
     funnel = {
