@@ -4,20 +4,19 @@ chart's numbers, and report schedules. Thin handlers over the dashboard's own re
 services; reading needs ``analytics.view``, changing schedules ``reports.manage``, and a member
 limited to some regions sees only those (and their spokes)."""
 
-from __future__ import annotations
-
 import datetime
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from pappus.analytics import kpis, report_services, selectors
-from pappus.analytics.models import ReportSchedule
+from pappus.analytics.models import Report, ReportSchedule
+from pappus.analytics.report_views import REPORT_POLICY
 from pappus.analytics.views import dashboard_scope
 from pappus.core.api import ObjectId, Pagination, PositiveId, Text, actor_of, error_responses, member_of
 from pappus.core.models import Membership
@@ -280,3 +279,119 @@ def schedule_delete(request: HttpRequest, schedule_id: ObjectId) -> Status[None]
     membership = member_of(request, Action.REPORTS_MANAGE)
     report_services.schedule_delete(actor=actor_of(request, membership), membership=membership, schedule_id=schedule_id)
     return Status(204, None)
+
+
+# --- the report archive ---------------------------------------------------------------------------
+
+
+class ReportOut(Schema):
+    id: int
+    kind: str = Field(description="daily, weekly or monthly.")
+    first_day: datetime.date
+    last_day: datetime.date
+    region_id: int | None = Field(description="The region reported on (with its spokes); null: the workspace.")
+    scope_name: str
+    language: str
+    status: str = Field(description="generating, ready, delivered or failed.")
+    failure: str = Field(description="Why generation or delivery failed; blank otherwise.")
+    schedule_id: int | None = Field(description="The schedule that made it; null: made on request.")
+    recipients: list[str]
+    delivered_to: list[str]
+    pdf_pages: int
+    created_at: datetime.datetime
+    generated_at: datetime.datetime | None
+    html_url: str = Field("", description="The report as an HTML page (API path); blank until generated.")
+    pdf_url: str = Field("", description="The report as a PDF (API path); blank until generated.")
+
+    @staticmethod
+    def resolve_html_url(report: Report) -> str:
+        return f"/api/v1/analytics/reports/{report.pk}/html" if report.generated_at else ""
+
+    @staticmethod
+    def resolve_pdf_url(report: Report) -> str:
+        return f"/api/v1/analytics/reports/{report.pk}/pdf" if report.pdf_pages else ""
+
+
+class ReportFilter(Schema):
+    kind: Literal["daily", "weekly", "monthly"] | None = None
+
+
+class ReportRequestIn(Schema):
+    kind: Literal["daily", "weekly", "monthly"]
+    region_id: PositiveId | None = Field(None, description="A region (with its spokes); null: the workspace.")
+    day: datetime.date | None = Field(
+        None,
+        description="A day in the period to report on, before today; null: the latest whole period.",
+    )
+    language: Text = Field("", max_length=10, description="en, ru, nb, zh-hans, or blank: the workspace's.")
+    recipients: list[Text] = Field(
+        default_factory=list, max_length=50, description="E-mail addresses to send it to (at most 50); may be empty."
+    )
+
+
+@router.get(
+    "/analytics/reports",
+    response={200: list[ReportOut], **error_responses()},
+    summary="The report archive, newest first",
+    description="A member limited to regions sees those regions' reports only. Filter by `kind`.",
+)
+@paginate(Pagination)
+def report_list(request: HttpRequest, filters: Query[ReportFilter]) -> QuerySet[Report]:
+    membership = member_of(request, Action.ANALYTICS_VIEW)
+    rows = report_services.visible_reports(membership)
+    return rows.filter(kind=filters.kind) if filters.kind else rows
+
+
+@router.get("/analytics/reports/{report_id}", response={200: ReportOut, **error_responses(404)}, summary="One report")
+def report_get(request: HttpRequest, report_id: ObjectId) -> Report:
+    membership = member_of(request, Action.ANALYTICS_VIEW)
+    return report_services.visible_reports(membership).get(pk=report_id)
+
+
+@router.post(
+    "/analytics/reports",
+    response={202: ReportOut, **error_responses()},
+    summary="Generate a report now",
+    description="Needs reports.manage. The report is made in the background; read it back by its id until "
+    "its status is ready (or delivered, with recipients).",
+)
+def report_request(request: HttpRequest, payload: ReportRequestIn) -> Status[Report]:
+    membership = member_of(request, Action.REPORTS_MANAGE)
+    report = report_services.report_request(
+        actor=actor_of(request, membership), membership=membership, **payload.model_dump()
+    )
+    return Status(202, report)
+
+
+def _generated(request: HttpRequest, report_id: int) -> Report:
+    membership = member_of(request, Action.ANALYTICS_VIEW)
+    return report_services.report_for(membership, report_id)
+
+
+@router.get(
+    "/analytics/reports/{report_id}/html",
+    response={200: None, **error_responses(404)},
+    summary="A report as an HTML page (charts as SVG)",
+)
+def report_html(request: HttpRequest, report_id: ObjectId) -> HttpResponse:
+    report = _generated(request, report_id)
+    if not report.html:
+        raise Http404
+    response = HttpResponse(report.html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = REPORT_POLICY
+    return response
+
+
+@router.get(
+    "/analytics/reports/{report_id}/pdf",
+    response={200: None, **error_responses(404)},
+    summary="A report as a PDF",
+)
+def report_pdf(request: HttpRequest, report_id: ObjectId) -> HttpResponse:
+    report = _generated(request, report_id)
+    if not report.pdf:
+        raise Http404
+    response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
+    name = report_services.PDF_FILENAME.format(first=report.first_day.isoformat(), last=report.last_day.isoformat())
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

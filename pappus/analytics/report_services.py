@@ -224,6 +224,8 @@ def report_request(
     today = timezone.now().astimezone(datetime.UTC).date()
     if day is not None and day >= today:
         raise ValidationError({"day": _("Choose a day before today (UTC).")})
+    if day is not None and day.year < 1970:
+        raise ValidationError({"day": _("Choose a day from 1970 on.")})
     first, last = reports.period_containing(kind, day) if day is not None else reports.period_for(kind, today)
     region = _region_for(membership, region_id)
     workspace = membership.workspace
