@@ -49,6 +49,10 @@ class AccountHealth:
     account: ConnectedAccount
     expires_in_days: int | None
     expiry_warning: bool
+    # When the refresh token runs out, where the network says (Douyin, Toutiao: 30 days, renewable a
+    # few times): after that a person must sign in again, whatever the access token's expiry.
+    refresh_expires_at: datetime.datetime | None = None
+    refresh_warning: bool = False
 
     @property
     def rate_limit_share(self) -> float | None:
@@ -57,13 +61,29 @@ class AccountHealth:
         return self.account.rate_limit_remaining / self.account.rate_limit_limit
 
 
+def _refresh_expiry(account: ConnectedAccount) -> datetime.datetime | None:
+    stored = (account.options or {}).get("refresh_token_expires_at")
+    if not isinstance(stored, str):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(stored)
+    except ValueError:
+        return None
+
+
 def health_of(account: ConnectedAccount, now: datetime.datetime | None = None) -> AccountHealth:
     now = now or timezone.now()
+    refresh_expires_at = _refresh_expiry(account)
+    refresh_warning = bool(
+        refresh_expires_at is not None
+        and account.is_connected
+        and (refresh_expires_at - now).days < settings.CONNECTOR_EXPIRY_WARNING_DAYS
+    )
     if account.token_expires_at is None:
-        return AccountHealth(account, None, expiry_warning=False)
+        return AccountHealth(account, None, False, refresh_expires_at, refresh_warning)
     days = (account.token_expires_at - now).days
     warning = account.is_connected and days < settings.CONNECTOR_EXPIRY_WARNING_DAYS
-    return AccountHealth(account, days, expiry_warning=warning)
+    return AccountHealth(account, days, warning, refresh_expires_at, refresh_warning)
 
 
 def accounts_health(membership: Membership) -> list[AccountHealth]:
