@@ -649,6 +649,7 @@ def test_the_top_bar_holds_the_work_areas_and_groups_the_rest():
         "Team",
         "Adoption",
         "My scorecard",
+        "My duties",
         "Regions",
         "Connected accounts",
         "Web traffic",
