@@ -568,6 +568,13 @@ class EventKpisOut(Schema):
     activities_after: int
 
 
+class InvitationCountOut(Schema):
+    channel: str = Field(description='"email" or the network of the direct messages.')
+    sent: int
+    failed: int
+    waiting: int
+
+
 class EventOut(Schema):
     id: int
     title: str
@@ -584,6 +591,7 @@ class EventOut(Schema):
     follow_up_message: str
     registration_url: str = Field(description="The public registration page (no login).")
     kpis: EventKpisOut
+    invitations: list[InvitationCountOut] = Field(description="Invitations sent, failed and waiting by channel.")
 
 
 class RegistrationOut(Schema):
@@ -597,20 +605,33 @@ class RegistrationOut(Schema):
     invited_at: datetime.datetime | None
     registered_at: datetime.datetime | None
     checked_in_at: datetime.datetime | None
+    invite_channel: str
+    invite_status: str
+    invite_error: str
+    invite_sent_at: datetime.datetime | None
 
 
 class InviteIn(Schema):
     segment_id: int = Field(ge=1, le=MAX_ID)
+    channels: Literal["direct_message_or_email", "email", "direct_message"] = Field(
+        "direct_message_or_email",
+        description="By a direct message in the person's thread with a connected account where they have one "
+        "(else by e-mail), by e-mail only, or by direct message only.",
+    )
 
 
 class InviteOut(Schema):
     invited: int
     already: int
-    skipped: int = Field(description="Members without an e-mail address or marketing consent.")
+    skipped: int = Field(description="Members without marketing consent or a way to reach them by the channels asked.")
+    by_email: int
+    by_direct_message: int
 
 
 class CheckInIn(Schema):
-    code: Annotated[Text, Field(min_length=1, max_length=20)]
+    code: Annotated[Text, Field(min_length=1, max_length=2000)] = Field(
+        description="The ticket code, or the ticket's address as read from its QR code."
+    )
 
 
 def _event(membership: Membership, event_id: int) -> Event:
@@ -623,6 +644,7 @@ def _event_out(event: Event) -> dict[str, Any]:
         "id": event.pk,
         "registration_url": events.public_url(f"/community/e/{event.slug}/"),
         "kpis": events.kpis(event),
+        "invitations": events.invitation_counts(event),
     }
 
 
@@ -673,20 +695,24 @@ def registration_list(request: HttpRequest, event_id: ObjectId) -> Any:
 @router.post(
     "/community/events/{event_id}/invite",
     response={200: InviteOut, **error_responses(404)},
-    summary="Invite a segment's members by e-mail",
+    summary="Invite a segment's members by direct message or e-mail",
 )
 def event_invite(request: HttpRequest, event_id: ObjectId, payload: InviteIn) -> Any:
     membership = _manager(request)
     segment = get_object_or_404(Segment.objects.for_workspace(membership.workspace), pk=payload.segment_id)
     return events.invite_segment(
-        actor=actor_of(request, membership), membership=membership, event=_event(membership, event_id), segment=segment
+        actor=actor_of(request, membership),
+        membership=membership,
+        event=_event(membership, event_id),
+        segment=segment,
+        channels=payload.channels,
     )
 
 
 @router.post(
     "/community/events/{event_id}/check-in",
     response={200: RegistrationOut, **error_responses(404)},
-    summary="Check a person in by their ticket code",
+    summary="Check a person in by their ticket code or the ticket's scanned address",
 )
 def event_check_in(request: HttpRequest, event_id: ObjectId, payload: CheckInIn) -> Any:
     membership = _manager(request)

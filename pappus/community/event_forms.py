@@ -41,6 +41,15 @@ class EventForm(forms.Form):
 
 class InviteForm(forms.Form):
     segment = forms.TypedChoiceField(label=_("Segment"), coerce=int)
+    channels = forms.ChoiceField(
+        label=_("Send"),
+        choices=(
+            ("direct_message_or_email", _("By direct message where they wrote to us, else by e-mail")),
+            ("email", _("By e-mail only")),
+            ("direct_message", _("By direct message only")),
+        ),
+        initial="direct_message_or_email",
+    )
 
     def __init__(self, *args: Any, segments: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,7 +57,12 @@ class InviteForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
-    code = forms.CharField(label=_("Ticket code"), max_length=20)
+    code = forms.CharField(
+        label=_("Ticket code"),
+        max_length=2000,
+        help_text=_("The code on the ticket, or its QR code read by a scanner."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
 
 
 class RegistrationForm(forms.Form):

@@ -1,7 +1,9 @@
 """Events, online and offline: creation, the public registration (no login; spam-protected by a
-hidden field and a signed form time), invitations to a segment by e-mail, reminders, check-in by
-ticket code, attendance (an ``event`` activity that the loyalty ladder weighs), follow-up e-mails,
-and each event's KPIs. Every e-mail to a person is written in the event's language.
+hidden field and a signed form time), invitations to a segment by direct message through a connected
+account (where the person wrote to it) or by e-mail, with each invitation's outcome kept, reminders,
+tickets with a QR code of their address, check-in by ticket code or the scanned address, attendance
+(an ``event`` activity that the loyalty ladder weighs), follow-up e-mails, and each event's KPIs.
+Every message to a person is written in the event's language.
 
 Registrations hold personal data (name, e-mail): only ``community.view`` reads them, and they are
 erased with their member (the foreign key cascades).
@@ -10,11 +12,15 @@ erased with their member (the foreign key cascades).
 from __future__ import annotations
 
 import datetime
+import io
+import re
 import secrets
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+import segno
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -35,14 +41,20 @@ from pappus.community.models import (
     EventRegistration,
     Identity,
     IdentitySource,
+    InviteStatus,
     Member,
     RegistrationStatus,
     Segment,
 )
+from pappus.connectors import facade as connectors_facade
+from pappus.connectors.contracts import Capability, PublishRequest
+from pappus.connectors.errors import AuthExpiredError, ConnectorError
 from pappus.core import audit
 from pappus.core.audit import Actor
+from pappus.core.jobs import enqueue_on_commit
 from pappus.core.models import Membership, Workspace
 from pappus.core.permissions import Action, require
+from pappus.inbox import facade as inbox_facade
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 FORM_MIN_SECONDS = 3
@@ -185,6 +197,26 @@ def public_event(slug: str) -> Event:
 
 def public_url(path: str) -> str:
     return f"{settings.PUBLIC_URL.rstrip('/')}{path}" if settings.PUBLIC_URL else path
+
+
+# --- tickets: their address as a QR code, scanned at the door ---------------------------------------
+
+QR_ERROR_LEVEL = "m"  # recovers 15 % of the code: a creased or dim phone screen still reads
+QR_SCALE = {"svg": 6, "png": 8}  # pixels per module
+_TICKET_IN_TEXT = re.compile(r"/community/ticket/([A-Za-z0-9_-]{20,64})/?")
+
+
+def ticket_path(registration: EventRegistration) -> str:
+    return reverse("community:event_ticket", args=[registration.token])
+
+
+def ticket_qr(url: str, kind: Literal["svg", "png"]) -> bytes:
+    """The QR code of a ticket's address (``url``), as an SVG or PNG image: scanned at the door, it opens
+    the ticket, where a person who may check people in does so (or the check-in form takes the address
+    from a scanner that types it)."""
+    buffer = io.BytesIO()
+    segno.make(url, error=QR_ERROR_LEVEL, micro=False).save(buffer, kind=kind, scale=QR_SCALE[kind], border=4)
+    return buffer.getvalue()
 
 
 # --- registration ----------------------------------------------------------------------------------
@@ -352,32 +384,82 @@ def _send(event: Event, registration: EventRegistration, kind: str) -> bool:
     return True
 
 
+EMAIL = "email"
+# How a segment is invited: by e-mail only, by direct message only, or by direct message where the
+# brand has a direct-message thread with the person on a working connected account, else by e-mail.
+InviteChannels = Literal["email", "direct_message", "direct_message_or_email"]
+INVITE_CHANNELS: tuple[str, ...] = ("email", "direct_message", "direct_message_or_email")
+
+
 @dataclass(frozen=True)
 class InviteResult:
     invited: int
     already: int
-    skipped: int  # no e-mail address or no marketing consent
+    skipped: int  # no marketing consent, or no way to reach them by the channels asked for
+    by_email: int = 0
+    by_direct_message: int = 0
+
+
+def _direct_threads(workspace_id: int, member_ids: Sequence[int]) -> dict[int, tuple[str, int, str]]:
+    """Each member's direct-message thread (network, account id, message to answer) on a working
+    connected account that can answer; members without one are left out."""
+    accounts = {
+        account.id
+        for account in connectors_facade.target_accounts(workspace_id, capability=Capability.REPLY)
+        if account.status == "active"
+    }
+    if not accounts or not member_ids:
+        return {}
+    owners: dict[tuple[str, str], int] = {}
+    for member_id, network, handle in (
+        Identity.objects.for_workspace(workspace_id)
+        .filter(member_id__in=member_ids)
+        .exclude(handle="")
+        .order_by("pk")
+        .values_list("member_id", "network", "handle")
+    ):
+        bare = handle.lstrip("@")
+        for spelling in (handle, bare, f"@{bare}"):  # the inbox keeps the handle as the network wrote it
+            owners.setdefault((network, spelling), member_id)
+    found: dict[int, tuple[str, int, str]] = {}
+    for thread in inbox_facade.direct_threads(workspace_id, list(owners)):
+        member_id = owners[(thread.network, thread.handle)]
+        if thread.account_id in accounts and member_id not in found:
+            found[member_id] = (thread.network, thread.account_id, thread.reply_to)
+    return found
 
 
 @transaction.atomic
-def invite_segment(*, actor: Actor, membership: Membership, event: Event, segment: Segment) -> InviteResult:
-    """Invite the segment's members by e-mail: those with an address and marketing consent, at most
-    ``INVITE_LIMIT``; people already invited or registered are not invited twice."""
+def invite_segment(
+    *,
+    actor: Actor,
+    membership: Membership,
+    event: Event,
+    segment: Segment,
+    channels: InviteChannels = "direct_message_or_email",
+) -> InviteResult:
+    """Invite the segment's members who gave marketing consent, at most ``INVITE_LIMIT``, each once:
+    by a direct message in their thread with a connected account where ``channels`` allows and they
+    have one, else by e-mail where allowed and they have an address. The messages are sent by the job
+    ``community.send_invitations`` after the commit; each invitation keeps its channel and outcome."""
     require(membership, Action.COMMUNITY_MANAGE)
     if segment.workspace_id != event.workspace_id:
         raise ValidationError({"segment": _("The segment is not of this workspace.")})
+    if channels not in INVITE_CHANNELS:
+        raise ValidationError({"channels": _("Choose one of %(codes)s.") % {"codes": ", ".join(INVITE_CHANNELS)}})
     members = list(segments.members(event.workspace_id, segment)[:INVITE_LIMIT])
     known = set(EventRegistration.objects.filter(event=event).values_list("member_id", flat=True))
+    # Sent in the order the members were found (oldest first), whatever the segment's order.
+    candidates = sorted(
+        (member for member in members if member.pk not in known and member.consent_marketing), key=lambda m: m.pk
+    )
+    threads = _direct_threads(event.workspace_id, [member.pk for member in candidates]) if channels != EMAIL else {}
     now = timezone.now()
     created: list[EventRegistration] = []
-    skipped = already = 0
     taken = set(EventRegistration.objects.filter(event=event).values_list("code", flat=True))
-    for member in members:
-        if member.pk in known:
-            already += 1
-            continue
-        if not member.email or not member.consent_marketing:
-            skipped += 1
+    for member in candidates:
+        thread = threads.get(member.pk)
+        if thread is None and (channels == "direct_message" or not member.email):
             continue
         code = _new_code(event)
         while code in taken:
@@ -394,23 +476,183 @@ def invite_segment(*, actor: Actor, membership: Membership, event: Event, segmen
                 token=secrets.token_urlsafe(32),
                 code=code,
                 invited_at=now,
+                invite_channel=thread[0] if thread else EMAIL,
+                invite_status=InviteStatus.PENDING,
+                invite_account_id=thread[1] if thread else None,
+                invite_reply_to=thread[2][:500] if thread else "",
             )
         )
     EventRegistration.objects.bulk_create(created, batch_size=1000)
+    already = sum(1 for member in members if member.pk in known)
+    by_email = sum(1 for row in created if row.invite_channel == EMAIL)
+    result = InviteResult(
+        invited=len(created),
+        already=already,
+        skipped=len(members) - already - len(created),
+        by_email=by_email,
+        by_direct_message=len(created) - by_email,
+    )
     audit.record(
         actor,
         "community.event.invite",
         workspace=membership.workspace,
         target=event,
-        after={"segment": segment.pk, "invited": len(created), "skipped": skipped},
+        after={
+            "segment": segment.pk,
+            "channels": channels,
+            "invited": result.invited,
+            "by_email": result.by_email,
+            "by_direct_message": result.by_direct_message,
+            "skipped": result.skipped,
+        },
     )
+    if created:
+        from pappus.community import tasks  # the jobs module imports this one: imported when needed
 
-    def send_all() -> None:
-        for row in created:
-            _send(event, row, "invitation")
+        enqueue_on_commit(tasks.send_invitations, event.pk)
+    return result
 
-    transaction.on_commit(send_all)
-    return InviteResult(invited=len(created), already=already, skipped=skipped)
+
+@dataclass(frozen=True)
+class SendResult:
+    sent: int
+    failed: int
+    waiting: int  # the network asked to wait or failed for now: sent again by a later run
+
+
+def _invitation_text(event: Event, registration: EventRegistration) -> str:
+    with translation.override(event.language):
+        subject, body = _message(event, registration, "invitation")
+    return f"{subject}\n\n{body}"
+
+
+def _settle(row: EventRegistration, status: str, error: str = "") -> None:
+    row.invite_status = status
+    row.invite_error = error[:2000]
+    if status == InviteStatus.SENT:
+        row.invite_sent_at = timezone.now()
+    row.save(update_fields=["invite_status", "invite_error", "invite_sent_at"])
+
+
+def _send_direct(event: Event, account_id: int, rows: Sequence[EventRegistration]) -> tuple[int, int, int]:
+    """One account's direct messages: an answer in each person's thread, through the connectors facade."""
+    sent = failed = waiting = 0
+    try:
+        connector = connectors_facade.connector_for_account(event.workspace_id, account_id)
+    except ConnectorError as error:
+        for row in rows:
+            _settle(row, InviteStatus.FAILED, str(error))
+        return 0, len(rows), 0
+    with connector:
+        paused: ConnectorError | None = None
+        for row in rows:
+            if paused is not None:
+                waiting += 1
+                continue
+            request = PublishRequest(
+                text=_invitation_text(event, row),
+                idempotency_key=str(uuid.uuid5(uuid.NAMESPACE_URL, f"pappus:invitation:{row.token}")),
+            )
+            try:
+                connector.reply(row.invite_reply_to, request)
+            except ConnectorError as error:
+                if error.retryable:  # rate limited or down for now: the rest of this account waits too
+                    paused = error
+                    waiting += 1
+                    row.invite_error = str(error)[:2000]
+                    row.save(update_fields=["invite_error"])
+                    continue
+                _settle(row, InviteStatus.FAILED, str(error))
+                failed += 1
+                if isinstance(error, AuthExpiredError):
+                    connectors_facade.record_failure(event.workspace_id, account_id, error)
+                    paused = error
+            else:
+                _settle(row, InviteStatus.SENT)
+                sent += 1
+        if sent:
+            connectors_facade.record_success(event.workspace_id, account_id, connector)
+        elif paused is not None and not isinstance(paused, AuthExpiredError):
+            connectors_facade.record_failure(event.workspace_id, account_id, paused)
+    return sent, failed, waiting
+
+
+def invitations_send(event_id: int) -> SendResult:
+    """Send the event's waiting invitations (at most ``INVITE_LIMIT`` a run) and keep each outcome: the
+    network's or mail server's reason when refused. Idempotent: a sent or failed invitation is not sent
+    again; one the network asked to wait for stays waiting for the next run (the hourly job)."""
+    event = Event.objects.get(pk=event_id)
+    rows = list(
+        EventRegistration.objects.filter(event=event, invite_status=InviteStatus.PENDING).order_by("pk")[:INVITE_LIMIT]
+    )
+    sent = failed = waiting = 0
+    by_account: dict[int, list[EventRegistration]] = {}
+    for row in rows:
+        if row.invite_channel != EMAIL:
+            if row.invite_account_id is None:
+                _settle(row, InviteStatus.FAILED, _("No connected account to send from."))
+                failed += 1
+            else:
+                by_account.setdefault(row.invite_account_id, []).append(row)
+            continue
+        try:
+            delivered = _send(event, row, "invitation")
+        except OSError as error:  # the mail server refused or could not be reached (smtplib's errors are OSErrors)
+            _settle(row, InviteStatus.FAILED, str(error) or type(error).__name__)
+            failed += 1
+            continue
+        if delivered:
+            _settle(row, InviteStatus.SENT)
+            sent += 1
+        else:
+            _settle(row, InviteStatus.FAILED, _("No e-mail address."))
+            failed += 1
+    for account_id, group in by_account.items():
+        counts = _send_direct(event, account_id, group)
+        sent, failed, waiting = sent + counts[0], failed + counts[1], waiting + counts[2]
+    return SendResult(sent=sent, failed=failed, waiting=waiting)
+
+
+def invitations_send_due(workspace_id: int) -> int:
+    """Every event of the workspace with invitations still waiting (a job that died, a network that
+    asked to wait): send them now. Returns how many were sent."""
+    pending = (
+        EventRegistration.objects.for_workspace(workspace_id)
+        .filter(invite_status=InviteStatus.PENDING, event__ends_at__gt=timezone.now())
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    return sum(invitations_send(event_id).sent for event_id in sorted(set(pending)))
+
+
+@dataclass(frozen=True)
+class InvitationCount:
+    channel: str  # "email" or a network
+    sent: int
+    failed: int
+    waiting: int
+
+
+def invitation_counts(event: Event) -> list[InvitationCount]:
+    """Invitations of the event by channel and outcome: the accounting of what was sent and what failed."""
+    table: dict[str, dict[str, int]] = {}
+    for channel, status, number in (
+        EventRegistration.objects.filter(event=event)
+        .exclude(invite_status="")
+        .values_list("invite_channel", "invite_status")
+        .annotate(number=Count("pk"))
+        .order_by()
+    ):
+        table.setdefault(channel, {})[status] = number
+    return [
+        InvitationCount(
+            channel=channel,
+            sent=counts.get(InviteStatus.SENT, 0),
+            failed=counts.get(InviteStatus.FAILED, 0),
+            waiting=counts.get(InviteStatus.PENDING, 0),
+        )
+        for channel, counts in sorted(table.items())
+    ]
 
 
 def reminders_send(workspace_id: int, *, now: datetime.datetime | None = None) -> int:
@@ -460,13 +702,16 @@ def follow_ups_send(workspace_id: int, *, now: datetime.datetime | None = None) 
 
 @transaction.atomic
 def check_in(*, actor: Actor, membership: Membership, event: Event, code: str) -> EventRegistration:
-    """Check a person in by their ticket code (typed, or read from the ticket page at the door): they
-    attended, and the member gets an ``event`` activity that the loyalty ladder weighs."""
+    """Check a person in by their ticket code (typed, or read from the ticket page at the door) or by the
+    ticket's address (scanned from its QR code): they attended, and the member gets an ``event``
+    activity that the loyalty ladder weighs."""
     require(membership, Action.COMMUNITY_MANAGE)
-    cleaned = "".join(code.split()).upper()
-    registration = (
-        EventRegistration.objects.select_for_update().filter(event=event, code=cleaned).select_related("member").first()
-    )
+    scanned = _TICKET_IN_TEXT.search(code)
+    rows = EventRegistration.objects.select_for_update().filter(event=event).select_related("member")
+    if scanned is not None:  # a scanner typed the ticket's address from its QR code
+        registration = rows.filter(token=scanned.group(1)).first()
+    else:
+        registration = rows.filter(code="".join(code.split()).upper()).first()
     if registration is None:
         raise ValidationError({"code": _("No ticket with this code for this event.")})
     if registration.status == RegistrationStatus.CANCELLED:

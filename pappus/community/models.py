@@ -524,12 +524,25 @@ class RegistrationStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class InviteStatus(models.TextChoices):
+    """Where an invitation stands: waiting for the job that sends it, sent, or refused (``invite_error``)."""
+
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
 class EventRegistration(models.Model):
     """One person at one event: invited (from a segment), registered (the public page or an invitation
     accepted), attended (checked in with ``code``), or cancelled. Personal data: erased with the member.
 
     ``token`` is the secret of the person's ticket link; ``code`` the short ticket code shown on it
-    (and typed or scanned at the door). ``is_new_member``: the registration brought a new member."""
+    (and typed or scanned at the door). ``is_new_member``: the registration brought a new member.
+
+    An invitation goes out by ``invite_channel``: ``email``, or a network's name for a direct message
+    answering ``invite_reply_to`` in the person's direct-message thread of the connected account
+    ``invite_account_id`` (an id of the connectors app); ``invite_status`` and ``invite_error`` keep
+    the outcome."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
@@ -547,6 +560,12 @@ class EventRegistration(models.Model):
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
     followed_up_at = models.DateTimeField(_("followed up"), null=True, blank=True)
+    invite_channel = models.CharField(_("invited by"), max_length=40, blank=True)
+    invite_status = models.CharField(_("invitation"), max_length=10, choices=InviteStatus.choices, blank=True)
+    invite_error = models.TextField(_("why the invitation failed"), blank=True)
+    invite_sent_at = models.DateTimeField(_("invitation sent"), null=True, blank=True)
+    invite_account_id = models.PositiveIntegerField(null=True, blank=True)
+    invite_reply_to = models.CharField(max_length=500, blank=True)
 
     objects = WorkspaceManager()
 
@@ -558,7 +577,14 @@ class EventRegistration(models.Model):
             models.UniqueConstraint(fields=("event", "member"), name="community_registration_unique"),
             models.UniqueConstraint(fields=("event", "code"), name="community_registration_code"),
         )
-        indexes = (models.Index(fields=("event", "status"), name="community_registration_status"),)
+        indexes = (
+            models.Index(fields=("event", "status"), name="community_registration_status"),
+            models.Index(
+                fields=("event", "invite_status"),
+                name="community_invite_pending",
+                condition=models.Q(invite_status="pending"),
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.code}"

@@ -23,6 +23,7 @@ urlpatterns = [
     # Public, without login: the registration page and a person's ticket (its token is the secret).
     path("e/<slug:slug>/", event_views.event_public, name="event_public"),
     path("ticket/<str:token>/", event_views.event_ticket, name="event_ticket"),
+    path("ticket/<str:token>/qr.<str:kind>", event_views.event_ticket_qr, name="event_ticket_qr"),
     path("segments/", segment_views.segment_list, name="segments"),
     path("segments/<int:segment_id>/", segment_views.segment_detail, name="segment"),
 ]

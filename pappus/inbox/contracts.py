@@ -100,3 +100,15 @@ class TeamMembers:
     team_id: int
     name: str
     user_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DirectThread:
+    """A customer's newest direct-message conversation with a connected account (``inbox.facade.direct_threads``):
+    another app may write to the person there through ``connectors.facade``, as an answer to
+    ``reply_to`` (the network's id of the customer's latest message in it)."""
+
+    network: str
+    handle: str
+    account_id: int
+    reply_to: str

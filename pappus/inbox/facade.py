@@ -19,6 +19,7 @@ from pappus.inbox import services
 from pappus.inbox.contracts import (
     AssigneeResponses,
     CustomerContact,
+    DirectThread,
     IngestResult,
     MedianResponseTimes,
     MentionInteraction,
@@ -27,7 +28,7 @@ from pappus.inbox.contracts import (
     ResponseTimes,
     TeamMembers,
 )
-from pappus.inbox.models import Conversation, ConversationStatus, Team
+from pappus.inbox.models import Conversation, ConversationKind, ConversationStatus, Direction, Message, Team
 
 
 def receive_mentions(workspace_id: int, mentions: Sequence[MentionInteraction]) -> IngestResult:
@@ -202,3 +203,39 @@ def team_members(workspace_id: int) -> tuple[TeamMembers, ...]:
         TeamMembers(team_id=team_id, name=name, user_ids=tuple(sorted(members.get(team_id, ()))))
         for team_id, name in Team.objects.for_workspace(workspace_id).order_by("name").values_list("pk", "name")
     )
+
+
+def direct_threads(workspace_id: int, customers: Sequence[tuple[str, str]]) -> tuple[DirectThread, ...]:
+    """For each (network, handle) in ``customers``: their newest direct-message conversation held through a
+    connected account, and the network's id of their latest message in it (read-only; the community
+    invites people to events there). Customers without such a conversation are left out."""
+    wanted = set(customers)
+    found: dict[tuple[str, str], DirectThread] = {}
+    pairs = sorted(wanted)
+    for start in range(0, len(pairs), 500):
+        chunk = pairs[start : start + 500]
+        conversations = list(
+            Conversation.objects.for_workspace(workspace_id)
+            .filter(
+                kind=ConversationKind.DIRECT_MESSAGE,
+                account__isnull=False,
+                network__in={network for network, _handle in chunk},
+                customer_handle__in={handle for _network, handle in chunk},
+            )
+            .order_by("-last_message_at", "-pk")
+            .values_list("pk", "network", "customer_handle", "account_id")
+        )
+        latest: dict[int, str] = {}
+        for conversation_id, external_id in (
+            Message.objects.for_workspace(workspace_id)
+            .filter(conversation_id__in=[row[0] for row in conversations], direction=Direction.INBOUND)
+            .exclude(external_id="")
+            .order_by("conversation_id", "-sent_at", "-pk")
+            .values_list("conversation_id", "external_id")
+        ):
+            latest.setdefault(conversation_id, external_id)
+        for conversation_id, network, handle, account_id in conversations:
+            key = (network, handle)
+            if key in wanted and key not in found and conversation_id in latest:
+                found[key] = DirectThread(network, handle, account_id, latest[conversation_id])
+    return tuple(found[key] for key in pairs if key in found)

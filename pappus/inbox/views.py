@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from pappus.community import facade as community_facade
 from pappus.core.models import Membership, User
 from pappus.core.permissions import Action, require, role_allows
 from pappus.core.views import actor_of, member_required
@@ -102,8 +103,18 @@ def _conversation_context(
         ),
         "tag_form": TagForm(),
         "may_reply": role_allows(membership.role, Action.INBOX_REPLY),
+        "customer_tier": _customer_tier(membership, current),
         "now": timezone.now(),
     }
+
+
+def _customer_tier(membership: Membership, current: Conversation) -> str:
+    """The customer tier of the conversation's member (the community's segments), else the one the
+    conversation arrived with; only for roles that may see community members (never the agency)."""
+    if not role_allows(membership.role, Action.COMMUNITY_VIEW):
+        return ""
+    tier = community_facade.customer_tier(membership.workspace_id, current.network, current.customer_handle)
+    return tier or current.customer_tier
 
 
 def _render_with(
