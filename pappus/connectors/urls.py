@@ -2,6 +2,7 @@ from django.urls import path
 
 from pappus.connectors import oauth_views, views
 from pappus.connectors.wechat import callback as wechat_callback
+from pappus.connectors.wechat import views as wechat_views
 
 app_name = "connectors"
 
@@ -19,4 +20,6 @@ urlpatterns = [
     path("oauth/<slug:network>/callback/", oauth_views.oauth_callback, name="oauth_callback"),
     path("oauth/<slug:network>/choose/<int:choice_id>/", oauth_views.oauth_choose, name="oauth_choose"),
     path("wechat/<int:account_id>/callback/", wechat_callback.callback, name="wechat_callback"),
+    path("<int:account_id>/wechat/statistics/", wechat_views.statistics, name="wechat_statistics"),
+    path("<int:account_id>/wechat/followers/", wechat_views.followers, name="wechat_followers"),
 ]

@@ -116,6 +116,24 @@ def app_key(appid: str, secret: str) -> str:
     return hashlib.sha256(f"{appid}\0{secret}".encode()).hexdigest()
 
 
+# The data cube's days are China's (UTC+8, no daylight saving).
+CHINA = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def _date(value: Any) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _count(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def follower_of(remote_id: str) -> str:
     """The follower's openid in an inbound item's remote id (``openid:msgid`` or ``openid:event:…``)."""
     return remote_id.split(":", 1)[0]
@@ -135,6 +153,48 @@ class Tag:
     id: int
     name: str
     count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDay:
+    """One article's figures on one day, from the data cube's ``getarticlesummary``."""
+
+    day: datetime.date
+    msgid: str
+    title: str
+    readers: int  # int_page_read_user: people who opened the article page
+    reads: int  # int_page_read_count
+    original_reads: int  # ori_page_read_count: reads of the original (“阅读原文”) page
+    sharers: int  # share_user
+    shares: int  # share_count
+    favourites: int  # add_to_fav_count
+
+
+@dataclass(frozen=True, slots=True)
+class FollowerDay:
+    """Followers gained, lost and held on one day (``getusersummary`` and ``getusercumulate``)."""
+
+    day: datetime.date
+    new: int
+    cancelled: int
+    total: int | None
+
+    @property
+    def net(self) -> int:
+        return self.new - self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class Follower:
+    """What ``user/info/batchget`` gives of a follower (WeChat no longer gives names or pictures)."""
+
+    openid: str
+    subscribed: bool
+    subscribed_at: datetime.datetime | None
+    remark: str
+    language: str
+    tag_ids: tuple[int, ...]
+    scene: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,9 +398,110 @@ class WeChatConnector(HttpConnector):
 
     def post_metrics(self, remote_id: str) -> MetricSnapshot:
         raise NotSupportedError(
-            _("WeChat gives article statistics only per day through its data cube, which Pappus does not read yet."),
+            _(
+                "WeChat gives article statistics per day and per mass-message id, not per article id: "
+                "see the account's WeChat statistics page."
+            ),
             network=self.network,
         )
+
+    # --- the data cube (statistics per day, China time, up to yesterday) ------------------------------
+
+    def _check_range(self, begin: datetime.date, end: datetime.date, *, most_days: int) -> None:
+        yesterday = timezone.now().astimezone(CHINA).date() - datetime.timedelta(days=1)
+        problem = ""
+        if end < begin:
+            problem = _("The first day comes after the last.")
+        elif end > yesterday:
+            problem = _("WeChat gives statistics up to yesterday (China time), %(day)s.") % {"day": yesterday}
+        elif (end - begin).days + 1 > most_days:
+            problem = _("WeChat gives at most %(days)s days of these statistics at a time.") % {"days": most_days}
+        if problem:
+            raise ContentRejectedError(problem, network=self.network, checked_locally=True)
+
+    def _cube(self, path: str, begin: datetime.date, end: datetime.date) -> list[dict[str, Any]]:
+        answer = self.call("POST", path, body={"begin_date": begin.isoformat(), "end_date": end.isoformat()})
+        return [row for row in answer.get("list") or [] if isinstance(row, dict)]
+
+    def article_statistics(self, begin: datetime.date, end: datetime.date) -> list[ArticleDay]:
+        """Each article's figures per day (``/datacube/getarticlesummary``, one day per call, 7 days at most)."""
+        self._check_range(begin, end, most_days=7)
+        days: list[ArticleDay] = []
+        day = begin
+        while day <= end:
+            days.extend(
+                ArticleDay(
+                    day=_date(row.get("ref_date")) or day,
+                    msgid=str(row.get("msgid") or ""),
+                    title=str(row.get("title") or ""),
+                    readers=_count(row.get("int_page_read_user")),
+                    reads=_count(row.get("int_page_read_count")),
+                    original_reads=_count(row.get("ori_page_read_count")),
+                    sharers=_count(row.get("share_user")),
+                    shares=_count(row.get("share_count")),
+                    favourites=_count(row.get("add_to_fav_count")),
+                )
+                for row in self._cube("/datacube/getarticlesummary", day, day)
+            )
+            day += datetime.timedelta(days=1)
+        return days
+
+    def follower_statistics(self, begin: datetime.date, end: datetime.date) -> list[FollowerDay]:
+        """Followers gained and lost per day (summed over their sources) and the total held, 7 days at most."""
+        self._check_range(begin, end, most_days=7)
+        gained: dict[datetime.date, int] = {}
+        lost: dict[datetime.date, int] = {}
+        for row in self._cube("/datacube/getusersummary", begin, end):
+            day = _date(row.get("ref_date"))
+            if day is not None:
+                gained[day] = gained.get(day, 0) + _count(row.get("new_user"))
+                lost[day] = lost.get(day, 0) + _count(row.get("cancel_user"))
+        totals = {
+            day: _count(row.get("cumulate_user"))
+            for row in self._cube("/datacube/getusercumulate", begin, end)
+            if (day := _date(row.get("ref_date"))) is not None
+        }
+        result = []
+        day = begin
+        while day <= end:
+            result.append(
+                FollowerDay(day=day, new=gained.get(day, 0), cancelled=lost.get(day, 0), total=totals.get(day))
+            )
+            day += datetime.timedelta(days=1)
+        return result
+
+    def follower_details(self, openids: list[str]) -> list[Follower]:
+        """Up to 100 followers at once (``/cgi-bin/user/info/batchget``): subscription, remark, tags."""
+        if not openids or len(openids) > 100:
+            raise ContentRejectedError(
+                _("WeChat describes 1 to 100 followers at a time."), network=self.network, checked_locally=True
+            )
+        answer = self.call(
+            "POST",
+            "/cgi-bin/user/info/batchget",
+            body={"user_list": [{"openid": openid, "lang": "zh_CN"} for openid in openids]},
+        )
+        followers = []
+        for entry in answer.get("user_info_list") or []:
+            if not isinstance(entry, dict) or not entry.get("openid"):
+                continue
+            subscribed_at = entry.get("subscribe_time")
+            followers.append(
+                Follower(
+                    openid=str(entry["openid"]),
+                    subscribed=bool(entry.get("subscribe")),
+                    subscribed_at=(
+                        datetime.datetime.fromtimestamp(int(subscribed_at), tz=datetime.UTC)
+                        if isinstance(subscribed_at, int)
+                        else None
+                    ),
+                    remark=str(entry.get("remark") or ""),
+                    language=str(entry.get("language") or ""),
+                    tag_ids=tuple(int(tag) for tag in entry.get("tagid_list") or [] if isinstance(tag, int)),
+                    scene=str(entry.get("subscribe_scene") or ""),
+                )
+            )
+        return followers
 
     # --- tags ----------------------------------------------------------------------------------------------
 
