@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -94,6 +95,22 @@ class Connector(Protocol):
     ) -> None: ...
 
 
+class UploadSessionStore(Protocol):
+    """Where a connector keeps a resumable upload's session between sending attempts (by a key naming
+    one file of one post), so that a later attempt continues the upload (``pappus.connectors.uploads``)."""
+
+    def find(self, key: str) -> str | None: ...
+
+    def keep(self, key: str, address: str) -> None: ...
+
+    def forget(self, key: str) -> None: ...
+
+
+def upload_session_key(*parts: object) -> str:
+    """A SHA-256 of what names one file of one post (the idempotency key, the file's name, type and size)."""
+    return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header: a number of seconds or an HTTP date."""
     if not value:
@@ -164,6 +181,8 @@ class HttpConnector:
             follow_redirects=False,
         )
         self._rate_limit: RateLimitBudget | None = None
+        # Set for a connector built for a stored account (services.connector_for); None: nothing is kept.
+        self.upload_sessions: UploadSessionStore | None = None
 
     def __repr__(self) -> str:  # never shows credentials
         return f"<{type(self).__name__} {self.base_url}>"

@@ -280,3 +280,29 @@ class WeChatNonce(models.Model):
 
     def __str__(self) -> str:
         return f"WeChat nonce {self.pk}"
+
+
+class UploadSession(models.Model):
+    """A network's resumable upload session for one file of one post (YouTube's session address),
+    kept so that a later sending attempt continues the upload instead of sending the file again.
+
+    The address is a capability (whoever holds it may upload to it), so it is stored Fernet-encrypted
+    like credentials; ``key`` is a SHA-256 of the post's idempotency key and the file's name, type and
+    size, never the key itself. Rows older than the network keeps sessions are ignored and removed.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(ConnectedAccount, on_delete=models.CASCADE, related_name="upload_sessions")
+    key = models.CharField(max_length=64)
+    address = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkspaceManager()
+
+    class Meta:
+        verbose_name = _("upload session")
+        verbose_name_plural = _("upload sessions")
+        constraints = (models.UniqueConstraint(fields=("account", "key"), name="upload_session_unique_key"),)
+
+    def __str__(self) -> str:
+        return f"upload session of account {self.account_id}"

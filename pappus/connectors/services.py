@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pappus.connectors import crypto, registry
-from pappus.connectors.base import Connector
+from pappus.connectors.base import Connector, HttpConnector
 from pappus.connectors.contracts import AccountInfo
 from pappus.connectors.errors import AuthExpiredError, ConnectorError
 from pappus.connectors.models import AccountCredentials, AccountStatus, ConnectedAccount, Network
+from pappus.connectors.uploads import AccountUploadSessions
 from pappus.core import audit
 from pappus.core.audit import Actor
 from pappus.core.models import Membership, Region
@@ -277,7 +278,13 @@ def connector_for(account: ConnectedAccount) -> Connector:
         credentials = _stored_credentials(account)
     except crypto.CredentialsUnreadableError as error:
         raise AuthExpiredError(_("The stored credentials cannot be decrypted: reconnect the account.")) from error
-    return _build(account.network, account.base_url, credentials, account.options, account.idempotency_window_override)
+    connector = _build(
+        account.network, account.base_url, credentials, account.options, account.idempotency_window_override
+    )
+    if isinstance(connector, HttpConnector):
+        # A resumable upload interrupted in one attempt is continued by the next (YouTube).
+        connector.upload_sessions = AccountUploadSessions(account)
+    return connector
 
 
 def account_record_success(

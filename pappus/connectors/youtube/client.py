@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pappus.connectors.base import MAXIMUM_REASON_CHARACTERS, HttpConnector
+from pappus.connectors.base import MAXIMUM_REASON_CHARACTERS, HttpConnector, upload_session_key
 from pappus.connectors.contracts import (
     AccountInfo,
     Capability,
@@ -254,9 +254,45 @@ class YouTubeConnector(HttpConnector):
     # --- replying and moderating ---------------------------------------------------------------------------
 
     def publish(self, request: PublishRequest) -> PublishResult:
-        """Upload the video (resumable protocol: the metadata first, then the file in one PUT)."""
+        """Upload the video through a resumable session: the metadata first, then the file in chunks.
+
+        With an idempotency key and a place to keep sessions (an account's connector), the session's
+        address is kept as soon as YouTube gives it; a later attempt for the same post and file asks
+        that session how far it got and goes on from there (or takes the finished video) instead of
+        uploading again. A session YouTube no longer knows (404) is replaced by a new one.
+        """
         self.check_limits(request)
         video = next(media for media in request.media if is_video(media))
+        store = self.upload_sessions if request.idempotency_key else None
+        key = upload_session_key(request.idempotency_key, video.filename, video.mime_type, video.size) if store else ""
+        uploaded: Any = None
+        address = store.find(key) if store is not None else None
+        if address:
+            try:
+                uploaded = self._upload(address, video, resume=True)
+                logger.info("connectors.youtube_upload_continued total=%s", video.size)
+            except TemporaryFailureError as error:
+                if error.status != 404 or store is None:
+                    raise
+                store.forget(key)  # the session expired or is unknown: a new one below
+        if uploaded is None:
+            address = self._open_session(request, video)
+            if store is not None:
+                store.keep(key, address)
+            uploaded = self._upload(address, video)
+        if store is not None:
+            store.forget(key)
+        if not isinstance(uploaded, dict) or not uploaded.get("id"):
+            raise TemporaryFailureError(f"{self.label} answered the upload without a video", network=self.network)
+        video_id = str(uploaded["id"])
+        return PublishResult(
+            remote_id=video_id,
+            url=f"https://www.youtube.com/watch?v={video_id}",
+            published_at=timezone.now(),
+            raw=uploaded,
+        )
+
+    def _open_session(self, request: PublishRequest, video: MediaFile) -> str:
         title, description = split_title(request.full_text())
         privacy = str(self.options.get("privacy") or "public")
         metadata = {
@@ -271,27 +307,29 @@ class YouTubeConnector(HttpConnector):
             headers={"X-Upload-Content-Length": str(video.size), "X-Upload-Content-Type": video.mime_type},
             repeatable=True,  # opening an upload session posts nothing
         )
-        upload_address = started.headers.get("location", "")
-        if not upload_address:
+        address = started.headers.get("location", "")
+        if not address:
             raise TemporaryFailureError(f"{self.label} gave no upload address", network=self.network)
-        uploaded = self._upload(upload_address, video)
-        if not isinstance(uploaded, dict) or not uploaded.get("id"):
-            raise TemporaryFailureError(f"{self.label} answered the upload without a video", network=self.network)
-        video_id = str(uploaded["id"])
-        return PublishResult(
-            remote_id=video_id,
-            url=f"https://www.youtube.com/watch?v={video_id}",
-            published_at=timezone.now(),
-            raw=uploaded,
-        )
+        return str(address)
 
-    def _upload(self, address: str, video: MediaFile) -> Any:
+    def _upload(self, address: str, video: MediaFile, *, resume: bool = False) -> Any:
         """Send the file to the upload session in chunks; after an interruption, ask the session how
         much it has (``Content-Range: bytes */TOTAL`` → ``308`` with ``Range: bytes=0-LAST``) and go on
-        from there. The session makes one video at most, so nothing here can post twice."""
+        from there. The session makes one video at most, so nothing here can post twice.
+
+        ``resume``: a session of an earlier attempt, asked where it stands before anything is sent."""
         total = video.size
         offset = 0
         interruptions = 0
+        if resume:
+            status = self._put(address, video, None, total)
+            if isinstance(status, dict):
+                return status  # the earlier attempt finished the upload; only its answer was lost
+            if status is None:
+                raise TemporaryFailureError(
+                    f"{self.label} did not say how much of the earlier upload arrived", network=self.network
+                )
+            offset = status
         while True:
             answer = self._put(address, video, offset, total)
             if isinstance(answer, dict):
