@@ -30,6 +30,11 @@ class Capability(StrEnum):
     MEDIA = "media"  # images (or other files) attached to posts
 
 
+class PostKind(StrEnum):
+    POST = "post"  # a post in the feed (or the network's only kind)
+    STORY = "story"  # a story, shown for 24 hours (Instagram); refused where ``PublishLimits.stories`` is False
+
+
 class InboundKind(StrEnum):
     MENTION = "mention"
     COMMENT = "comment"  # a reply to one of the account's posts
@@ -47,6 +52,10 @@ class MediaFile:
     ``path``: the file on disk, for large files that are streamed instead of held in memory; then
     ``content`` may be empty. Read through :meth:`read`, :meth:`size` and :meth:`chunks`, which work
     either way (connectors that stream read ``chunks``; the others read the whole file with ``read``).
+
+    A video may name its cover: ``cover`` (an image file, for networks that show one on the video's
+    tile: Instagram Reels fetch it from its ``source_url``) or else ``thumbnail_offset_ms`` (the frame,
+    in milliseconds from the start, that the network takes as the cover).
     """
 
     content: bytes = field(repr=False)
@@ -55,6 +64,8 @@ class MediaFile:
     description: str = ""
     source_url: str = ""
     path: str = ""
+    cover: MediaFile | None = None
+    thumbnail_offset_ms: int | None = None
 
     @property
     def size(self) -> int:
@@ -132,6 +143,7 @@ class PublishRequest:
     link: str = ""
     target: str = ""
     idempotency_key: str = ""
+    kind: PostKind = PostKind.POST
 
     def full_text(self) -> str:
         """The text with the link appended unless the text already carries it."""
@@ -263,6 +275,8 @@ class PublishLimits:
     max_video_bytes: int | None = None
     # Networks where a video goes out alone, never with other files in the same post (X, Facebook Pages).
     video_alone: bool = False
+    # Networks that publish stories through their API (Instagram); elsewhere a story is refused.
+    stories: bool = False
 
     def length(self, text: str) -> int:
         if self.url_length is not None:
@@ -309,6 +323,8 @@ class PublishLimits:
                 )
         if self.video_alone and len(request.media) > 1 and any(is_video(media) for media in request.media):
             found.append(_("A video is posted alone here: remove the other files or post them separately."))
+        if request.kind == PostKind.STORY and not self.stories:
+            found.append(_("Stories cannot be published to this network."))
         return found
 
     def check(self, request: PublishRequest, *, network: str = "") -> None:

@@ -35,6 +35,7 @@ from pappus.connectors.contracts import (
     InboundKind,
     InboundPage,
     MetricSnapshot,
+    PostKind,
     PublishLimits,
     PublishRequest,
     PublishResult,
@@ -63,8 +64,13 @@ DEFAULT_LIMITS = PublishLimits(
     media_types=frozenset({"image/jpeg", "video/mp4", "video/quicktime"}),
     max_media_bytes=8 * 1024 * 1024,
     max_video_bytes=1024 * 1024 * 1024,
+    stories=True,
 )
 MAXIMUM_CAROUSEL_VIDEO_BYTES = 300 * 1024 * 1024
+# Stories (media_type=STORIES): one JPEG image (8 MB) or one MP4/MOV video of at most 100 MB; the API
+# takes no caption for a story. A Reel's cover (cover_url): a JPEG of at most 8 MB.
+MAXIMUM_STORY_VIDEO_BYTES = 100 * 1024 * 1024
+MAXIMUM_COVER_BYTES = 8 * 1024 * 1024
 MAXIMUM_HASHTAGS = 30
 MAXIMUM_MENTIONS = 20
 INBOX_POSTS = 10
@@ -206,7 +212,8 @@ class InstagramConnector(GraphConnector):
                 _("The caption tags %(count)s accounts; Instagram allows %(limit)s.")
                 % {"count": mentions, "limit": MAXIMUM_MENTIONS}
             )
-        for media in request.media:
+        problems += self._story_and_cover_problems(request)
+        for media in (*request.media, *(media.cover for media in request.media if media.cover is not None)):
             if not media.source_url:
                 problems.append(
                     _(
@@ -217,6 +224,41 @@ class InstagramConnector(GraphConnector):
                 )
         if problems:
             raise ContentRejectedError(" ".join(problems), network=self.network, checked_locally=True)
+
+    @staticmethod
+    def _story_and_cover_problems(request: PublishRequest) -> list[str]:
+        problems: list[str] = []
+        story = request.kind == PostKind.STORY
+        reel = not story and len(request.media) == 1 and is_video(request.media[0])
+        if story and len(request.media) > 1:
+            problems.append(_("An Instagram story is one image or one video."))
+        if story and request.full_text().strip():
+            problems.append(_("Instagram stories carry no text: remove it, or put it in the image or video."))
+        for media in request.media:
+            if story and is_video(media) and media.size > MAXIMUM_STORY_VIDEO_BYTES:
+                problems.append(
+                    _("%(name)s is %(size)s bytes; a video in an Instagram story may have %(limit)s.")
+                    % {"name": media.filename, "size": media.size, "limit": MAXIMUM_STORY_VIDEO_BYTES}
+                )
+            if (media.cover is not None or media.thumbnail_offset_ms is not None) and not reel:
+                problems.append(
+                    _("%(name)s has a cover, which Instagram shows only on a Reel (a video posted alone).")
+                    % {"name": media.filename}
+                )
+            cover = media.cover
+            if cover is not None and cover.mime_type != "image/jpeg":
+                problems.append(
+                    _("The cover %(name)s is of type %(type)s; Instagram takes JPEG covers.")
+                    % {"name": cover.filename, "type": cover.mime_type}
+                )
+            elif cover is not None and cover.size > MAXIMUM_COVER_BYTES:
+                problems.append(
+                    _("The cover %(name)s is %(size)s bytes; the limit here is %(limit)s bytes.")
+                    % {"name": cover.filename, "size": cover.size, "limit": MAXIMUM_COVER_BYTES}
+                )
+            if media.thumbnail_offset_ms is not None and media.thumbnail_offset_ms < 0:
+                problems.append(_("The cover frame of %(name)s is before the start.") % {"name": media.filename})
+        return problems
 
     def publishing_quota(self) -> RateLimitBudget | None:
         """What is left of the rolling 24-hour publishing quota (``content_publishing_limit``)."""
@@ -261,16 +303,21 @@ class InstagramConnector(GraphConnector):
                     network=self.network,
                 )
         caption = request.full_text()
-        if len(request.media) == 1 and is_video(request.media[0]):
+        if request.kind == PostKind.STORY:
+            # A story: one image or video, no caption; shown for 24 hours.
+            media = request.media[0]
+            address = {"video_url": media.source_url} if is_video(media) else {"image_url": media.source_url}
+            container = self._container({"media_type": "STORIES", **address})
+            self._wait_until_ready(container, video=is_video(media))
+        elif len(request.media) == 1 and is_video(request.media[0]):
             # A Reel, also shown in the feed (single feed videos are Reels since 2023).
-            container = self._container(
-                {
-                    "media_type": "REELS",
-                    "video_url": request.media[0].source_url,
-                    "caption": caption,
-                    "share_to_feed": "true",
-                }
-            )
+            video = request.media[0]
+            fields = {"media_type": "REELS", "video_url": video.source_url, "caption": caption, "share_to_feed": "true"}
+            if video.cover is not None:
+                fields["cover_url"] = video.cover.source_url  # Instagram ignores thumb_offset with a cover
+            elif video.thumbnail_offset_ms is not None:
+                fields["thumb_offset"] = str(video.thumbnail_offset_ms)
+            container = self._container(fields)
             self._wait_until_ready(container, video=True)
         elif len(request.media) == 1:
             media = request.media[0]
