@@ -42,7 +42,7 @@ class EventForm(forms.Form):
 class InviteForm(forms.Form):
     segment = forms.TypedChoiceField(label=_("Segment"), coerce=int)
     channels = forms.ChoiceField(
-        label=_("Send"),
+        label=_("Send by"),
         choices=(
             ("direct_message_or_email", _("By direct message where they wrote to us, else by e-mail")),
             ("email", _("By e-mail only")),
