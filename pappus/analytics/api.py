@@ -1,8 +1,9 @@
-"""The analytics REST API under /api/v1/analytics: every KPI with its formula for a range of UTC
-days and a scope (region with its spokes, network), compared with the previous period, and each
-chart's numbers, and report schedules. Thin handlers over the dashboard's own reads and the report
-services; reading needs ``analytics.view``, changing schedules ``reports.manage``, and a member
-limited to some regions sees only those (and their spokes)."""
+"""The analytics REST API under /api/v1/analytics: every KPI with its formula for a range of days (the
+workspace's, in its time zone) and a scope (region with its spokes, network), compared with the
+previous period, and each chart's numbers, report schedules and the report archive. Thin handlers
+over the dashboard's own reads and the report services; reading needs ``analytics.view``, changing
+schedules ``reports.manage``, and a member limited to some regions sees only those (and their
+spokes)."""
 
 import datetime
 from typing import Any, Literal
@@ -103,7 +104,8 @@ def _scope_out(scope: kpis.Scope) -> dict[str, Any]:
 
 
 FILTERS_HELP = (
-    "Filters: `start` and `end` (UTC days, inclusive; default the last 28 days, at most 366), `region` "
+    "Filters: `start` and `end` (days in the workspace's time zone, inclusive; default the last 28 days, "
+    "at most 366), `region` "
     "(a region id: it and its spokes) and `network`."
 )
 
@@ -247,7 +249,8 @@ def schedule_get(request: HttpRequest, schedule_id: ObjectId) -> dict[str, Any]:
     "/analytics/report-schedules",
     response={201: ScheduleOut, **error_responses()},
     summary="Schedule a report",
-    description="Needs reports.manage. The report of each whole period (UTC days) is made once and e-mailed.",
+    description="Needs reports.manage. The report of each whole period (days in the workspace's time zone) "
+    "is made once and e-mailed.",
 )
 def schedule_create(request: HttpRequest, payload: ScheduleIn) -> Status[dict[str, Any]]:
     membership = member_of(request, Action.REPORTS_MANAGE)

@@ -1,8 +1,8 @@
-"""What other apps may ask of analytics: a metric's value over a range of UTC days, for the
-workspace, some regions, or the posts of some campaigns (strategy records its KPIs' actual values
-from here), followers per network (strategy's measured audience profile), and a campaign's posts'
-figures per day and network with the traffic through their tracked links (strategy's dashboards
-per campaign and program).
+"""What other apps may ask of analytics: a metric's value over a range of days (the workspace's, in its
+time zone), for the workspace, some regions, or the posts of some campaigns (strategy records its
+KPIs' actual values from here), followers per network (strategy's measured audience profile), and a
+campaign's posts' figures per day and network with the traffic through their tracked links
+(strategy's dashboards per campaign and program).
 
 Plain frozen dataclasses; no model instances leave the app. Every call is scoped to one workspace.
 """
@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 
 from pappus.analytics import kpis
 from pappus.analytics.models import POST_METRICS, PostSnapshot
-from pappus.analytics.rollups import day_start
+from pappus.analytics.rollups import day_start, zone_of
 from pappus.publishing import facade as publishing_facade
 from pappus.traffic import facade as traffic_facade
 
@@ -122,15 +122,16 @@ def metric_value(
         post_ids = publishing_facade.post_ids_of_campaigns(workspace_id, campaign_ids)
         value = None
         if post_ids:
+            zone = zone_of(workspace_id)
             totals = _counter_totals(
                 workspace_id,
                 post_ids,
-                start=day_start(first_day),
-                end=day_start(last_day + datetime.timedelta(days=1)),
+                start=day_start(first_day, zone),
+                end=day_start(last_day + datetime.timedelta(days=1), zone),
             )
             value = _post_metric(metric, totals)
         return MetricValue(metric, value, first_day, last_day, "campaigns", len(post_ids))
-    scope = kpis.Scope(
+    scope = kpis.Scope.of_workspace(
         workspace_id, first_day, last_day, region_ids=tuple(region_ids) if region_ids is not None else None
     )
     compute = {
@@ -149,7 +150,9 @@ def followers_by_network(
     workspace_id: int, *, day: datetime.date, region_ids: Sequence[int] | None = None
 ) -> dict[str, int]:
     """Followers of the workspace's accounts at the end of ``day``, summed per network."""
-    scope = kpis.Scope(workspace_id, day, day, region_ids=tuple(region_ids) if region_ids is not None else None)
+    scope = kpis.Scope.of_workspace(
+        workspace_id, day, day, region_ids=tuple(region_ids) if region_ids is not None else None
+    )
     totals: dict[str, int] = {}
     for (network, _account), count in kpis.followers_at(scope, day).items():
         totals[network] = totals.get(network, 0) + count
@@ -183,7 +186,7 @@ class PostFigures:
 
 @dataclass(frozen=True)
 class CampaignDay:
-    """The growth of the campaign's posts' counters on one UTC day."""
+    """The growth of the campaign's posts' counters on one day (the workspace's)."""
 
     day: datetime.date
     figures: PostFigures
@@ -191,7 +194,7 @@ class CampaignDay:
 
 @dataclass(frozen=True)
 class CampaignFigures:
-    """A campaign's (or several campaigns') posts from ``first_day`` to ``last_day`` (UTC days).
+    """A campaign's (or several campaigns') posts from ``first_day`` to ``last_day`` (the workspace's days).
 
     ``posts``: posts linked to the campaigns (publishing's ``campaign_id``); ``variants``: their
     variants with snapshots. ``totals`` equal :func:`metric_value`'s post metrics over the same days.
@@ -261,7 +264,8 @@ def campaign_figures(
     empty = PostFigures(None, None, None, None, None)
     if not post_ids:
         return CampaignFigures(first_day, last_day, 0, 0, empty, (), tuple(CampaignDay(day, empty) for day in days), ())
-    start, end = day_start(first_day), day_start(last_day + datetime.timedelta(days=1))
+    zone = zone_of(workspace_id)
+    start, end = day_start(first_day, zone), day_start(last_day + datetime.timedelta(days=1), zone)
     snapshots = PostSnapshot.objects.for_workspace(workspace_id).filter(post_id__in=list(post_ids))
     fields = ("variant_id", "network", "hour", *CAMPAIGN_COUNTERS)
 
@@ -286,7 +290,7 @@ def campaign_figures(
     daily_last = {
         (variant, day): hour
         for variant, day, hour in snapshots.filter(hour__gte=start, hour__lt=end)
-        .annotate(day=TruncDate("hour", tzinfo=datetime.UTC))
+        .annotate(day=TruncDate("hour", tzinfo=zone))
         .values("variant_id", "day")
         .annotate(last=Max("hour"))
         .order_by()
@@ -300,7 +304,7 @@ def campaign_figures(
     on_day: dict[datetime.date, dict[int, dict[str, int | None]]] = {}
     for row in rows_at(daily_last):
         network_of[row["variant_id"]] = row["network"]
-        day = row["hour"].astimezone(datetime.UTC).date()
+        day = row["hour"].astimezone(zone).date()
         on_day.setdefault(day, {})[row["variant_id"]] = {name: row[name] for name in CAMPAIGN_COUNTERS}
     variants = sorted(network_of)
     # Each day's counters carried forward: a variant's value at the end of a day is its last known one.
@@ -322,7 +326,7 @@ def campaign_figures(
         for network in networks
     )
     pages = traffic_facade.landing_pages(
-        workspace_id, first_day=first_day, last_day=last_day, campaign_post_ids=post_ids
+        workspace_id, first_day=first_day, last_day=last_day, campaign_post_ids=post_ids, time_zone=zone
     )
     return CampaignFigures(
         first_day, last_day, len(post_ids), len(variants), totals, by_network, tuple(series), tuple(pages)
@@ -347,12 +351,12 @@ def post_audience(workspace_id: int, post_ids: Sequence[int], *, day: datetime.d
     """Each of ``post_ids``' figures up to the end of ``day`` and its accounts' followers on that day (adoption
     compares regions' posts per 1,000 followers); posts without snapshots are absent."""
     snapshots = PostSnapshot.objects.for_workspace(workspace_id).filter(
-        post_id__in=list(post_ids), hour__lt=day_start(day + datetime.timedelta(days=1))
+        post_id__in=list(post_ids), hour__lt=day_start(day + datetime.timedelta(days=1), zone_of(workspace_id))
     )
     last = dict(snapshots.values("variant_id").annotate(last=Max("hour")).order_by().values_list("variant_id", "last"))
     if not last:
         return {}
-    followers = kpis.followers_at(kpis.Scope(workspace_id, day, day), day)
+    followers = kpis.followers_at(kpis.Scope.of_workspace(workspace_id, day, day), day)
     totals: dict[int, dict[str, Any]] = {}
     for row in snapshots.filter(variant_id__in=list(last), hour__in=set(last.values())).values(
         "variant_id", "post_id", "network", "account_id", "hour", *POST_METRICS

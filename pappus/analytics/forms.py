@@ -32,8 +32,10 @@ class DashboardForm(forms.Form):
         regions: Sequence[tuple[int, str]],
         networks: Sequence[tuple[str, str]],
         all_regions_allowed: bool = True,
+        time_zone: datetime.tzinfo = datetime.UTC,
     ) -> None:
         super().__init__(data)
+        self.time_zone = time_zone
         everywhere = _("All regions") if all_regions_allowed else _("All my regions")
         region_field = cast(forms.TypedChoiceField, self.fields["region"])
         network_field = cast(forms.ChoiceField, self.fields["network"])
@@ -42,7 +44,7 @@ class DashboardForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        today = timezone.now().astimezone(datetime.UTC).date()
+        today = timezone.now().astimezone(self.time_zone).date()  # the workspace's today
         for name in ("start", "end"):
             # Far-off days would overflow the previous period's arithmetic; nothing is measured there.
             if cleaned.get(name) is not None and not EARLIEST <= cleaned[name] <= LATEST:

@@ -1,7 +1,7 @@
 # ruff: noqa: RUF001 - formulas are written with the real minus, times and division signs
 """The KPIs, each defined once here with the formula shown beside its value.
 
-Every KPI is computed for a :class:`Scope` (a workspace, a range of whole UTC days, optionally some
+Every KPI is computed for a :class:`Scope` (a workspace, a range of whole days in its time zone, optionally some
 regions and networks) from the daily rollups of this app and the facades of listening, inbox and
 publishing; never from raw rows of another app. ``evaluate`` gives each value with the previous
 period's (the same number of days just before) for comparison.
@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo
 
 from django.db.models import Max, QuerySet, Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from pappus.analytics.models import DailyAccountRollup, DailyPostRollup
-from pappus.analytics.rollups import day_start
+from pappus.analytics.rollups import day_start, zone_named, zone_of
 from pappus.inbox import facade as inbox_facade
 from pappus.listening import facade as listening_facade
 from pappus.publishing import facade as publishing_facade
@@ -62,7 +63,8 @@ ENGAGEMENT_METRICS = ("reactions", "comments", "shares", "saves")
 
 @dataclass(frozen=True)
 class Scope:
-    """What a dashboard looks at: UTC days ``first_day`` … ``last_day`` (inclusive) of one workspace.
+    """What a dashboard looks at: days ``first_day`` … ``last_day`` (inclusive) of one workspace, in
+    ``time_zone`` (the workspace's, as its rollups are; ``of_workspace`` reads it).
 
     ``region_ids`` None means every region and rows without one; a tuple limits to those regions
     (the dashboard passes a region with its spokes). ``networks`` empty means every network.
@@ -73,14 +75,24 @@ class Scope:
     last_day: datetime.date
     region_ids: tuple[int, ...] | None = None
     networks: tuple[str, ...] = ()
+    time_zone: str = "UTC"  # the workspace's: its days run from local midnight to local midnight
+
+    @classmethod
+    def of_workspace(cls, workspace_id: int, first_day: datetime.date, last_day: datetime.date, **rest: Any) -> Scope:
+        """A scope in the workspace's own days (its time zone, as the rollups are)."""
+        return cls(workspace_id, first_day, last_day, time_zone=str(zone_of(workspace_id)), **rest)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_named(self.time_zone)
 
     @property
     def start(self) -> datetime.datetime:
-        return day_start(self.first_day)
+        return day_start(self.first_day, self.zone)
 
     @property
     def end(self) -> datetime.datetime:
-        return day_start(self.last_day + datetime.timedelta(days=1))
+        return day_start(self.last_day + datetime.timedelta(days=1), self.zone)
 
     @property
     def days(self) -> int:
@@ -194,7 +206,11 @@ def sentiment_counts(scope: Scope) -> dict[str, list[int]]:
     days = {day: index for index, day in enumerate(scope.day_list())}
     counts = {sentiment: [0] * len(days) for sentiment in ("positive", "neutral", "negative")}
     for row in listening_facade.mention_counts_by_day(
-        scope.workspace_id, since=scope.start, until=scope.end, region_ids=scope.region_ids or ()
+        scope.workspace_id,
+        since=scope.start,
+        until=scope.end,
+        region_ids=scope.region_ids or (),
+        time_zone=scope.zone,
     ):
         if row.sentiment in counts and row.day in days:
             counts[row.sentiment][days[row.day]] += row.count
@@ -226,6 +242,7 @@ def topic_mentions(scope: Scope) -> list[tuple[listening_facade.TopicInfo, int]]
         until=scope.end,
         topic_ids=[topic.id for topic in chosen],
         region_ids=scope.region_ids or (),
+        time_zone=scope.zone,
     ):
         totals[row.topic_id] = totals.get(row.topic_id, 0) + row.count
     return [(topic, totals.get(topic.id, 0)) for topic in chosen]
@@ -278,7 +295,11 @@ def landing_pages(scope: Scope) -> list[traffic_facade.LandingPageFigures] | Non
     if scope.region_ids is not None:
         return None
     return traffic_facade.landing_pages(
-        scope.workspace_id, first_day=scope.first_day, last_day=scope.last_day, networks=scope.networks
+        scope.workspace_id,
+        first_day=scope.first_day,
+        last_day=scope.last_day,
+        networks=scope.networks,
+        time_zone=scope.zone,
     )
 
 

@@ -128,7 +128,7 @@ class CollectionAttempt(models.Model):
 
 
 class DailyAccountRollup(models.Model):
-    """An account's counters at the end of one UTC day: its last snapshot of that day."""
+    """An account's counters at the end of one day (the workspace's, in its time zone): its last snapshot."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     account_id = models.PositiveBigIntegerField(_("account"))
@@ -156,7 +156,7 @@ class DailyAccountRollup(models.Model):
 
 
 class DailyPostRollup(models.Model):
-    """What posts gained on one UTC day, by network, region, content type and pillar.
+    """What posts gained on one day (the workspace's, in its time zone), by network, region, content type and pillar.
 
     Each metric is the sum over variants of (last counter of the day - last counter before the day),
     so any period's total is the exact growth of the counters over it; None = no network reported it.
@@ -198,7 +198,7 @@ class ReportKind(models.TextChoices):
 
 class ReportSchedule(models.Model):
     """A report that writes itself: every period of ``kind`` (the day, ISO week or calendar month just
-    ended, in UTC days) one report over the workspace or a region with its spokes, e-mailed to
+    ended, in the workspace's time zone) one report over the workspace or a region with its spokes, e-mailed to
     ``recipients`` in ``language`` (blank: the workspace's language) and kept in the archive."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from pappus.analytics import reports
+from pappus.analytics import reports, rollups
 from pappus.analytics.models import Report, ReportKind, ReportSchedule, ReportStatus
 from pappus.core import audit, permissions
 from pappus.core.audit import Actor
@@ -221,9 +221,9 @@ def report_request(
 
     permissions.require(membership, Action.REPORTS_MANAGE)
     _kind(kind)
-    today = timezone.now().astimezone(datetime.UTC).date()
+    today = rollups.today_in(rollups.zone_named(membership.workspace.time_zone or "UTC"))
     if day is not None and day >= today:
-        raise ValidationError({"day": _("Choose a day before today (UTC).")})
+        raise ValidationError({"day": _("Choose a day before today.")})
     if day is not None and day.year < 1970:
         raise ValidationError({"day": _("Choose a day from 1970 on.")})
     first, last = reports.period_containing(kind, day) if day is not None else reports.period_for(kind, today)
@@ -421,10 +421,11 @@ def reports_run_due(*, now: datetime.datetime | None = None) -> list[int]:
     period, once; try failed ones again (up to MAX_ATTEMPTS). Returns the ids of the reports this run
     handed to jobs (``analytics.generate_report``)."""
     now = now or timezone.now()
-    today = now.astimezone(datetime.UTC).date()
     worked: list[int] = []
     schedules = ReportSchedule.objects.filter(enabled=True).select_related("workspace", "region").order_by("pk")
     for schedule in schedules:
+        # Each workspace's own today: its daily report of Monday is made once Monday has ended there.
+        today = rollups.today_in(rollups.zone_named(schedule.workspace.time_zone or "UTC"), now)
         first, last = reports.period_for(schedule.kind, today)
         report = _create_once(schedule, first, last, now)
         if report is None:

@@ -8,9 +8,9 @@ One report is rendered three ways from the same numbers:
   Vega-Lite specs kept with the report, so a later resend sends the same charts);
 - a **plain-text** part with the same figures.
 
-Periods are whole UTC days, as the rollups are: a daily report covers the day before, a weekly one the
-ISO week (Monday to Sunday) before, a monthly one the calendar month before. A report over a region
-covers that region and every spoke below it.
+Periods are whole days in the workspace's time zone, as the rollups are: a daily report covers the
+day before, a weekly one the ISO week (Monday to Sunday) before, a monthly one the calendar month
+before. A report over a region covers that region and every spoke below it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from pappus.analytics import charts, kpis, selectors
 from pappus.analytics.models import PostSnapshot, ReportKind
+from pappus.analytics.rollups import zone_named
 from pappus.core.charts import Spec, to_svg
 from pappus.core.models import Region, Workspace
 from pappus.inbox import facade as inbox_facade
@@ -59,7 +60,8 @@ def period_containing(kind: str, day: datetime.date) -> tuple[datetime.date, dat
 
 
 def period_for(kind: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
-    """The latest whole period of ``kind`` that ended before ``today`` (UTC days): first and last day."""
+    """The latest whole period of ``kind`` that ended before ``today`` (the workspace's days, as its
+    rollups are): first and last day."""
     first, _last = period_containing(kind, today)
     return period_containing(kind, first - datetime.timedelta(days=1))
 
@@ -230,6 +232,7 @@ def content(
         first_day,
         last_day,
         region_ids=region_ids_for(workspace.pk, region.pk if region is not None else None),
+        time_zone=str(zone_named(workspace.time_zone or "UTC")),
     )
     previous = scope.previous()
     with kpis.shared_reads():
@@ -251,7 +254,8 @@ def content(
         "is_region": region is not None,
         "period": period,
         "previous_period": period_text(previous.first_day, previous.last_day),
-        "generated_at": formats.date_format(generated_at, "DATETIME_FORMAT", use_l10n=True),
+        "generated_at": formats.date_format(generated_at.astimezone(scope.zone), "DATETIME_FORMAT", use_l10n=True),
+        "time_zone": scope.time_zone,
         "language": translation.get_language(),
         "kpis": [
             {
@@ -270,7 +274,7 @@ def content(
             {
                 "title": post.title,
                 "network": post.network,
-                "published": date_text(post.published_at.date()),
+                "published": date_text(post.published_at.astimezone(scope.zone).date()),
                 "engagements": number(post.engagements),
                 "impressions": number(post.impressions),
                 "engagement_rate": display(post.engagement_rate, "percent"),

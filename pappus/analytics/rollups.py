@@ -1,6 +1,11 @@
 """Daily rollups of the snapshots, so that dashboards read one row per day and group, whatever the history.
 
-* ``DailyAccountRollup``: each account's last snapshot of each UTC day.
+Days are the workspace's days: from midnight to midnight in its time zone (``Workspace.time_zone``),
+so that a report or dashboard period that starts at local midnight is a whole number of rollup days.
+A workspace whose time zone changes needs ``pappus manage analytics_backfill`` (the rows of the old
+days stay until then).
+
+* ``DailyAccountRollup``: each account's last snapshot of each day.
 * ``DailyPostRollup``: per day, network, region, content type and pillar, the sum over variants of
   (last counter of the day - last counter before that day). Summing any run of days therefore
   gives the exact growth of the counters over it. A variant's first snapshot counts in full on
@@ -13,8 +18,10 @@ yesterday and today, and ``pappus manage analytics_backfill`` rebuilds everythin
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.db.models import Max, Min, OuterRef, Subquery
@@ -33,21 +40,43 @@ BATCH = 2000
 GroupKey = tuple[datetime.date, str, int | None, str, str]  # day, network, region, content type, pillar
 
 
-def day_start(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+def zone_of(workspace_id: int) -> ZoneInfo:
+    """The workspace's time zone (UTC when it names none this installation knows)."""
+    name = Workspace.objects.filter(pk=workspace_id).values_list("time_zone", flat=True).first() or "UTC"
+    return zone_named(name)
 
 
-def _utc_day(moment: datetime.datetime) -> datetime.date:
-    return moment.astimezone(datetime.UTC).date()
+@functools.cache
+def zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def day_start(day: datetime.date, zone: datetime.tzinfo = datetime.UTC) -> datetime.datetime:
+    """Midnight at the start of ``day`` in ``zone``, in UTC (so that differences count real hours: a
+    day with a clock change lasts 23 or 25 of them)."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=zone).astimezone(datetime.UTC)
+
+
+def local_day(moment: datetime.datetime, zone: datetime.tzinfo = datetime.UTC) -> datetime.date:
+    return moment.astimezone(zone).date()
+
+
+def today_in(zone: datetime.tzinfo, now: datetime.datetime | None = None) -> datetime.date:
+    return (now or datetime.datetime.now(tz=datetime.UTC)).astimezone(zone).date()
 
 
 def rollups_rebuild(workspace_id: int, first_day: datetime.date, last_day: datetime.date) -> int:
-    """Recompute the daily rollups of ``first_day`` … ``last_day`` (UTC days, inclusive); rows written."""
+    """Recompute the daily rollups of ``first_day`` … ``last_day`` (the workspace's days, inclusive);
+    rows written."""
     if last_day < first_day:
         return 0
-    start, end = day_start(first_day), day_start(last_day + datetime.timedelta(days=1))
-    accounts = list(_account_rows(workspace_id, start, end))
-    posts = list(_post_rows(workspace_id, start, end))
+    zone = zone_of(workspace_id)
+    start, end = day_start(first_day, zone), day_start(last_day + datetime.timedelta(days=1), zone)
+    accounts = list(_account_rows(workspace_id, start, end, zone))
+    posts = list(_post_rows(workspace_id, start, end, zone))
     with transaction.atomic():
         DailyAccountRollup.objects.for_workspace(workspace_id).filter(day__gte=first_day, day__lte=last_day).delete()
         DailyPostRollup.objects.for_workspace(workspace_id).filter(day__gte=first_day, day__lte=last_day).delete()
@@ -56,7 +85,9 @@ def rollups_rebuild(workspace_id: int, first_day: datetime.date, last_day: datet
     return len(accounts) + len(posts)
 
 
-def _account_rows(workspace_id: int, start: datetime.datetime, end: datetime.datetime) -> Iterator[DailyAccountRollup]:
+def _account_rows(
+    workspace_id: int, start: datetime.datetime, end: datetime.datetime, zone: datetime.tzinfo
+) -> Iterator[DailyAccountRollup]:
     rows = (
         AccountSnapshot.objects.for_workspace(workspace_id)
         .filter(hour__gte=start, hour__lt=end)
@@ -65,7 +96,7 @@ def _account_rows(workspace_id: int, start: datetime.datetime, end: datetime.dat
     )
     last: dict[tuple[str, int, datetime.date], tuple[Any, ...]] = {}
     for row in rows.iterator(chunk_size=BATCH):
-        last[(row[0], row[1], _utc_day(row[3]))] = row  # ordered by hour: the day's last one stays
+        last[(row[0], row[1], local_day(row[3], zone))] = row  # ordered by hour: the day's last one stays
     for (network, account_id, day), row in last.items():
         yield DailyAccountRollup(
             workspace_id=workspace_id,
@@ -97,7 +128,9 @@ def _baselines(workspace_id: int, start: datetime.datetime, end: datetime.dateti
     return {row[0]: tuple(row[1:]) for row in rows.iterator(chunk_size=BATCH)}
 
 
-def _post_rows(workspace_id: int, start: datetime.datetime, end: datetime.datetime) -> Iterator[DailyPostRollup]:
+def _post_rows(
+    workspace_id: int, start: datetime.datetime, end: datetime.datetime, zone: datetime.tzinfo
+) -> Iterator[DailyPostRollup]:
     previous = _baselines(workspace_id, start, end)
     groups: dict[GroupKey, list[Any]] = {}
     empty = (None,) * len(POST_METRICS)
@@ -112,7 +145,7 @@ def _post_rows(workspace_id: int, start: datetime.datetime, end: datetime.dateti
         variant_id, network, region_id, content_type, pillar, _published, hour = row[:7]
         values = row[7:]
         before = previous.get(variant_id, empty)
-        target = bucket((_utc_day(hour), network, region_id, content_type, pillar))
+        target = bucket((local_day(hour, zone), network, region_id, content_type, pillar))
         for index, value in enumerate(values):
             if value is None:
                 continue
@@ -130,12 +163,12 @@ def _post_rows(workspace_id: int, start: datetime.datetime, end: datetime.dateti
     )
     pending: tuple[Any, ...] | None = None
     for row in rows.iterator(chunk_size=BATCH):
-        if pending is not None and (pending[0] != row[0] or _utc_day(pending[6]) != _utc_day(row[6])):
+        if pending is not None and (pending[0] != row[0] or local_day(pending[6], zone) != local_day(row[6], zone)):
             flush(pending)
         if pending is None or pending[0] != row[0]:
             published = row[5]
             if start <= published < end:
-                bucket((_utc_day(published), *row[1:5]))[0] += 1
+                bucket((local_day(published, zone), *row[1:5]))[0] += 1
         pending = row
     if pending is not None:
         flush(pending)
@@ -153,12 +186,13 @@ def _post_rows(workspace_id: int, start: datetime.datetime, end: datetime.dateti
 
 
 def snapshot_days(workspace_id: int) -> tuple[datetime.date, datetime.date] | None:
-    """The first and last UTC day with any snapshot of the workspace (None when it has none)."""
+    """The first and last day (the workspace's) with any snapshot of the workspace (None when it has none)."""
+    zone = zone_of(workspace_id)
     bounds = []
     for model in (AccountSnapshot, PostSnapshot):
         found = model.objects.for_workspace(workspace_id).aggregate(first=Min("hour"), last=Max("hour"))
         if found["first"] is not None:
-            bounds.append((_utc_day(found["first"]), _utc_day(found["last"])))
+            bounds.append((local_day(found["first"], zone), local_day(found["last"], zone)))
     if not bounds:
         return None
     return min(first for first, _ in bounds), max(last for _, last in bounds)
@@ -191,9 +225,10 @@ def rollups_backfill(
 
 
 def rollups_refresh_recent(*, today: datetime.date | None = None) -> int:
-    """Rebuild yesterday and today for every workspace (what the hourly collection just changed)."""
-    today = today or datetime.datetime.now(tz=datetime.UTC).date()
+    """Rebuild yesterday and today (each workspace's own days) for every workspace: what the hourly
+    collection just changed. ``today`` (tests) fixes the day for every workspace."""
     written = 0
-    for workspace_id in Workspace.objects.order_by("pk").values_list("pk", flat=True):
-        written += rollups_rebuild(workspace_id, today - datetime.timedelta(days=1), today)
+    for workspace_id, zone_name in Workspace.objects.order_by("pk").values_list("pk", "time_zone"):
+        day = today or today_in(zone_named(zone_name or "UTC"))
+        written += rollups_rebuild(workspace_id, day - datetime.timedelta(days=1), day)
     return written

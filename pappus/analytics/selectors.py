@@ -223,7 +223,7 @@ def audience_profile(scope: kpis.Scope) -> Dataset:
     ]
     if scope.region_ids is None:
         visitors = traffic_facade.visitor_profile(
-            scope.workspace_id, first_day=scope.first_day, last_day=scope.last_day
+            scope.workspace_id, first_day=scope.first_day, last_day=scope.last_day, time_zone=scope.zone
         )
         unknown = str(_("(unknown)"))
         groups.append(

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 
 from pappus.analytics import charts, kpis, selectors
 from pappus.analytics.forms import DashboardForm
+from pappus.analytics.rollups import zone_named
 from pappus.connectors import facade as connector_facade
 from pappus.core import exports
 from pappus.core.models import Membership
@@ -38,11 +39,13 @@ def dashboard_scope(query: Mapping[str, Any], membership: Membership) -> tuple[D
     the errors when the filters are bad (scope None). A region outside the member's regions: 403."""
     regions, allowed = selectors.visible_regions(membership)
     networks = [(profile.network, profile.label) for profile in connector_facade.network_profiles()]
+    zone = zone_named(membership.workspace.time_zone or "UTC")
     form = DashboardForm(
         query or None,
         regions=[(region.pk, region.name) for region in regions],
         networks=networks,
         all_regions_allowed=allowed is None,
+        time_zone=zone,
     )
     if not form.is_bound:
         form = DashboardForm(
@@ -50,6 +53,7 @@ def dashboard_scope(query: Mapping[str, Any], membership: Membership) -> tuple[D
             regions=[(region.pk, region.name) for region in regions],
             networks=networks,
             all_regions_allowed=allowed is None,
+            time_zone=zone,
         )
     if not form.is_valid():
         return form, None
@@ -67,6 +71,7 @@ def dashboard_scope(query: Mapping[str, Any], membership: Membership) -> tuple[D
         last_day=data["end"],
         region_ids=tuple(sorted(region_ids)) if region_ids is not None else None,
         networks=(data["network"],) if data.get("network") else (),
+        time_zone=str(zone),
     )
     return form, scope
 

@@ -113,10 +113,12 @@ def mention_counts_by_day(
     until: datetime.datetime,
     topic_ids: Sequence[int | None] = (None,),
     region_ids: Sequence[int] = (),
+    time_zone: datetime.tzinfo = datetime.UTC,
 ) -> tuple[DayCount, ...]:
-    """Mentions per topic, UTC day and sentiment from ``since`` to ``until``, summed in one query over
-    the hourly rollups (for analytics, which asks for several topics and sentiments at once). Days
-    without mentions are absent."""
+    """Mentions per topic, day (in ``time_zone``; hours are whole, so zones offset by a half hour
+    count each hour on the day it starts) and sentiment from ``since`` to ``until``, summed in one
+    query over the hourly rollups (for analytics, which asks for several topics and sentiments at
+    once). Days without mentions are absent."""
     wanted = [ALL_MENTIONS if topic_id is None else topic_id for topic_id in topic_ids]
     rows = MentionRollup.objects.for_workspace(workspace_id).filter(
         topic_id__in=wanted, hour__gte=hour_of(since), hour__lt=hour_of(until)
@@ -124,7 +126,7 @@ def mention_counts_by_day(
     if region_ids:
         rows = rows.filter(region_id__in=region_ids)
     grouped = (
-        rows.annotate(day=TruncDate("hour", tzinfo=datetime.UTC))
+        rows.annotate(day=TruncDate("hour", tzinfo=time_zone))
         .values_list("topic_id", "day", "sentiment")
         .annotate(number=Sum("count"))
         .order_by()

@@ -9,9 +9,10 @@ import datetime
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, IntegerField, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
 
 from pappus.traffic.models import ImportedTraffic, Visit
 
@@ -40,6 +41,23 @@ def _bounce() -> Q:
     return Q(page_views__lte=1, conversions=0)
 
 
+def _visits_in(
+    workspace_id: int, first_day: datetime.date, last_day: datetime.date, zone: datetime.tzinfo
+) -> tuple[QuerySet[Visit], Any]:
+    """Pixel visits started on ``first_day`` … ``last_day`` in ``zone``, and the expression of each one's day
+    there. ``Visit.day`` is the UTC day (indexed): other zones narrow it to the days around, then by start."""
+    visits = Visit.objects.for_workspace(workspace_id)
+    if str(zone) == "UTC":
+        return visits.filter(day__gte=first_day, day__lte=last_day), F("day")
+    start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    around = datetime.timedelta(days=1)
+    visits = visits.filter(
+        day__gte=first_day - around, day__lte=last_day + around, started_at__gte=start, started_at__lt=end
+    )
+    return visits, TruncDate("started_at", tzinfo=zone)
+
+
 def landing_pages(
     workspace_id: int,
     *,
@@ -47,12 +65,15 @@ def landing_pages(
     last_day: datetime.date,
     networks: Sequence[str] = (),
     campaign_post_ids: Sequence[int] | None = None,
+    time_zone: datetime.tzinfo = datetime.UTC,
 ) -> list[LandingPageFigures]:
-    """Each landing page's figures from ``first_day`` to ``last_day`` (UTC days, inclusive), most sessions first.
+    """Each landing page's figures from ``first_day`` to ``last_day`` (days in ``time_zone``, inclusive:
+    pixel visits by the moment they started; imported rows by the export's own days), most sessions
+    first.
 
     With ``networks`` or ``campaign_post_ids`` only pixel visits through tracked links of those
     networks or posts count (imported figures do not say where a session came from)."""
-    visits = Visit.objects.for_workspace(workspace_id).filter(day__gte=first_day, day__lte=last_day)
+    visits, day = _visits_in(workspace_id, first_day, last_day, time_zone)
     filtered = bool(networks) or campaign_post_ids is not None
     if networks:
         visits = visits.filter(network__in=list(networks))
@@ -60,7 +81,8 @@ def landing_pages(
         visits = visits.filter(post_id__in=list(campaign_post_ids))
     zero = Value(0, output_field=IntegerField())
     pixel = (
-        visits.values("day", "landing_url")
+        visits.annotate(visit_day=day)
+        .values("visit_day", "landing_url")
         .annotate(
             sessions=Count("id"),
             referral=Count("id", filter=Q(link_id__isnull=False)),
@@ -79,7 +101,7 @@ def landing_pages(
     totals: dict[str, list[int]] = {}
     sources: dict[str, set[str]] = {}
     for row in pixel:
-        key = (row["day"], row["landing_url"])
+        key = (row["visit_day"], row["landing_url"])
         figures = totals.setdefault(row["landing_url"], [0, 0, 0, 0, 0])
         figures[1] += row["referral"]
         figures[4] += row["referral_converted"]
@@ -118,8 +140,10 @@ class VisitorProfile:
     countries: tuple[tuple[str, int], ...]
 
 
-def visitor_profile(workspace_id: int, *, first_day: datetime.date, last_day: datetime.date) -> VisitorProfile:
-    visits = Visit.objects.for_workspace(workspace_id).filter(day__gte=first_day, day__lte=last_day)
+def visitor_profile(
+    workspace_id: int, *, first_day: datetime.date, last_day: datetime.date, time_zone: datetime.tzinfo = datetime.UTC
+) -> VisitorProfile:
+    visits, _day = _visits_in(workspace_id, first_day, last_day, time_zone)
     languages: Counter[str] = Counter()
     countries: Counter[str] = Counter()
     for language, country, number in visits.values_list("language", "country").annotate(number=Count("id")).order_by():

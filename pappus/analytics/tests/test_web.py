@@ -61,7 +61,7 @@ def test_the_dashboard_shows_each_kpi_with_its_formula_and_the_previous_period(f
     )
     assert cells["reach"] == "—"
     assert "Engagements ÷ impressions gained in the period × 100" in html
-    assert "2026-03-10 to 2026-03-16 (UTC days), compared with 2026-03-03 to 2026-03-09" in html
+    assert "2026-03-10 to 2026-03-16 (days in UTC), compared with 2026-03-03 to 2026-03-09" in html
     for key in ("followers", "engagement", "content_types", "pillars", "sentiment", "share_of_voice"):
         assert f'data-vega-spec="chart-{key}"' in html
     assert 'data-testid="not-built"' in html
