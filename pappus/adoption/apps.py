@@ -8,7 +8,11 @@ class AdoptionConfig(AppConfig):
     verbose_name = _("Team and adoption")
 
     def ready(self) -> None:
+        from pappus.adoption import demo
         from pappus.core.audit import register_action_labels
+        from pappus.core.demo import register_demo_contributor
+
+        register_demo_contributor(demo.contribute, name="adoption")
 
         register_action_labels(
             {
@@ -19,5 +23,10 @@ class AdoptionConfig(AppConfig):
                 "adoption.checklist.delete": _("Onboarding step removed"),
                 "adoption.checklist.tick": _("Onboarding step done"),
                 "adoption.checklist.untick": _("Onboarding step undone"),
+                "adoption.duty.add": _("Playbook duty added"),
+                "adoption.duty.delete": _("Playbook duty removed"),
+                "adoption.duty.done": _("Playbook duty done"),
+                "adoption.duty.undone": _("Playbook duty undone"),
+                "adoption.adopt": _("Adopted from another region"),
             }
         )

@@ -265,6 +265,7 @@ def test_outcome_reasons_are_reported_by_the_competitor_named_in_the_reason_or_n
 
 def _published(workspace: Workspace, region: Region, title: str, account_id: int, engagements: int) -> Post:
     now = timezone.now()
+    published_at = now - datetime.timedelta(days=2)
     post = Post.objects.create(workspace=workspace, region=region, title=title, text=f"{title} text")
     variant = Variant.objects.create(
         workspace=workspace,
@@ -273,7 +274,7 @@ def _published(workspace: Workspace, region: Region, title: str, account_id: int
         account_id=account_id,
         status=VariantStatus.PUBLISHED,
         remote_id=f"remote-{title}",
-        published_at=now - datetime.timedelta(days=2),
+        published_at=published_at,
     )
     hour = (now - datetime.timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     PostSnapshot.objects.create(
@@ -284,7 +285,7 @@ def _published(workspace: Workspace, region: Region, title: str, account_id: int
         network="mastodon",
         region_id=region.pk,
         remote_id=variant.remote_id,
-        published_at=variant.published_at,
+        published_at=published_at,
         hour=hour,
         taken_at=hour,
         impressions=1000,
