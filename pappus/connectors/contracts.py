@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import regex  # type: ignore[import-untyped]  # \X: Unicode extended grapheme clusters (UAX #29)
 from django.utils.translation import gettext as _
@@ -100,7 +100,7 @@ class MediaFile:
             while piece := stored.read(chunk_bytes):
                 yield piece
 
-    def open(self) -> io.BufferedIOBase:
+    def open(self) -> BinaryIO:
         """The file as a binary stream (the file on disk, or the bytes in memory); close it after use.
 
         httpx reads a stream given as a multipart file 64 KiB at a time and seeks back to the start

@@ -14,7 +14,10 @@ image is submitted with ``kind=image`` and ``url=<action>/<key>``, whose answer 
 Reddit sends the new post's address through the WebSocket (``{"type": "success", "payload":
 {"redirect": …}}`` or ``{"type": "failed"}``). Two images or more are a gallery,
 ``/api/submit_gallery_post.json`` with the asset ids and each file's description as its caption,
-which answers the post's id directly.
+which answers the post's id directly. A video (one, alone) is leased and stored the same way with
+its poster image (the video's ``cover``, else a plain dark frame, as PRAW sends its own image), then
+submitted with ``kind=video``, ``url`` and ``video_poster_url``; its address comes through the
+WebSocket like an image post's. Files are streamed from disk into the storage's form.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import struct
+import zlib
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -43,6 +48,7 @@ from pappus.connectors.contracts import (
     PublishRequest,
     PublishResult,
     RateLimitBudget,
+    is_video,
 )
 from pappus.connectors.errors import (
     ConnectorError,
@@ -57,13 +63,17 @@ from pappus.connectors.registry import register
 from pappus.connectors.websocket import WebSocketError, first_message
 
 # A text post's body: 40,000 characters; a title: 300; a comment: 10,000. Images: JPEG, PNG or GIF up
-# to 20 MB each, one as an image post or up to 20 as a gallery (Reddit's documented ceilings).
+# to 20 MB each, one as an image post or up to 20 as a gallery; a video (MP4 or MOV) alone, up to
+# 1 GB (Reddit's documented ceilings).
 DEFAULT_LIMITS = PublishLimits(
     max_characters=40_000,
     max_media=20,
-    media_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+    media_types=frozenset({"image/jpeg", "image/png", "image/gif", "video/mp4", "video/quicktime"}),
     max_media_bytes=20 * 1024 * 1024,
+    max_video_bytes=1024 * 1024 * 1024,
+    video_alone=True,
 )
+POSTER_TYPES = frozenset({"image/jpeg", "image/png"})
 MAXIMUM_CAPTION_CHARACTERS = 180  # a gallery item's caption
 # How long Reddit may take to say through the WebSocket that an image post is up.
 WEBSOCKET_TIMEOUT_SECONDS = 30.0
@@ -72,6 +82,17 @@ COMMENT_LIMITS = PublishLimits(max_characters=10_000)
 MAXIMUM_TITLE_CHARACTERS = 300
 # Reddit errors in a 200 answer that mean "not found" or "slow down" rather than "content refused".
 _NOT_FOUND_CODES = frozenset({"SUBREDDIT_NOEXIST", "NO_THING_ID", "DELETED_COMMENT", "DELETED_LINK", "THREAD_LOCKED"})
+
+
+def plain_poster(width: int = 640, height: int = 360) -> bytes:
+    """A dark PNG frame: the poster of a video posted without a cover (Reddit requires one)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    rows = (b"\x00" + b"\x20" * width) * height  # filter byte 0, then a dark grey row
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def split_title(text: str) -> tuple[str, str]:
@@ -111,6 +132,7 @@ class RedditConnector(HttpConnector):
     default_limits: ClassVar[PublishLimits | None] = DEFAULT_LIMITS
     # Reddit has no idempotency key: a submission sent again is a second post.
     idempotency_window_seconds: ClassVar[int] = 0
+    streams_files: ClassVar[bool] = True  # files go to the storage's form read from disk a piece at a time
     remote_ids_are_global: ClassVar[bool] = True  # fullnames (t1_…, t3_…) are unique across Reddit
     oauth: ClassVar[OAuthSpec] = OAuthSpec(
         authorize_url="https://www.reddit.com/api/v1/authorize",
@@ -243,6 +265,19 @@ class RedditConnector(HttpConnector):
             found.append(_("A Reddit post carries images or a link, not both: remove one of them."))
         elif request.media and _body:
             found.append(_("A Reddit image post has a title only: put the whole text on the first line."))
+        for media in request.media:
+            if media.cover is not None and not is_video(media):
+                found.append(_("%(name)s has a cover; only a video has one.") % {"name": media.filename})
+            elif media.cover is not None and media.cover.mime_type not in POSTER_TYPES:
+                found.append(
+                    _("The cover %(name)s is of type %(type)s; Reddit takes JPEG or PNG posters.")
+                    % {"name": media.cover.filename, "type": media.cover.mime_type}
+                )
+            elif media.cover is not None and media.cover.size > (self.limits().max_media_bytes or 0):
+                found.append(
+                    _("The cover %(name)s is %(size)s bytes; the limit here is %(limit)s bytes.")
+                    % {"name": media.cover.filename, "size": media.cover.size, "limit": self.limits().max_media_bytes}
+                )
         if len(request.media) > 1:
             for media in request.media:
                 if len(media.description) > MAXIMUM_CAPTION_CHARACTERS:
@@ -277,6 +312,8 @@ class RedditConnector(HttpConnector):
         subreddit = self._subreddit(request)
         if len(request.media) > 1:
             return self._publish_gallery(subreddit, title, request.media)
+        if request.media and is_video(request.media[0]):
+            return self._publish_video(subreddit, title, request.media[0])
         if request.media:
             return self._publish_image(subreddit, title, request.media[0])
         fields = {"sr": subreddit, "title": title, "resubmit": "true"}
@@ -309,12 +346,13 @@ class RedditConnector(HttpConnector):
         }
         if "key" not in fields:
             raise TemporaryFailureError(f"{self.label}'s upload lease names no key", network=self.network)
-        # The storage gets the form and the file, never Reddit's token.
+        # The storage gets the form and the file (streamed from disk), never Reddit's token.
         try:
-            with httpx.Client(timeout=self._client.timeout, follow_redirects=False) as storage:
-                answer = storage.post(
-                    action, data=fields, files={"file": (media.filename, media.read(), media.mime_type)}
-                )
+            with (
+                httpx.Client(timeout=self._client.timeout, follow_redirects=False) as storage,
+                media.open() as stream,
+            ):
+                answer = storage.post(action, data=fields, files={"file": (media.filename, stream, media.mime_type)})
         except httpx.HTTPError as error:
             raise TemporaryFailureError(
                 f"{self.label}'s media storage could not be reached: {error}", network=self.network
@@ -344,46 +382,50 @@ class RedditConnector(HttpConnector):
 
     def _publish_image(self, subreddit: str, title: str, media: MediaFile) -> PublishResult:
         url, _asset_id, lease_websocket = self._upload(media)
-        data = self._form(
-            "/api/submit",
-            {
-                "sr": subreddit,
-                "title": title,
-                "kind": "image",
-                "url": url,
-                "resubmit": "true",
-                "validate_on_submit": "true",
-            },
-        )
+        fields = {"sr": subreddit, "title": title, "kind": "image", "url": url}
+        return self._submit_and_listen(fields, lease_websocket, video=False)
+
+    def _publish_video(self, subreddit: str, title: str, video: MediaFile) -> PublishResult:
+        """The video and its poster through two upload leases, then ``kind=video`` with both addresses."""
+        url, _asset_id, lease_websocket = self._upload(video)
+        poster = video.cover or MediaFile(plain_poster(), "image/png", "poster.png")
+        poster_url, _poster_id, _poster_websocket = self._upload(poster)
+        fields = {"sr": subreddit, "title": title, "kind": "video", "url": url, "video_poster_url": poster_url}
+        return self._submit_and_listen(fields, lease_websocket, video=True)
+
+    def _submit_and_listen(self, fields: dict[str, str], lease_websocket: str, *, video: bool) -> PublishResult:
+        """Submit a media post, then learn its address from the WebSocket Reddit names."""
+        what = "the video post" if video else "the image post"
+        data = self._form("/api/submit", {**fields, "resubmit": "true", "validate_on_submit": "true"})
         websocket = str(data.get("websocket_url") or lease_websocket)
         if not websocket:
             raise TemporaryFailureError(
-                f"{self.label} took the image post without saying where to learn its address", network=self.network
+                f"{self.label} took {what} without saying where to learn its address", network=self.network
             )
         # From here the post may exist: a failure to learn its address is "no answer", never a refusal.
         try:
             message = json.loads(first_message(websocket, timeout=WEBSOCKET_TIMEOUT_SECONDS))
         except (WebSocketError, ValueError) as error:
             raise TemporaryFailureError(
-                f"{self.label} did not say whether the image post went up: {error}", network=self.network
+                f"{self.label} did not say whether {what} went up: {error}", network=self.network
             ) from error
         if not isinstance(message, dict):
-            raise TemporaryFailureError(
-                f"{self.label} sent an unreadable answer about the image post", network=self.network
-            )
+            raise TemporaryFailureError(f"{self.label} sent an unreadable answer about {what}", network=self.network)
         if message.get("type") == "failed":
             payload = message.get("payload") if isinstance(message.get("payload"), dict) else {}
             reason = str(payload.get("message") or payload.get("reason") or "") if payload else ""
-            raise ContentRejectedError(
-                _("Reddit could not make the image post: %(reason)s") % {"reason": reason or _("it gave no reason")},
-                network=self.network,
+            refusal = (
+                _("Reddit could not make the video post: %(reason)s")
+                if video
+                else _("Reddit could not make the image post: %(reason)s")
             )
+            raise ContentRejectedError(refusal % {"reason": reason or _("it gave no reason")}, network=self.network)
         payload = message.get("payload") if isinstance(message.get("payload"), dict) else {}
         redirect = str(payload.get("redirect") or "") if payload else ""
         found = _POST_ID.search(redirect)
         if message.get("type") != "success" or not found:
             raise TemporaryFailureError(
-                f"{self.label} sent an unexpected answer about the image post: {str(message)[:200]}",
+                f"{self.label} sent an unexpected answer about {what}: {str(message)[:200]}",
                 network=self.network,
             )
         return PublishResult(remote_id=f"t3_{found.group(1)}", url=redirect, raw=message)

@@ -145,7 +145,7 @@ def test_limits_are_checked_before_sending(replay: ReplayServer) -> None:
         with pytest.raises(ContentRejectedError, match="needs a title"):
             connector.publish(PublishRequest(text="   "))
         with pytest.raises(ContentRejectedError, match="cannot be posted here"):
-            connector.publish(PublishRequest(text="Clip", media=(MediaFile(b"\0" * 8, "video/mp4"),)))
+            connector.publish(PublishRequest(text="Clip", media=(MediaFile(b"\0" * 8, "video/webm"),)))
         with pytest.raises(ContentRejectedError, match="images or a link, not both"):
             connector.publish(
                 PublishRequest(
