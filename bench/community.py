@@ -3,15 +3,17 @@ precision and recall of the automatic merges against a synthetic truth), loyalty
 1,000,000 members, and the member list's filters (p95, target < 150 ms).
 
     python bench/community.py [--quick] [--identities N] [--members N] [--database-url URL] [--repeat 20]
+                              [--skip-before] [--only-resolution]
 
 The database is dropped and created again, migrated, and filled with COPY:
 
 - resolution: people with one to three identities each (a shop record, Instagram, Bluesky, X,
   Mastodon), each identity its own member at first, as collection leaves them. Shop records carry
-  the person's e-mail (1 % a shared placeholder address), half a phone, a fifth the Instagram profile
-  address; three in ten social identities know the e-mail; seven in ten of a person's social
-  identities reuse one handle. Noise: people with the same name and similar handles, and one person
-  in 500 sharing a phone with someone else (a family phone), so automatic merges can be wrong.
+  the person's e-mail (1 % a shared placeholder address), half a phone, a fifth the address of the
+  person's own Instagram account; three in ten social identities know the e-mail; seven in ten of a
+  person's social identities reuse one handle. Noise: people with the same name and similar handles,
+  and one person in 500 sharing a phone with someone else (a family phone), so automatic merges can
+  be wrong.
   ``services.resolve`` then runs once; every pair of identities put into one member is compared with
   the truth.
 - loyalty: a second workspace with --members members (one identity each) and 0 to 6 activities each
@@ -89,6 +91,13 @@ def synthetic_identities(count: int, seed: int = 7) -> tuple[list[tuple[Any, ...
     person_of: list[int] = []
     phones: list[str] = []
     taken: set[tuple[str, str]] = set()  # one account per handle and network: the same handle there is one person
+
+    def claim(network: str, wanted: str) -> str:
+        """The person's account name on ``network``: ``wanted``, or with their number when another holds it."""
+        own = wanted if (network, matching.normalize_handle(wanted)) not in taken else f"{wanted}_{person}"
+        taken.add((network, matching.normalize_handle(own)))
+        return own
+
     person = 0
     while len(rows) < count:
         first, last = generator.choice(FIRST), generator.choice(LAST)
@@ -101,19 +110,28 @@ def synthetic_identities(count: int, seed: int = 7) -> tuple[list[tuple[Any, ...
         phones.append(phone)
         size = generator.choices((1, 2, 3), weights=(50, 30, 20))[0]
         networks = generator.sample(("import:shop", *SOCIAL), size)
+        # The person's one Instagram account: a shop record's profile address and the account itself agree
+        # (a profile address names one account; it never names another person's).
+        instagram = ""
         for network in networks:
             if len(rows) >= count:
                 break
             if network == "import:shop":
                 shop_email = "noreply@shop.example" if generator.random() < 0.01 else email
                 shop_phone = phone if generator.random() < 0.5 else ""
-                profile = f"https://instagram.com/{handle}" if generator.random() < 0.2 else ""
+                profile = ""
+                if generator.random() < 0.2:
+                    instagram = instagram or claim("instagram", handle)
+                    profile = f"https://instagram.com/{instagram}"
                 rows.append((network, f"id:C{person}", "", "", f"C{person}", name, profile, shop_email, shop_phone))
             else:
-                own = handle if generator.random() < 0.7 else f"{last}{first}{generator.randrange(10_000)}"
-                if (network, matching.normalize_handle(own)) in taken:
-                    own = f"{own}_{person}"
-                taken.add((network, matching.normalize_handle(own)))
+                if network == "instagram" and instagram:
+                    own = instagram
+                else:
+                    own = claim(
+                        network, handle if generator.random() < 0.7 else f"{last}{first}{generator.randrange(10_000)}"
+                    )
+                    instagram = own if network == "instagram" else instagram
                 profile = f"https://instagram.com/{own}" if network == "instagram" else ""
                 known_email = email if generator.random() < 0.3 else ""
                 key = matching.normalize_handle(own)
@@ -289,9 +307,14 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     parser.add_argument(
         "--skip-before", action="store_true", help="do not measure the list without the filter indexes first"
     )
+    parser.add_argument(
+        "--only-resolution", action="store_true", help="fill and measure identity resolution only (no ladder, no list)"
+    )
     options = parser.parse_args()
     identities = options.identities or (50_000 if options.quick else 1_000_000)
     member_count = options.members or (50_000 if options.quick else 1_000_000)
+    if options.only_resolution:
+        member_count = 0
     recreate_database(options.database_url)
     configure(options.database_url)
     import django
@@ -316,7 +339,7 @@ def main() -> int:  # noqa: PLR0915 - one linear script
     print(f"migrated; filling ({time.strftime('%H:%M:%S')})", flush=True)
     started = time.perf_counter()
     person_of = fill_resolution(resolution.pk, identities, 1)
-    activities = fill_loyalty(ladder.pk, member_count, identities + 1)
+    activities = fill_loyalty(ladder.pk, member_count, identities + 1) if member_count else 0
     with connection.cursor() as cursor:
         for table in ("community_member", "community_identity"):
             cursor.execute(
@@ -365,6 +388,10 @@ def main() -> int:  # noqa: PLR0915 - one linear script
         f"precision {scores['precision']}, recall {scores['recall']}, {len(suggestions):,} suggestions "
         f"({resolution_figures['suggestion_precision']} right)"
     )
+
+    if options.only_resolution:
+        print(json.dumps({"fill_seconds": fill_seconds, "resolution": resolution_figures}))
+        return 0
 
     # --- loyalty recomputation -------------------------------------------------------------------------
     now = timezone.now()
