@@ -89,6 +89,7 @@ def test_the_registry_knows_each_network_once() -> None:
         "matrix",
         "reddit",
         "telegram",
+        "toutiao",
         "vk",
         "wechat",
         "weibo",
