@@ -25,6 +25,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pappus.ads import selectors
 from pappus.ads.models import AdCampaign, PacingAlert
@@ -98,7 +99,11 @@ def alert_text(alert: PacingAlert) -> str:
 
 def _message(user: User, workspace: Workspace, alerts: list[PacingAlert]) -> EmailMessage:
     with translation.override(user.language or workspace.default_language or settings.LANGUAGE_CODE):
-        subject = _("[Pappus] %(count)s paid campaigns off their planned spend") % {"count": len(alerts)}
+        subject = ngettext(
+            "[Pappus] %(count)s paid campaign off its planned spend",
+            "[Pappus] %(count)s paid campaigns off their planned spend",
+            len(alerts),
+        ) % {"count": len(alerts)}
         body = "\n\n".join(
             [
                 _("Hello %(name)s,") % {"name": user.full_name or user.email},

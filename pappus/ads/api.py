@@ -3,7 +3,11 @@ workspace's currency, daily figures (read, and entered by hand), exchange rates 
 
 Reads need ``ads.view``, changes ``ads.manage`` (the agency role holds both: ads carry no customer
 data). Every number a client sends has bounds, so nothing out of range reaches the database.
-Conversions and revenue are the networks' own attribution, as imported.
+``conversions`` and ``revenue`` are the networks' own attribution, as imported; ``attributed_conversions``
+and ``attributed_revenue`` are Pappus' own from tracked links and imported conversion paths under the
+workspace's rule (``attribution``: last_click, first_click or linear); ``ratio_basis`` says which of
+the two CPA, ROAS and ROI use. Budget reallocation: propose, decide (approve or reject), record the
+outcome.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from pappus.ads import metrics, selectors, services
-from pappus.ads.models import FIRST_DAY, LAST_DAY, MAX_AMOUNT, MAX_COUNT, AdAccount, AdCampaign, AdImport
+from pappus.ads.models import FIRST_DAY, LAST_DAY, MAX_AMOUNT, MAX_COUNT, AdAccount, AdCampaign, AdImport, Reallocation
 from pappus.core.api import MAX_ID, ObjectId, Pagination, Text, actor_of, error_responses, member_of
 from pappus.core.models import Membership
 
@@ -96,6 +100,12 @@ class FiguresOut(Schema):
     roas: float | None
     roi: float | None
     efficiency: float | None = Field(description="Conversions per unit of the workspace's currency spent.")
+    attributed_conversions: float | None = Field(
+        None, description="Conversions credited to tracked links under the workspace's attribution rule."
+    )
+    attributed_revenue: Decimal | None = Field(
+        None, description="Revenue credited under the workspace's attribution rule, in the workspace's currency."
+    )
 
 
 def _figures(figures: metrics.Figures) -> dict[str, Any]:
@@ -115,6 +125,8 @@ def _figures(figures: metrics.Figures) -> dict[str, Any]:
             "roas",
             "roi",
             "efficiency",
+            "attributed_conversions",
+            "attributed_revenue",
         )
     }
 
@@ -131,6 +143,7 @@ class CampaignOut(Schema):
     ends_on: datetime.date | None
     budget_planned: Decimal = Field(description="In the workspace's currency.")
     planned_conversions: int | None
+    utm_campaign: str = Field(description="The utm_campaign value of the tracked links credited to this campaign.")
 
 
 class CampaignMetricsOut(CampaignOut):
@@ -143,7 +156,8 @@ class CampaignListOut(Schema):
     currency: str
     start: datetime.date
     end: datetime.date
-    attribution: str
+    attribution: str = Field(description="The attribution rule: last_click, first_click or linear.")
+    ratio_basis: str = Field(description="network or attributed: the conversions and revenue CPA, ROAS and ROI use.")
     missing_rates: list[tuple[str, datetime.date]]
     total: FiguresOut
     campaigns: list[CampaignMetricsOut]
@@ -159,6 +173,7 @@ class CampaignIn(Schema):
     budget_planned: Amount = Decimal("0.00")
     planned_conversions: Count | None = None
     external_id: Annotated[Text, Field(max_length=100)] = ""
+    utm_campaign: Annotated[Text, Field(max_length=200)] = ""
 
 
 class CampaignPatch(Schema):
@@ -169,6 +184,7 @@ class CampaignPatch(Schema):
     ends_on: Day | None = None
     budget_planned: Amount | None = None
     planned_conversions: Count | None = None
+    utm_campaign: Annotated[Text, Field(max_length=200)] | None = None
 
 
 class DailyOut(Schema):
@@ -211,9 +227,6 @@ class ImportOut(Schema):
     imported_at: datetime.datetime | None
 
 
-ATTRIBUTION = "network"  # conversions and revenue as the networks report them
-
-
 def _campaign_out(campaign: AdCampaign) -> dict[str, Any]:
     fields = [name for name in CampaignOut.model_fields if name != "network"]
     return {**{name: getattr(campaign, name) for name in fields}, "network": campaign.account.network}
@@ -246,7 +259,8 @@ def campaign_list(request: HttpRequest, filters: Query[OverviewFilters]) -> dict
         "currency": report.currency,
         "start": start,
         "end": end,
-        "attribution": ATTRIBUTION,
+        "attribution": report.attribution.rule if report.attribution else "last_click",
+        "ratio_basis": report.attribution.basis if report.attribution else "network",
         "missing_rates": report.missing_rates,
         "total": _figures(report.total),
         "campaigns": [
@@ -396,3 +410,169 @@ def campaign_pacing(request: HttpRequest, campaign_id: ObjectId) -> dict[str, An
         "forecast_conversions_high": _number(report.forecast_results_high),
         "daily_to_finish_on_budget": _number(report.daily_to_finish_on_budget),
     }
+
+
+# --- budget reallocation ----------------------------------------------------------------------------
+
+KpiCode = Literal["conversions", "revenue", "clicks"]
+
+
+class LimitIn(Schema):
+    campaign_id: int = Field(ge=1, le=MAX_ID)
+    minimum: Amount | None = Field(None, description="At least this much for the whole period.")
+    maximum: Amount | None = Field(None, description="At most this much for the whole period.")
+
+
+class ProposalIn(Schema):
+    kpi: KpiCode = Field(description="The result to maximise.")
+    budget: Amount = Field(description="The budget to split over the period, in the workspace's currency.")
+    days: int = Field(ge=1, le=services.MAX_PERIOD_DAYS, description="The period's length, from today.")
+    history_days: int = Field(services.HISTORY_DAYS, ge=14, le=3 * 366, description="Days of history to learn from.")
+    limits: list[LimitIn] = Field(default_factory=list, max_length=1000)
+
+    def request(self) -> services.ProposalRequest:
+        return services.ProposalRequest(
+            kpi=self.kpi,
+            budget=self.budget,
+            days=self.days,
+            history_days=self.history_days,
+            limits={limit.campaign_id: (limit.minimum, limit.maximum) for limit in self.limits},
+        )
+
+
+class DecisionIn(ProposalIn):
+    approve: bool = Field(description="true to approve the proposal, false to reject it.")
+    note: Annotated[Text, Field(max_length=5000)] = ""
+
+
+class ProposalCampaignOut(Schema):
+    id: int
+    name: str
+    current: float | None = Field(description="Its recent spend scaled to the budget (the current split).")
+    proposed: float | None
+    expected_current: float | None
+    expected_proposed: float | None
+    held: bool = Field(description="Kept at its current share (too little or too even history).")
+    beyond_history: bool = Field(description="The proposal spends beyond what its history saw.")
+    note: str
+
+
+class ProposalOut(Schema):
+    kpi: str
+    starts_on: datetime.date
+    ends_on: datetime.date
+    budget: Decimal
+    days: int
+    interval: float = Field(description="The gain interval's probability, such as 0.9.")
+    expected_current: float | None
+    expected_proposed: float | None
+    expected_gain: float | None
+    gain_low: float | None
+    gain_high: float | None
+    campaigns: list[ProposalCampaignOut]
+
+
+class ReallocationOut(Schema):
+    id: int
+    kpi: str
+    starts_on: datetime.date
+    ends_on: datetime.date
+    budget: Decimal
+    status: str = Field(description="approved or rejected.")
+    note: str
+    decided_by: str | None
+    decided_at: datetime.datetime
+    proposal: dict[str, Any]
+    outcome: dict[str, Any] | None = Field(description="What the campaigns actually spent and achieved, once recorded.")
+    outcome_recorded_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_decided_by(obj: Any) -> str | None:
+        if isinstance(obj, dict):
+            return obj.get("decided_by")
+        return obj.decided_by.email if obj.decided_by else None
+
+
+def _proposal_out(result: services.ProposalResult) -> dict[str, Any]:
+    record = services.proposal_record(result)
+    return {
+        **record,
+        "kpi": result.request.kpi,
+        "starts_on": result.starts_on,
+        "ends_on": result.ends_on,
+        "budget": result.request.budget,
+    }
+
+
+def _reallocation_out(decision: Reallocation) -> dict[str, Any]:
+    return {
+        "id": decision.pk,
+        "kpi": decision.kpi,
+        "starts_on": decision.starts_on,
+        "ends_on": decision.ends_on,
+        "budget": decision.budget,
+        "status": decision.status,
+        "note": decision.note,
+        "decided_by": decision.decided_by.email if decision.decided_by else None,
+        "decided_at": decision.decided_at,
+        "proposal": decision.proposal,
+        "outcome": decision.outcome,
+        "outcome_recorded_at": decision.outcome_recorded_at,
+    }
+
+
+@router.post(
+    "/ads/reallocation/proposal",
+    response={200: ProposalOut, **error_responses()},
+    summary="Propose how to split a budget over the paid campaigns (nothing is stored)",
+)
+def reallocation_propose(request: HttpRequest, payload: ProposalIn) -> dict[str, Any]:
+    membership = _reader(request)
+    result = services.reallocation_propose(membership=membership, request=payload.request(), today=timezone.localdate())
+    return _proposal_out(result)
+
+
+@router.get(
+    "/ads/reallocations",
+    response={200: list[ReallocationOut], **error_responses()},
+    summary="Budget reallocation decisions, latest first",
+)
+@paginate(Pagination)
+def reallocation_list(request: HttpRequest) -> QuerySet[Reallocation]:
+    membership = _reader(request)
+    return Reallocation.objects.for_workspace(membership.workspace_id).select_related("decided_by").order_by("-pk")
+
+
+@router.post(
+    "/ads/reallocations",
+    response={201: ReallocationOut, **error_responses()},
+    summary="Approve or reject the proposal for a request (computed again, as shown)",
+)
+def reallocation_decide(request: HttpRequest, payload: DecisionIn) -> Status[dict[str, Any]]:
+    membership = _manager(request)
+    decision = services.reallocation_decide(
+        actor=actor_of(request, membership),
+        membership=membership,
+        request=payload.request(),
+        approve=payload.approve,
+        note=payload.note,
+        today=timezone.localdate(),
+    )
+    return Status(201, _reallocation_out(decision))
+
+
+@router.post(
+    "/ads/reallocations/{reallocation_id}/outcome",
+    response={200: ReallocationOut, **error_responses(404)},
+    summary="Record what the campaigns actually spent and achieved after the period",
+)
+def reallocation_outcome(request: HttpRequest, reallocation_id: ObjectId) -> dict[str, Any]:
+    membership = _manager(request)
+    get_object_or_404(Reallocation.objects.for_workspace(membership.workspace_id), pk=reallocation_id)
+    decision = services.reallocation_record_outcome(
+        actor=actor_of(request, membership),
+        membership=membership,
+        reallocation_id=reallocation_id,
+        today=timezone.localdate(),
+    )
+    return _reallocation_out(decision)

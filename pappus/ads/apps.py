@@ -23,6 +23,8 @@ class AdsConfig(AppConfig):
                 "ads.sync": _("Ad results read from the network's API"),
                 "ads.reallocation.decide": _("Budget reallocation decided"),
                 "ads.reallocation.outcome": _("Budget reallocation outcome recorded"),
+                "ads.settings.update": _("Ads attribution settings changed"),
+                "ads.conversions.import": _("Conversion paths imported"),
             }
         )
         register_demo_contributor(demo.contribute, name="ads")

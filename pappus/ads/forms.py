@@ -10,7 +10,18 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pappus.ads import imports
-from pappus.ads.models import FIRST_DAY, LAST_DAY, MAX_AMOUNT, MAX_COUNT, AdAccount, AdCampaign, Network, Objective
+from pappus.ads.models import (
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_AMOUNT,
+    MAX_COUNT,
+    AdAccount,
+    AdCampaign,
+    AttributionRule,
+    Network,
+    Objective,
+    RatioBasis,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -78,6 +89,12 @@ class CampaignForm(forms.Form):
         label=_("Planned conversions"), min_value=0, max_value=MAX_COUNT, required=False
     )
     external_id = forms.CharField(label=_("Campaign id in the network"), max_length=100, required=False)
+    utm_campaign = forms.CharField(
+        label=_("utm_campaign of its tracked links"),
+        max_length=200,
+        required=False,
+        help_text=_("Visits and imported conversion paths with this utm_campaign value are credited to the campaign."),
+    )
 
     def __init__(self, *args: Any, workspace_id: int, strategy_choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -227,3 +244,20 @@ class MetaSyncForm(forms.Form):
         self.fields["account"].queryset = AdAccount.objects.for_workspace(workspace_id).filter(  # type: ignore[attr-defined]
             network__in=[Network.META, Network.VK]
         )
+
+
+class AttributionSettingsForm(forms.Form):
+    attribution_rule = forms.ChoiceField(label=_("Attribution rule"), choices=AttributionRule.choices)
+    ratio_basis = forms.ChoiceField(label=_("CPA, ROAS and ROI use"), choices=RatioBasis.choices)
+    pacing_alerts_by_email = forms.BooleanField(label=_("E-mail pacing alerts"), required=False)
+
+
+class ConversionUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Conversion paths (CSV)"),
+        help_text=_(
+            "One row per conversion or per path and day: date, path (utm_campaign values of the clicks, first "
+            "first, separated by “>”), and any of conversions, revenue, currency, reference (an order id). "
+            "At most 10 MB."
+        ),
+    )

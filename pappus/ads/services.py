@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pappus.ads import allocation, imports, metrics, readers, selectors
+from pappus.ads import allocation, conversion_imports, imports, metrics, readers, selectors
 from pappus.ads.models import (
     MAX_AMOUNT,
     MAX_COUNT,
@@ -30,11 +30,15 @@ from pappus.ads.models import (
     AdDaily,
     AdImport,
     AdSet,
+    AdsSettings,
+    AttributionRule,
     ExchangeRate,
+    ImportedConversion,
     ImportStatus,
     Level,
     Network,
     Objective,
+    RatioBasis,
     Reallocation,
     ReallocationStatus,
     Source,
@@ -136,6 +140,7 @@ CAMPAIGN_FIELDS = (
     "budget_planned",
     "planned_conversions",
     "external_id",
+    "utm_campaign",
 )
 
 
@@ -163,6 +168,10 @@ def _clean_campaign(workspace_id: int, values: Mapping[str, Any]) -> dict[str, A
         )
     if "external_id" in cleaned:
         cleaned["external_id"] = str(cleaned["external_id"] or "").strip()[:100]
+    if "utm_campaign" in cleaned:
+        cleaned["utm_campaign"] = str(cleaned["utm_campaign"] or "").strip()
+        if len(cleaned["utm_campaign"]) > 200:
+            raise ValidationError({"utm_campaign": _("utm_campaign has at most 200 characters.")})
     check_strategy_campaign(workspace_id, cleaned.get("strategy_campaign_id"))
     return cleaned
 
@@ -770,3 +779,102 @@ def sync_account(
         },
     )
     return SyncResult(rows_read=len(rows), days_imported=created_days, days_updated=updated_days)
+
+
+# --- attribution settings and conversion imports ---------------------------------------------------
+
+
+@transaction.atomic
+def settings_update(
+    *,
+    actor: Actor,
+    membership: Membership,
+    attribution_rule: str,
+    ratio_basis: str,
+    pacing_alerts_by_email: bool,
+) -> AdsSettings:
+    """Choose the attribution rule, which figures CPA, ROAS and ROI use, and whether pacing alerts are mailed."""
+    require(membership, MANAGE)
+    if attribution_rule not in AttributionRule.values:
+        raise ValidationError({"attribution_rule": _("Choose last click, first click or linear.")})
+    if ratio_basis not in RatioBasis.values:
+        raise ValidationError({"ratio_basis": _("Choose the networks' figures or the attributed ones.")})
+    found, _created = AdsSettings.objects.select_for_update().get_or_create(workspace_id=membership.workspace_id)
+    before = {
+        "attribution_rule": found.attribution_rule,
+        "ratio_basis": found.ratio_basis,
+        "pacing_alerts_by_email": found.pacing_alerts_by_email,
+    }
+    found.attribution_rule = attribution_rule
+    found.ratio_basis = ratio_basis
+    found.pacing_alerts_by_email = pacing_alerts_by_email
+    found.save()
+    audit.record(
+        actor,
+        "ads.settings.update",
+        workspace=membership.workspace,
+        target=found,
+        before=before,
+        after={
+            "attribution_rule": attribution_rule,
+            "ratio_basis": ratio_basis,
+            "pacing_alerts_by_email": pacing_alerts_by_email,
+        },
+    )
+    return found
+
+
+@dataclass(frozen=True)
+class ConversionImportResult:
+    rows_read: int
+    imported: int
+    updated: int
+    errors: list[dict[str, object]]
+
+
+@transaction.atomic
+def conversions_import(*, actor: Actor, membership: Membership, name: str, data: bytes) -> ConversionImportResult:
+    """Store a conversion-paths export (see :mod:`pappus.ads.conversion_imports`); rows already there
+    (same day, path and reference) are replaced. ValidationError naming ``file`` when the file cannot
+    be read at all."""
+    require(membership, MANAGE)
+    try:
+        parsed = conversion_imports.parse(name, data, default_currency=membership.workspace.currency)
+    except ValueError as error:
+        problems = error.args[0] if error.args and isinstance(error.args[0], list) else [str(error)]
+        raise ValidationError({"file": [str(problem) for problem in problems]}) from None
+    imported = updated = 0
+    for row in parsed.rows.values():
+        try:
+            validate_currency(row.currency)
+        except ValidationError:
+            parsed.errors.append({"row": 0, "message": _("“%(code)s” is not a currency.") % {"code": row.currency}})
+            continue
+        _stored, created = ImportedConversion.objects.update_or_create(
+            workspace_id=membership.workspace_id,
+            day=row.day,
+            path_text=row.path_text,
+            reference=row.reference,
+            defaults={
+                "path": list(row.path),
+                "conversions": row.conversions,
+                "revenue": row.revenue,
+                "currency": row.currency,
+                "file_name": name[:200],
+            },
+        )
+        imported += created
+        updated += not created
+    audit.record(
+        actor,
+        "ads.conversions.import",
+        workspace=membership.workspace,
+        after={
+            "file": name[:200],
+            "rows": parsed.read,
+            "new": imported,
+            "updated": updated,
+            "refused": len(parsed.errors),
+        },
+    )
+    return ConversionImportResult(parsed.read, imported, updated, parsed.errors)

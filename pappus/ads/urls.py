@@ -22,4 +22,7 @@ urlpatterns += [
     path("reallocation/", views.reallocation, name="reallocation"),
     path("reallocation/decide/", views.reallocation_decide, name="reallocation_decide"),
     path("reallocation/<int:reallocation_id>/outcome/", views.reallocation_outcome, name="reallocation_outcome"),
+    path("attribution/", views.attribution_page, name="attribution"),
+    path("attribution/settings/", views.attribution_settings, name="attribution_settings"),
+    path("attribution/conversions/", views.conversions_upload, name="conversions_upload"),
 ]

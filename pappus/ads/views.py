@@ -20,7 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pappus.ads import charts, imports, selectors, services
 from pappus.ads.forms import (
     AccountForm,
+    AttributionSettingsForm,
     CampaignForm,
+    ConversionUploadForm,
     DailyForm,
     MappingForm,
     MetaSyncForm,
@@ -30,7 +32,15 @@ from pappus.ads.forms import (
     UploadForm,
     default_period,
 )
-from pappus.ads.models import AdCampaign, AdImport, ExchangeRate, ImportStatus, Reallocation
+from pappus.ads.models import (
+    AdCampaign,
+    AdImport,
+    ExchangeRate,
+    ImportedConversion,
+    ImportStatus,
+    PacingAlert,
+    Reallocation,
+)
 from pappus.core.models import Membership
 from pappus.core.permissions import role_allows
 from pappus.core.views import actor_of, member_required
@@ -87,6 +97,9 @@ def overview(request: HttpRequest, membership: Membership) -> HttpResponse:
     context = {
         "page_title": _("Paid campaigns"),
         "pacing_alerts": alerts,
+        "raised_alerts": PacingAlert.objects.for_workspace(membership.workspace_id)
+        .filter(resolved_on__isnull=True)
+        .select_related("campaign")[:20],
         "form": form,
         "report": report,
         "campaign_rows": [
@@ -369,6 +382,7 @@ def reallocation(request: HttpRequest, membership: Membership) -> HttpResponse:
     context: dict[str, Any] = {
         "page_title": _("Budget reallocation"),
         "form": form,
+        "rule_label": selectors.rule_label(selectors.ads_settings(membership.workspace_id).attribution_rule),
         "currency": membership.workspace.currency,
         "decisions": Reallocation.objects.for_workspace(membership.workspace_id).select_related("decided_by")[:20],
         "can_manage": role_allows(membership.role, services.MANAGE),
@@ -456,3 +470,74 @@ def meta_sync(request: HttpRequest, membership: Membership) -> HttpResponse:
             )
             return redirect("ads:setup")
     return _setup_page(request, membership, meta_form=form)
+
+
+# --- attribution ------------------------------------------------------------------------------------
+
+
+def _attribution_page(
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    settings_form: AttributionSettingsForm | None = None,
+    upload_form: ConversionUploadForm | None = None,
+    result: services.ConversionImportResult | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    chosen = selectors.ads_settings(membership.workspace_id)
+    context = {
+        "page_title": _("Attribution"),
+        "chosen": chosen,
+        "rule_label": selectors.rule_label(chosen.attribution_rule),
+        "settings_form": settings_form
+        or AttributionSettingsForm(
+            initial={
+                "attribution_rule": chosen.attribution_rule,
+                "ratio_basis": chosen.ratio_basis,
+                "pacing_alerts_by_email": chosen.pacing_alerts_by_email,
+            }
+        ),
+        "upload_form": upload_form or ConversionUploadForm(),
+        "result": result,
+        "conversions": ImportedConversion.objects.for_workspace(membership.workspace_id).order_by("-day", "pk")[:50],
+        "can_manage": role_allows(membership.role, services.MANAGE),
+    }
+    return render(request, "ads/attribution.html", context, status=status)
+
+
+@require_GET
+@member_required(services.VIEW)
+def attribution_page(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _attribution_page(request, membership)
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def attribution_settings(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = AttributionSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.settings_update(actor=actor_of(request), membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, _("Attribution settings saved."))
+            return redirect("ads:attribution")
+    return _attribution_page(request, membership, settings_form=form, status=400)
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def conversions_upload(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = ConversionUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = services.conversions_import(
+                actor=actor_of(request), membership=membership, name=upload.name, data=upload.read()
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            return _attribution_page(request, membership, result=result)
+    return _attribution_page(request, membership, upload_form=form, status=400)

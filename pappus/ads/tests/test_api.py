@@ -42,7 +42,8 @@ def test_campaigns_come_with_their_metrics_and_days(workspace: Workspace) -> Non
     assert listing.status_code == 200, listing.content
     body = listing.json()
     assert body["currency"] == "EUR"
-    assert body["attribution"] == "network"
+    assert body["attribution"] == "last_click"
+    assert body["ratio_basis"] == "network"
     line = body["campaigns"][0]
     assert line["name"] == "Spring"
     assert line["spent_share"] == pytest.approx(0.25)
