@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -52,14 +53,49 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--mentions", type=int, help="mentions in the listening rollups (default 10,000,000)")
     parser.add_argument("--database-url", default=os.environ.get("PAPPUS_BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--repeat", type=int, default=3, help="warm runs of each report (default 3)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="report over the database a previous run (of this or bench/analytics.py) filled: no refill, "
+        "no backfill; give that run's --database-url",
+    )
     return parser.parse_args()
+
+
+def prepared(options: argparse.Namespace, snapshots: int, mentions: int) -> tuple[dict[str, Any], int]:
+    """The data, filled and rolled up now, or (``--reuse``) as a previous run left it."""
+    import analytics as analytics_bench  # bench/analytics.py: the same data as the dashboard's benchmark
+    from django.db import connection
+
+    from pappus.analytics import services
+
+    if options.reuse:
+        filled = analytics_bench.reused()
+        mentions = filled["mentions"]
+        print(f"reusing {filled['post_snapshots']:,} post snapshots and {mentions:,} mentions' rollups")
+    else:
+        filled = analytics_bench.fill(snapshots, mentions, 6 if options.quick else analytics_bench.ACCOUNTS)
+        print(
+            f"filled {filled['post_snapshots']:,} post snapshots, {filled['account_snapshots']:,} account snapshots "
+            f"and {filled['mention_rollup_rows']:,} listening rollup rows ({mentions:,} mentions) "
+            f"in {filled['fill_seconds']} s"
+        )
+        started = time.perf_counter()
+        services.rollups_backfill(workspace_id=filled["workspace"].pk, chunk_days=31)
+        print(f"backfill in {time.perf_counter() - started:.1f} s")
+        with connection.cursor() as cursor:
+            for table in ("analytics_dailypostrollup", "analytics_dailyaccountrollup"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+
+    return filled, mentions
 
 
 def main() -> int:
     options = arguments()
     snapshots = options.snapshots or (20_000 if options.quick else 1_000_000)
     mentions = options.mentions or (500_000 if options.quick else 10_000_000)
-    recreate_database(options.database_url)
+    if not options.reuse:
+        recreate_database(options.database_url)
     configure(options.database_url)
     import django
 
@@ -67,27 +103,14 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    import analytics as analytics_bench  # bench/analytics.py: the same data as the dashboard's benchmark
-    from django.db import connection
     from django.utils import timezone
 
-    from pappus.analytics import reports, services
+    from pappus.analytics import reports
     from pappus.core.charts import to_png
     from pappus.core.models import Region
 
-    filled = analytics_bench.fill(snapshots, mentions, 6 if options.quick else analytics_bench.ACCOUNTS)
-    print(
-        f"filled {filled['post_snapshots']:,} post snapshots, {filled['account_snapshots']:,} account snapshots "
-        f"and {filled['mention_rollup_rows']:,} listening rollup rows ({mentions:,} mentions) "
-        f"in {filled['fill_seconds']} s"
-    )
+    filled, mentions = prepared(options, snapshots, mentions)
     workspace = filled["workspace"]
-    started = time.perf_counter()
-    services.rollups_backfill(workspace_id=workspace.pk, chunk_days=31)
-    print(f"backfill in {time.perf_counter() - started:.1f} s")
-    with connection.cursor() as cursor:
-        for table in ("analytics_dailypostrollup", "analytics_dailyaccountrollup"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
 
     today = timezone.now().astimezone(datetime.UTC).date()
     first, last = reports.period_for("monthly", today)
