@@ -324,3 +324,162 @@ def settings_put(request: HttpRequest, payload: SettingsIn) -> SettingsOut:
     membership = member_of(request, services.MANAGE)
     row = services.settings_update(actor=actor_of(request, membership), membership=membership, **payload.model_dump())
     return SettingsOut(scorecard_visibility=row.scorecard_visibility, dormant_days=row.dormant_days)
+
+
+# --- the playbook, my duties, reasons by competitor, regions learning from each other ---------------------------
+
+
+class DutyOut(Schema):
+    id: int
+    title: str
+    role: str
+    cadence: Literal["daily", "weekly", "monthly"]
+    region_id: int | None = Field(description="Null: a duty of every region's members of the role.")
+    from_raci: bool
+    due: int = Field(description="Checklist items due in the period whose day is over.")
+    on_time: int
+    on_time_share: float | None
+
+
+class DutyItemOut(Schema):
+    id: int
+    title: str
+    period_start: datetime.date
+    due_on: datetime.date
+    done_at: datetime.datetime | None
+    overdue: bool
+
+
+class DutyTickIn(Schema):
+    done: bool
+
+
+class CompetitorReasonOut(Schema):
+    reason: str
+    conversations: int
+
+
+class CompetitorOut(Schema):
+    competitor: str
+    conversations: int
+    reasons: list[CompetitorReasonOut]
+
+
+class CompetitorMonthOut(Schema):
+    month: str = Field(description="YYYY-MM (UTC).")
+    competitor: str
+    conversations: int
+
+
+class CompetitorReportOut(Schema):
+    competitors: list[str]
+    totals: list[CompetitorOut]
+    by_month: list[CompetitorMonthOut]
+
+
+class RegionLearningOut(Schema):
+    region_id: int | None
+    name: str
+    is_hub: bool
+    posts: int
+    scored_posts: int
+    engagements: int
+    followers: int
+    engagements_per_1000_followers: float | None = Field(
+        description="Sum of the scored posts' engagements divided by the sum of their accounts' followers, times 1,000."
+    )
+    duties_on_time_share: float | None
+
+
+@router.get("/adoption/playbook", response={200: list[DutyOut], **error_responses()}, summary="The playbook")
+def playbook(request: HttpRequest, query: Query[PeriodQuery]) -> list[DutyOut]:
+    membership = member_of(request, Action.ADOPTION_VIEW)
+    return [
+        DutyOut(
+            id=row.duty_id,
+            title=row.title,
+            role=row.role,
+            cadence=row.cadence,  # type: ignore[arg-type]
+            region_id=row.region_id,
+            from_raci=row.from_raci,
+            due=row.due,
+            on_time=row.on_time,
+            on_time_share=row.on_time_share,
+        )
+        for row in selectors.playbook(membership.workspace_id, query.days)
+    ]
+
+
+@router.get("/adoption/duties/me", response={200: list[DutyItemOut], **error_responses()}, summary="My duties")
+def my_duties(request: HttpRequest) -> list[DutyItemOut]:
+    membership = member_of(request, Action.WORKSPACE_VIEW)
+    return [
+        DutyItemOut(
+            id=item.item_id,
+            title=item.title,
+            period_start=item.period_start,
+            due_on=item.due_on,
+            done_at=item.done_at,
+            overdue=item.overdue,
+        )
+        for item in selectors.my_duties(membership)
+    ]
+
+
+@router.post(
+    "/adoption/duties/{item_id}", response={204: None, **error_responses(404)}, summary="Tick one of my duties"
+)
+def duty_tick(request: HttpRequest, item_id: ObjectId, payload: DutyTickIn) -> Status[None]:
+    membership = member_of(request, Action.WORKSPACE_VIEW)
+    services.duty_item_tick(
+        actor=actor_of(request, membership), membership=membership, item_id=item_id, done=payload.done
+    )
+    return Status(204, None)
+
+
+@router.get(
+    "/adoption/outcomes/competitors",
+    response={200: CompetitorReportOut, **error_responses()},
+    summary="Outcome reasons by competitor",
+)
+def competitors(request: HttpRequest, query: Query[PeriodQuery]) -> CompetitorReportOut:
+    membership = member_of(request, Action.ADOPTION_VIEW)
+    report = selectors.competitor_report(membership, query.days)
+    return CompetitorReportOut(
+        competitors=report.competitors,
+        totals=[
+            CompetitorOut(
+                competitor=name,
+                conversations=count,
+                reasons=[CompetitorReasonOut(reason=reason, conversations=number) for reason, number in reasons],
+            )
+            for name, count, reasons in report.totals
+        ],
+        by_month=[
+            CompetitorMonthOut(month=month, competitor=name, conversations=count)
+            for month, name, count in report.by_month
+        ],
+    )
+
+
+@router.get(
+    "/adoption/regions/learning",
+    response={200: list[RegionLearningOut], **error_responses()},
+    summary="Regions compared per 1,000 followers",
+)
+def regions_learning(request: HttpRequest, query: Query[PeriodQuery]) -> list[RegionLearningOut]:
+    membership = member_of(request, Action.ADOPTION_VIEW)
+    return [
+        RegionLearningOut(
+            region_id=row.region_id,
+            name=row.name,
+            is_hub=row.is_hub,
+            posts=row.posts,
+            scored_posts=row.measured,
+            engagements=row.engagements,
+            followers=row.followers,
+            engagements_per_1000_followers=row.score,
+            duties_on_time_share=row.duties_share,
+        )
+        for row in selectors.learning_overview(membership, query.days).regions
+    ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from pappus.adoption import selectors, services
 from pappus.adoption.models import AdoptedCopy, Duty, DutyItem, Kpi, KpiDaily
-from pappus.adoption.tests.factories import conversation, signed_in
+from pappus.adoption.tests.factories import api_client, conversation, signed_in
 from pappus.analytics import report_services
 from pappus.analytics.models import DailyAccountRollup, PostSnapshot, Report, ReportStatus
 from pappus.core.audit import Actor
@@ -383,3 +383,37 @@ def test_adopting_a_saved_reply_needs_the_inbox_settings_right_and_a_playbook_co
     ]
     assert "target_region: Choose another region than the playbook&#x27;s own." in same.content.decode()
     assert AdoptedCopy.objects.for_workspace(workspace).count() == 2
+
+
+def test_the_api_lists_my_duties_ticks_one_and_keeps_the_playbook_to_adoption_viewers(workspace: Workspace) -> None:
+    owner = _owner(workspace)
+    manager = make_member(workspace, Role.COMMUNITY_MANAGER)
+    colleague = make_member(workspace, Role.COMMUNITY_MANAGER)
+    services.duty_add(actor=Actor(owner.user), membership=owner, title="Weekly review", role=Role.COMMUNITY_MANAGER)
+    services.duties_generate()
+    client, headers = api_client(manager)
+
+    mine = client.get("/api/v1/adoption/duties/me", headers=headers)
+    item_id = mine.json()[0]["id"]
+    ticked = client.post(
+        f"/api/v1/adoption/duties/{item_id}", data={"done": True}, content_type="application/json", headers=headers
+    )
+
+    assert [(row["title"], row["overdue"], row["done_at"]) for row in mine.json()] == [("Weekly review", False, None)]
+    assert ticked.status_code == 204
+    assert DutyItem.objects.get(pk=item_id).done_at is not None
+    # a community manager may not see adoption; a colleague's item is not found
+    assert client.get("/api/v1/adoption/playbook", headers=headers).status_code == 403
+    assert client.get("/api/v1/adoption/outcomes/competitors", headers=headers).status_code == 403
+    colleague_client, colleague_headers = api_client(colleague)
+    untick = colleague_client.post(
+        f"/api/v1/adoption/duties/{item_id}",
+        data={"done": False},
+        content_type="application/json",
+        headers=colleague_headers,
+    )
+    assert untick.status_code == 404
+    owner_client, owner_headers = api_client(owner)
+    playbook = owner_client.get("/api/v1/adoption/playbook", headers=owner_headers).json()
+    assert [(row["title"], row["cadence"], row["region_id"]) for row in playbook] == [("Weekly review", "weekly", None)]
+    assert owner_client.get("/api/v1/adoption/playbook?days=0", headers=owner_headers).status_code == 422
