@@ -106,7 +106,11 @@ class MentionPageOut(Schema):
     )
     sampled_facets: list[str] = Field(
         default_factory=list,
-        description="Facets counted among the newest 10,000 matching mentions only, because more matched.",
+        description="Facets counted among the newest matching mentions only (facet_sample_size of them), "
+        "because more matched: their counts are those of a sample.",
+    )
+    facet_sample_size: int = Field(
+        default=0, description="How many of the newest matches a sampled facet counts (0 when facets=false)."
     )
 
 
@@ -291,6 +295,7 @@ def mention_search(request: HttpRequest, filters: Query[MentionFilters]) -> dict
         "facets": facets,
         "count_capped": search.count_is_capped(count),
         "sampled_facets": sampled,
+        "facet_sample_size": search.FACET_SAMPLE if filters.facets else 0,
     }
 
 

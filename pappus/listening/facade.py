@@ -243,7 +243,11 @@ def mention_counts_by_country(
     from pappus.listening import search  # the search's facet counting, with its sampling
 
     rows, sampled = search._mention_counts(  # the same counting as the search page's country facet
-        workspace_id, search.MentionSearch(since=since, until=until), "country", size, {}
+        workspace_id,
+        search.MentionSearch(since=since, until=until),
+        "country",
+        size,
+        search.SampleCache(size=search.COUNT_LIMIT),
     )
     return CountryCounts(tuple((str(country), int(count)) for country, count in rows), sampled)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Self
 
 from django.db import connection
-from django.db.models import BooleanField, Count, DateTimeField, ExpressionWrapper, F, Func, Q, QuerySet, Sum, Value
+from django.db.models import BooleanField, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 
 from pappus.core.models import Workspace, WorkspaceQuerySet
@@ -32,9 +32,11 @@ SORTS: Final[dict[str, tuple[str, ...]]] = {
 FACETS: Final = ("topic", "sentiment", "language", "source", "country", "author")
 FACET_SIZE: Final = 10
 # Beyond this many matches a search's count says "more than COUNT_LIMIT" instead of counting every
-# match (an exact count of a broad word over a million mentions takes seconds), and facets that
-# must be counted from the mentions are counted among the newest COUNT_LIMIT matches.
+# match (an exact count of a broad word over a million mentions takes seconds).
 COUNT_LIMIT: Final = 10_000
+# Facets that must be counted from the mentions (words, country, author) count every match when
+# there are at most this many, else the newest this many (a sample, named in Facets.sampled).
+FACET_SAMPLE: Final = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,7 @@ class FacetValue:
 @dataclass(frozen=True, slots=True)
 class Facets:
     """Up to :data:`FACET_SIZE` values per facet, most frequent first. ``sampled`` names the facets
-    counted among the newest :data:`COUNT_LIMIT` matches only (more mentions matched)."""
+    counted among the newest :data:`FACET_SAMPLE` matches only (more mentions matched)."""
 
     values: dict[str, list[FacetValue]] = field(default_factory=dict)
     sampled: frozenset[str] = frozenset()
@@ -106,16 +108,14 @@ def _fulltext_sqlite(mentions: QuerySet[Mention], terms: list[fulltext.Term]) ->
     return mentions
 
 
-class _MatchesTsquery(Func):
-    """``to_tsvector('simple', search_text) @@ to_tsquery('simple', query)``: the expression of the GIN index."""
-
-    template = "(to_tsvector('simple'::regconfig, %(expressions)s))"
-    arg_joiner = ") @@ to_tsquery('simple'::regconfig, "
-    output_field = BooleanField()
-
-
 def _fulltext_postgresql(mentions: QuerySet[Mention], terms: list[fulltext.Term]) -> QuerySet[Mention]:
-    condition = _MatchesTsquery(F("search_text"), Value(fulltext.to_tsquery(terms)))
+    # search_vector: the stored to_tsvector('simple', search_text) with its GIN index (migration
+    # 0010); not a model field, so named here.
+    condition = RawSQL(
+        "search_vector @@ to_tsquery('simple'::regconfig, %s)",
+        [fulltext.to_tsquery(terms)],
+        output_field=BooleanField(),
+    )
     return mentions.alias(matches_text=condition).filter(matches_text=True)
 
 
@@ -277,72 +277,163 @@ MENTION_FACET_COLUMNS: Final = {
 
 @dataclass(frozen=True, slots=True)
 class _Sample:
-    """The newest :data:`COUNT_LIMIT` matches of a search: ids and each facet column, in that order."""
+    """A search's matches read for counting: ids and each facet column, in that order. ``sampled``:
+    more matched, and these are the newest of them only."""
 
     rows: list[tuple[Any, ...]]
+    sampled: bool
 
     @property
     def ids(self) -> list[int]:
         return [row[0] for row in self.rows]
 
 
-type Samples = dict[str, _Sample | None]
+# Hours of rollup totals read per query while looking for a window's start.
+_HOURS_PAGE: Final = 240
+# Windows tried before the whole range is read.
+_MOST_WINDOWS: Final = 6
+# Mention ids per query when the topic matches of a sample are counted.
+_IDS_PER_QUERY: Final = 500
 
 
-def _newest_matches(workspace: Workspace | int, search: MentionSearch, samples: Samples) -> _Sample | None:
-    """The newest :data:`COUNT_LIMIT` mentions matching ``search`` (their ids and facet columns,
-    read once for every facet) when more match, else None (count them all in SQL). Worked out once
-    per distinct search of one :func:`search_facets` call."""
+class _Windows:
+    """Mentions per hour of published time (all of the workspace's, from the rollups), newest hour
+    first, read a page at a time as far as needed: where a window of the newest N mentions starts."""
+
+    def __init__(self, workspace: Workspace | int, search: MentionSearch) -> None:
+        rows = MentionRollup.objects.for_workspace(workspace).filter(topic_id=ALL_MENTIONS)
+        if search.since is not None:
+            rows = rows.filter(hour__gte=search.since - datetime.timedelta(hours=1))
+        if search.until is not None:
+            rows = rows.filter(hour__lt=search.until)
+        self._rows = rows
+        self._hours: list[tuple[datetime.datetime, int]] = []
+        self._exhausted = False
+        self._since = search.since
+        self._total: int | None = None
+
+    def _more(self) -> bool:
+        if self._exhausted:
+            return False
+        rows = self._rows if not self._hours else self._rows.filter(hour__lt=self._hours[-1][0])
+        page = [
+            (hour, int(total))
+            for hour, total in rows.values_list("hour").annotate(total=Sum("count")).order_by("-hour")[:_HOURS_PAGE]
+        ]
+        self._hours.extend(page)
+        self._exhausted = len(page) < _HOURS_PAGE
+        return bool(page)
+
+    def total(self) -> int:
+        """Mentions in the whole range (every hour's total)."""
+        if self._total is None:
+            self._total = int(self._rows.aggregate(total=Sum("count"))["total"] or 0)
+        return self._total
+
+    def start(self, mentions: int) -> datetime.datetime | None:
+        """The start of the newest hours that hold at least ``mentions``; None when that is the
+        whole time range (every hour, or back to the search's own start)."""
+        total, position = 0, 0
+        while True:
+            while position < len(self._hours):
+                hour, count = self._hours[position]
+                total += count
+                position += 1
+                if total >= mentions:
+                    oldest = position == len(self._hours) and not self._more()
+                    if oldest or (self._since is not None and hour <= self._since):
+                        return None
+                    return hour
+            if not self._more():
+                return None
+
+
+class SampleCache:
+    """What one :func:`search_facets` call reads once and shares between its facets: each distinct
+    search's matches and the rollups' hourly totals. ``size``: how many of the newest matches a
+    sampled facet counts."""
+
+    def __init__(self, size: int | None = None) -> None:
+        self.size = FACET_SAMPLE if size is None else size
+        self.matches: dict[str, _Sample] = {}
+        self.windows: _Windows | None = None
+
+
+def _newest_matches(workspace: Workspace | int, search: MentionSearch, cache: SampleCache) -> _Sample:
+    """The matches of ``search`` (ids and facet columns), all of them when there are at most
+    ``cache.size``, else the newest ``cache.size`` (``sampled``). Read once per distinct search.
+
+    The newest are looked for in a window of recent hours (from the rollups' hourly totals: the
+    hours that hold a few times ``cache.size`` mentions, widened by the share of matches found,
+    up to the whole range), so a broad search reads about ``cache.size`` rows rather than every
+    match: every match newer than the window's start is in the window.
+    """
     base = _filtered(workspace, search).order_by()
     key = str(base.query)  # the same filters give the same SQL, whatever sequence types the search holds
-    if key not in samples:
-        sample = None
-        if count_is_capped(capped_count(base)):
-            newest_first: Any = "-published_at"
-            if search.text:
-                # Ordered by the column, the planner walks the time index newest first and evaluates
-                # the words on every row it meets (seconds for a common word); ordered by an
-                # expression of it, it finds the matches through the full-text index and keeps the
-                # newest (a top-N sort). Without words the time index is the fast way.
-                newest_first = ExpressionWrapper(
-                    F("published_at") + Value(datetime.timedelta(0)), output_field=DateTimeField()
-                ).desc()
-            rows = base.order_by(newest_first, "-pk").values_list("pk", *MENTION_FACET_COLUMNS.values())
-            sample = _Sample(list(rows[:COUNT_LIMIT]))
-        samples[key] = sample
-    return samples[key]
+    if key in cache.matches:
+        return cache.matches[key]
+    if cache.windows is None:
+        cache.windows = _Windows(workspace, search)
+    newest_first: Any = "-published_at"
+    if search.text:
+        # Ordered by an expression of the time, the planner finds the matches through the full-text
+        # index and keeps the newest (a top-N sort) instead of walking the time index and testing
+        # the words on every row it meets (slow for a rare word).
+        newest_first = ExpressionWrapper(
+            F("published_at") + Value(datetime.timedelta(0)), output_field=DateTimeField()
+        ).desc()
+    limit = cache.size + 1
+    window = 16 * limit
+    attempts = 0
+    while True:
+        attempts += 1
+        start = cache.windows.start(window) if attempts < _MOST_WINDOWS else None
+        found = base if start is None else base.filter(published_at__gte=start)
+        rows = list(found.order_by(newest_first, "-pk").values_list("pk", *MENTION_FACET_COLUMNS.values())[:limit])
+        if len(rows) == limit:
+            sample = _Sample(rows[: cache.size], sampled=True)
+            break
+        if start is None:
+            sample = _Sample(rows, sampled=False)
+            break
+        # Too few in the window: when the share of matches it saw says the whole range holds not
+        # many more than the sample, read them all at once; else widen the window by that share.
+        total = cache.windows.total()
+        if total * len(rows) < 2 * limit * window:
+            window = total
+        else:
+            window = int(window * min(64.0, max(2.0, 1.5 * limit / max(len(rows), 1))))
+    cache.matches[key] = sample
+    return sample
 
 
 def _mention_counts(
-    workspace: Workspace | int, search: MentionSearch, facet: str, size: int, samples: Samples
+    workspace: Workspace | int, search: MentionSearch, facet: str, size: int, cache: SampleCache
 ) -> tuple[list[tuple[Any, int]], bool]:
-    """The ``size`` most frequent values of ``facet`` counted from the mentions themselves, among
-    the newest :data:`COUNT_LIMIT` matches when more match (then the second value is True): those
-    are read once and counted here for every facet that shares the search."""
-    newest = _newest_matches(workspace, search, samples)
-    if newest is not None and facet != "topic":
-        position = 1 + list(MENTION_FACET_COLUMNS).index(facet)
-        counted = Counter(row[position] for row in newest.rows if facet == "source" or row[position])
-        return sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:size], True
-    base = _filtered(workspace, search).order_by() if newest is None else None
+    """The ``size`` most frequent values of ``facet`` counted from the mentions themselves: every
+    match, or the newest ``cache.size`` when more match (then the second value is True). The
+    matches are read once and counted here for every facet that shares the search."""
+    matches = _newest_matches(workspace, search, cache)
     if facet == "topic":
-        matched = MentionTopic.objects.for_workspace(workspace)
-        if newest is not None:
-            matched = matched.filter(mention_id__in=newest.ids)
-        elif base is not None:
-            matched = matched.filter(mention__in=base.values("pk"))
-        topics = list(matched.values_list("topic_id").annotate(count=Count("id")).order_by("-count", "topic_id")[:size])
-        return topics, newest is not None
-    if base is None:  # pragma: no cover - a sample was counted above
-        raise AssertionError("no base query")
-    column = MENTION_FACET_COLUMNS[facet]
-    values = list(
-        base.exclude(**{column: ""} if column != "source_id" else {})
-        .values_list(column)
-        .annotate(count=Count("id"))
-        .order_by("-count", column)[:size]
-    )
-    return values, False
+        ids = matches.ids
+        topics: Counter[int] = Counter()
+        # A few hundred ids at a time: the planner then probes the (mention, topic) key for each,
+        # where a longer list made it read every topic match of the workspace.
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            topics.update(
+                dict(
+                    MentionTopic.objects.for_workspace(workspace)
+                    .filter(mention_id__in=ids[start : start + _IDS_PER_QUERY])
+                    .values_list("topic_id")
+                    .annotate(count=Count("id"))
+                    .order_by()
+                    .values_list("topic_id", "count")
+                )
+            )
+        return sorted(topics.items(), key=lambda item: (-item[1], item[0]))[:size], matches.sampled
+    position = 1 + list(MENTION_FACET_COLUMNS).index(facet)
+    counted = Counter(row[position] for row in matches.rows if facet == "source" or row[position])
+    return sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:size], matches.sampled
 
 
 def search_facets(workspace: Workspace | int, search: MentionSearch, size: int = FACET_SIZE) -> Facets:
@@ -350,18 +441,18 @@ def search_facets(workspace: Workspace | int, search: MentionSearch, size: int =
 
     Topic, sentiment, language and source are counted from the hourly rollups when they count
     the same mentions (:func:`countable_from_rollups`): a few rows per hour instead of every
-    mention. Words, a country or an author filter need the mentions; beyond :data:`COUNT_LIMIT`
-    matches those facets count the newest :data:`COUNT_LIMIT` and are named in ``sampled``.
+    mention. Words, a country or an author filter need the mentions; beyond :data:`FACET_SAMPLE`
+    matches those facets count the newest :data:`FACET_SAMPLE` and are named in ``sampled``.
     """
     facets: dict[str, list[FacetValue]] = {}
     sampled: set[str] = set()
-    samples: Samples = {}
+    cache = SampleCache()
     for facet in FACETS:
         wanted = search.without(facet)
         if facet in ROLLUP_FACETS and countable_from_rollups(wanted):
             rows = _rollup_counts(workspace, wanted, facet, size)
         else:
-            rows, was_sampled = _mention_counts(workspace, wanted, facet, size, samples)
+            rows, was_sampled = _mention_counts(workspace, wanted, facet, size, cache)
             if was_sampled:
                 sampled.add(facet)
         if facet == "topic":

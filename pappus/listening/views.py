@@ -126,6 +126,7 @@ def mention_list(request: HttpRequest, membership: Membership) -> HttpResponse:
         "facets": facets,
         "count_capped": search.count_is_capped(page.paginator.count),
         "count_limit": search.COUNT_LIMIT,
+        "facet_sample": search.FACET_SAMPLE,
         "export_query": export_query.urlencode(),
         "enrichment_unavailable": pipeline._nlp_analyze() is None,
     }

@@ -72,9 +72,9 @@ def test_search_pages_sorts_filters_and_counts_facets(api: ApiClient, source: So
 def test_search_query_count_is_pinned(api: ApiClient, source: Source) -> None:
     with CaptureQueriesContext(connection) as queries:
         assert api.get("/mentions", {"q": "pappus", "limit": 5}).status_code == 200
-    # token lookup and last-used (3), count, page, six facets (one capped count for the search they
-    # share, then the counts), topic and source names
-    assert len(queries) == 3 + 2 + 1 + 6 + 2
+    # token lookup and last-used (3), count, page, six facets (the rollups' hourly totals, the
+    # matches of the search they share read once, the topics matched among them), topic and source names
+    assert len(queries) == 3 + 2 + 3 + 2
 
 
 def test_one_mention_with_its_topics_and_raw_payload(api: ApiClient, source: Source) -> None:

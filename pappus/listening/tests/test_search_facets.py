@@ -108,10 +108,11 @@ def test_which_searches_the_rollups_count(analyst: Any, sources: list[Source]) -
     with CaptureQueriesContext(connection) as queries:
         search_facets(analyst.workspace, MentionSearch(languages=["en"]))
     rollup_queries = [query for query in queries.captured_queries if "listening_mentionrollup" in query["sql"]]
-    assert len(rollup_queries) == 4
-    # country and author from the mentions (one capped count for their shared search, then the
-    # counts); topic and source names
-    assert len(queries.captured_queries) == 4 + 1 + 2 + 2
+    # four facets, and the hourly totals where the newest matches of country and author are sought
+    assert len(rollup_queries) == 4 + 1
+    # country and author from the mentions (their shared search's matches, read once: fewer than
+    # the sample, so all of them); topic and source names
+    assert len(queries.captured_queries) == 5 + 1 + 2
 
 
 @pytest.mark.django_db
@@ -150,6 +151,7 @@ def test_count_beyond_the_limit_is_a_lower_bound_and_facets_count_the_newest(
     exact = search_mentions(workspace, wanted).count()
     assert exact > 12  # the fixture's stream has many mentions of the word
     monkeypatch.setattr(search, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(search, "FACET_SAMPLE", 10)
     found = search_mentions(workspace, wanted)
     assert found.count() == 11
     assert search.count_is_capped(found.count())
@@ -176,12 +178,14 @@ def test_api_and_page_say_when_the_count_is_capped(
     from pappus.core.tests.test_api import ApiClient, token_for
 
     monkeypatch.setattr(search, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(search, "FACET_SAMPLE", 10)
     answer = ApiClient(token_for(analyst)).get("/mentions", {"q": "pappus"})
     assert answer.status_code == 200, answer.content
     body = answer.json()
     assert body["count"] == 11
     assert body["count_capped"] is True
     assert "author" in body["sampled_facets"]
+    assert body["facet_sample_size"] == 10
     client.force_login(analyst.user)
     page = client.get("/listening/mentions/?q=pappus")
     assert b"More than 10 mentions" in page.content
@@ -193,7 +197,7 @@ def test_sampled_facets_read_the_newest_matches_once_and_count_each_facet_among_
     sources: list[Source], analyst: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     workspace = analyst.workspace
-    monkeypatch.setattr(search, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(search, "FACET_SAMPLE", 10)
     wanted = MentionSearch(text="pappus")
     newest = list(
         search_mentions(workspace, wanted).values_list(
