@@ -434,6 +434,9 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
     parser.add_argument("--analyzer", choices=["auto", "none"], default="auto", help="pappus.nlp, or the placeholder")
     parser.add_argument("--keep", action="store_true", help="do not drop the database first (PostgreSQL)")
     parser.add_argument(
+        "--batch-size", type=int, default=0, help="mentions per batch of the pipeline (default services.BATCH_SIZE)"
+    )
+    parser.add_argument(
         "--raw-bulk-rows",
         type=int,
         default=100_000,
@@ -484,7 +487,10 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
 
     run = services.ingest_run_start(source)
     started = time.perf_counter()
-    services.ingest_items(source=source, run=run, items=stream(count), mapper=map_normalized, analyze=analyze)
+    batch_size = options.batch_size or services.BATCH_SIZE
+    services.ingest_items(
+        source=source, run=run, items=stream(count), mapper=map_normalized, analyze=analyze, batch_size=batch_size
+    )
     seconds = time.perf_counter() - started
     run = services.ingest_run_finish(run, status=RunStatus.SUCCEEDED)
     rate = count / seconds
@@ -514,6 +520,7 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
         "mentions": count,
         "topics": options.topics,
         "analyzer": analyzer_name,
+        "batch_size": batch_size,
         "seconds": round(seconds, 1),
         "mentions_per_s": round(rate),
         "raw_insert_per_s": round(raw_rate),
