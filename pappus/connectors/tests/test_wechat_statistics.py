@@ -285,6 +285,8 @@ def test_the_statistics_page_shows_articles_and_followers_by_day(workspace: Any,
         Answer(200, {"list": [article_row(yesterday(), "1000000001_1", "秋季新品上市", 345)]}),
     )
     client = signed_in(workspace, Role.ANALYST)
+    health = client.get("/connectors/").content.decode()
+    assert f'href="/connectors/{account.pk}/wechat/statistics/"' in health
     page = client.get(f"/connectors/{account.pk}/wechat/statistics/")
     assert page.status_code == 200
     text = page.content.decode()
