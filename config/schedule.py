@@ -118,3 +118,10 @@ def check_ads_pacing() -> None:
     """Raise a pacing alert once when a flight goes over or under its planned spend to date (shown on the ads
     overview, e-mailed to those who manage ads); resolve it when the flight is back on pace (idempotent)."""
     ads_tasks.check_pacing()
+
+
+@periodic_job(name="ads.read_networks", cron="*/15 * * * *", queue="analytics", time_limit=900)
+def read_ads_networks() -> None:
+    """Read the last week of each Meta or VK Ads account set to be read on a schedule (every 6 hours, with its stored
+    token); an account whose read fails waits longer each time (30 minutes doubling to a day)."""
+    ads_tasks.read_networks()

@@ -25,6 +25,7 @@ class AdsConfig(AppConfig):
                 "ads.reallocation.outcome": _("Budget reallocation outcome recorded"),
                 "ads.settings.update": _("Ads attribution settings changed"),
                 "ads.conversions.import": _("Conversion paths imported"),
+                "ads.reading.set": _("Scheduled reads of an ad account changed"),
             }
         )
         register_demo_contributor(demo.contribute, name="ads")

@@ -238,6 +238,13 @@ class MetaSyncForm(forms.Form):
     )
     since = DayField(label=_("From"))
     until = DayField(label=_("To"))
+    level = forms.ChoiceField(
+        label=_("VK Ads: read"),
+        choices=[("campaign", _("campaigns")), ("adset", _("ad groups")), ("ad", _("ads (banners)"))],
+        initial="campaign",
+        required=False,
+        help_text=_("Meta is always read per ad."),
+    )
 
     def __init__(self, *args: Any, workspace_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -261,3 +268,26 @@ class ConversionUploadForm(forms.Form):
             "At most 10 MB."
         ),
     )
+
+
+class ReadingForm(forms.Form):
+    account = forms.ModelChoiceField(label=_("Meta or VK Ads account"), queryset=AdAccount.objects.none())
+    token = forms.CharField(
+        label=_("Access token"),
+        max_length=4000,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted for the scheduled reads; leave empty to keep the stored one."),
+    )
+    level = forms.ChoiceField(
+        label=_("VK Ads: read"),
+        choices=[("campaign", _("campaigns")), ("adset", _("ad groups")), ("ad", _("ads (banners)"))],
+        initial="campaign",
+    )
+    enabled = forms.BooleanField(label=_("Read on a schedule"), required=False, initial=True)
+
+    def __init__(self, *args: Any, workspace_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = AdAccount.objects.for_workspace(workspace_id).filter(  # type: ignore[attr-defined]
+            network__in=[Network.META, Network.VK]
+        )

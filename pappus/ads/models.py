@@ -62,6 +62,14 @@ class AdAccount(models.Model):
     external_id = models.CharField(_("account id in the network"), max_length=100, blank=True)
     # A connected account (connectors) whose ads API could read this account; a plain id.
     connected_account_id = models.PositiveBigIntegerField(_("connected account"), null=True, blank=True)
+    # Scheduled reads of the network's ads API: the token is a Fernet token (connectors.crypto), never shown.
+    read_token = models.TextField(_("stored access token"), blank=True)
+    read_level = models.CharField(_("VK Ads: read"), max_length=10, default="campaign")
+    read_enabled = models.BooleanField(_("read on a schedule"), default=False)
+    last_read_at = models.DateTimeField(_("last read"), null=True, blank=True)
+    next_read_at = models.DateTimeField(_("next read"), null=True, blank=True)
+    read_failures = models.PositiveIntegerField(_("failed reads in a row"), default=0)
+    last_read_error = models.CharField(_("last read error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = WorkspaceManager()

@@ -13,9 +13,10 @@ The token is used for this read only and not stored.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -166,33 +167,73 @@ def _vk_get(client: httpx.Client, url: str, params: dict[str, str]) -> dict[str,
     return body
 
 
+VK_LEVELS = ("campaign", "adset", "ad")  # ad_plans, ad_groups, banners
+
+
+def _vk_list(client: httpx.Client, url: str, fields: str) -> dict[int, dict[str, Any]]:
+    """Every object of a VK Ads list endpoint (paged by offset), by id."""
+    found: dict[int, dict[str, Any]] = {}
+    offset = 0
+    for _page in range(MAX_PAGES):
+        body = _vk_get(client, url, {"fields": fields, "limit": "250", "offset": str(offset)})
+        items = body.get("items") or []
+        for item in items:
+            found[int(item["id"])] = item
+        offset += len(items)
+        if not items or offset >= int(body.get("count", 0)):
+            break
+    return found
+
+
+def _vk_name(item: dict[str, Any] | None, pk: object) -> str:
+    return str((item or {}).get("name") or pk)[:300]
+
+
 def read_vk(
-    *, token: str, since: datetime.date, until: datetime.date, currency: str, base_url: str = VK_BASE_URL
+    *,
+    token: str,
+    since: datetime.date,
+    until: datetime.date,
+    currency: str,
+    base_url: str = VK_BASE_URL,
+    level: str = "campaign",
 ) -> Iterator[ReadRow]:
-    """Every campaign's (``ad_plan``) day from ``since`` to ``until``: shows, clicks, spend, goals and
-    reach (VK reports no revenue). Campaign names come from ``ad_plans.json`` (paged by offset)."""
+    """Every campaign's (``ad_plan``), ad group's (``level="adset"``) or banner's (``level="ad"``) day from
+    ``since`` to ``until``: shows, clicks, spend, goals and reach (VK reports no revenue). Names come
+    from ``ad_plans.json``, ``ad_groups.json`` and ``banners.json`` (paged by offset); an ad group
+    names its campaign (``ad_plan_id``), a banner its ad group (``ad_group_id``)."""
+    if level not in VK_LEVELS:
+        raise ValueError(f"unknown VK level {level!r}")
     root = base_url.rstrip("/")
     with httpx.Client(timeout=TIMEOUT, headers={"Authorization": f"Bearer {token}"}) as client:
-        names: dict[int, str] = {}
-        offset = 0
-        for _page in range(MAX_PAGES):
-            body = _vk_get(
-                client, f"{root}/ad_plans.json", {"fields": "id,name", "limit": "250", "offset": str(offset)}
+        plans = _vk_list(client, f"{root}/ad_plans.json", "id,name")
+        groups = _vk_list(client, f"{root}/ad_groups.json", "id,name,ad_plan_id") if level != "campaign" else {}
+        banners = _vk_list(client, f"{root}/banners.json", "id,name,ad_group_id") if level == "ad" else {}
+
+        def key_of(pk: int) -> ObjectKey:
+            if level == "campaign":
+                return ObjectKey(_vk_name(plans.get(pk), pk), str(pk), "", "", "", "")
+            banner = banners.get(pk) if level == "ad" else None
+            group_id = int(banner["ad_group_id"]) if banner is not None else pk
+            group = groups.get(group_id) or {}
+            plan_id = int(group.get("ad_plan_id") or 0)
+            key = ObjectKey(
+                _vk_name(plans.get(plan_id), plan_id), str(plan_id), _vk_name(group, group_id), str(group_id), "", ""
             )
-            items = body.get("items") or []
-            for item in items:
-                names[int(item["id"])] = str(item.get("name") or item["id"])[:300]
-            offset += len(items)
-            if not items or offset >= int(body.get("count", 0)):
-                break
-        ids = sorted(names)
+            if level == "ad":
+                return dataclasses.replace(key, ad=_vk_name(banner, pk), ad_id=str(pk))
+            return key
+
+        objects = {"campaign": plans, "adset": groups, "ad": banners}[level]
+        path = {"campaign": "ad_plans", "adset": "ad_groups", "ad": "banners"}[level]
+        ids = sorted(objects)
         start = since
         while start <= until and ids:
             end = min(until, start + datetime.timedelta(days=VK_MAX_DAYS - 1))
             for chunk in range(0, len(ids), VK_MAX_IDS):
                 body = _vk_get(
                     client,
-                    f"{root}/statistics/ad_plans/day.json",
+                    f"{root}/statistics/{path}/day.json",
                     {
                         "id": ",".join(str(pk) for pk in ids[chunk : chunk + VK_MAX_IDS]),
                         "date_from": start.isoformat(),
@@ -201,20 +242,18 @@ def read_vk(
                     },
                 )
                 for item in body.get("items") or []:
-                    yield from _vk_rows(item, names, currency)
+                    yield from _vk_rows(item, key_of, currency)
             start = end + datetime.timedelta(days=1)
 
 
-def _vk_rows(item: dict[str, Any], names: dict[int, str], currency: str) -> Iterator[ReadRow]:
+def _vk_rows(item: dict[str, Any], key_of: Callable[[int], ObjectKey], currency: str) -> Iterator[ReadRow]:
     try:
-        plan = int(item["id"])
+        key = key_of(int(item["id"]))
         for row in item.get("rows") or []:
             base = row.get("base") or {}
             uniques = row.get("uniques") or {}
             yield ReadRow(
-                key=ObjectKey(
-                    campaign=names.get(plan, str(plan)), campaign_id=str(plan), ad_set="", ad_set_id="", ad="", ad_id=""
-                ),
+                key=key,
                 day=datetime.date.fromisoformat(row["date"]),
                 currency=currency,
                 spend=Decimal(str(base.get("spent", "0"))).quantize(Decimal("0.01")),

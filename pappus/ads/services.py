@@ -9,6 +9,7 @@ Links to other apps are plain ids, checked through their facades: a strategy cam
 from __future__ import annotations
 
 import datetime
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from pappus.core.permissions import Action, require
 
 VIEW = Action.ADS_VIEW
 MANAGE = Action.ADS_MANAGE
+logger = logging.getLogger("pappus.ads")
 
 
 def _check_currency(value: str, field: str) -> str:
@@ -360,6 +362,11 @@ class _Objects:
     def ad(self, campaign: AdCampaign, ad_set: AdSet | None, name: str, external_id: str) -> Ad:
         found = self.ads_by_id.get((campaign.pk, external_id)) if external_id else None
         found = found or self.ads_by_name.get((campaign.pk, name))
+        if found is not None and external_id and found.external_id and found.external_id != external_id:
+            # Another ad of the campaign has this name (the same creative in two ad sets): the names of
+            # a campaign's ads are unique here, so this one is told apart by its network id.
+            name = f"{name[:280]} ({external_id[:15]})"
+            found = self.ads_by_name.get((campaign.pk, name))
         if found is None:
             found = Ad.objects.create(
                 workspace_id=self.account.workspace_id,
@@ -698,10 +705,11 @@ def sync_account(
     since: datetime.date,
     until: datetime.date,
     base_url: str | None = None,
+    level: str = "campaign",
 ) -> SyncResult:
     """Read the days of a Meta ad account (each ad; its ``external_id`` is the ``act_…`` id) or a VK Ads
-    account (each campaign) from the network's API; days already stored are updated. The token is
-    used once and not kept."""
+    account (each campaign, ad group or banner: ``level`` "campaign", "adset" or "ad") from the
+    network's API; days already stored are updated. The token is used once and not kept."""
     require(membership, MANAGE)
     account = AdAccount.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=account_id)
     if account.network == Network.META and not account.external_id:
@@ -712,6 +720,25 @@ def sync_account(
         raise ValidationError({"until": _("Read at most a year, ending on or after its first day.")})
     if not token.strip():
         raise ValidationError({"token": _("Paste an access token.")})
+    if level not in readers.VK_LEVELS:
+        raise ValidationError({"level": _("Read campaigns, ad groups or ads.")})
+    return _read_and_store(
+        actor=actor, account=account, token=token, since=since, until=until, base_url=base_url, level=level
+    )
+
+
+def _read_and_store(
+    *,
+    actor: Actor,
+    account: AdAccount,
+    token: str,
+    since: datetime.date,
+    until: datetime.date,
+    base_url: str | None,
+    level: str,
+) -> SyncResult:
+    """Read the account's days from its network and store them (days already there are updated).
+    ValidationError naming ``token`` with the network's words when it refuses."""
     try:
         if account.network == Network.META:
             rows = list(
@@ -732,6 +759,7 @@ def sync_account(
                     until=until,
                     currency=account.currency,
                     base_url=base_url or readers.VK_BASE_URL,
+                    level=level,
                 )
             )
     except readers.ReaderError as error:
@@ -754,7 +782,7 @@ def sync_account(
             )
         campaign, ad_set, ad = _object_of(key, objects)
         _row, created = AdDaily.objects.update_or_create(
-            workspace_id=membership.workspace_id,
+            workspace_id=account.workspace_id,
             campaign=campaign,
             ad_set=ad_set,
             ad=ad,
@@ -768,7 +796,7 @@ def sync_account(
     audit.record(
         actor,
         "ads.sync",
-        workspace=membership.workspace,
+        workspace=account.workspace,
         target=account,
         after={
             "since": since.isoformat(),
@@ -878,3 +906,125 @@ def conversions_import(*, actor: Actor, membership: Membership, name: str, data:
         },
     )
     return ConversionImportResult(parsed.read, imported, updated, parsed.errors)
+
+
+# --- scheduled reads of the networks' ads APIs -----------------------------------------------------
+
+READ_EVERY = datetime.timedelta(hours=6)
+FIRST_BACKOFF = datetime.timedelta(minutes=30)
+LONGEST_BACKOFF = datetime.timedelta(hours=24)
+READ_DAYS = 7  # each read takes the last week again: networks revise recent days (late conversions)
+FIRST_READ_DAYS = 30
+
+
+def backoff(failures: int) -> datetime.timedelta:
+    """How long an account waits after ``failures`` failed reads in a row: 30 min, 1 h, 2 h, … at most a day."""
+    return min(LONGEST_BACKOFF, FIRST_BACKOFF * int(2 ** max(0, failures - 1)))
+
+
+@transaction.atomic
+def reading_set(
+    *, actor: Actor, membership: Membership, account_id: int, token: str, level: str, enabled: bool
+) -> AdAccount:
+    """Store (encrypted) the token the scheduled reads use, the VK level and whether to read on a
+    schedule; an empty token keeps the stored one. The token is never shown again nor audited."""
+    from pappus.connectors import crypto
+
+    require(membership, MANAGE)
+    account = AdAccount.objects.for_workspace(membership.workspace_id).select_for_update().get(pk=account_id)
+    if account.network not in {Network.META, Network.VK}:
+        raise ValidationError({"account": _("Only Meta and VK Ads accounts can be read from their API.")})
+    if account.network == Network.META and not account.external_id:
+        raise ValidationError({"account": _("Choose a Meta ad account with its account id (act_…) filled in.")})
+    if level not in readers.VK_LEVELS:
+        raise ValidationError({"level": _("Read campaigns, ad groups or ads.")})
+    token = token.strip()
+    if len(token) > 4000:
+        raise ValidationError({"token": _("The token is longer than 4000 characters.")})
+    if token:
+        account.read_token = crypto.encrypt({"token": token})
+    if enabled and not account.read_token:
+        raise ValidationError({"token": _("Paste an access token.")})
+    before = {"read_enabled": account.read_enabled, "read_level": account.read_level}
+    account.read_level = level
+    account.read_enabled = enabled
+    account.read_failures = 0
+    account.last_read_error = ""
+    account.next_read_at = timezone.now() if enabled else None
+    account.save()
+    audit.record(
+        actor,
+        "ads.reading.set",
+        workspace=membership.workspace,
+        target=account,
+        before=before,
+        after={"read_enabled": enabled, "read_level": level, "token_changed": bool(token)},
+    )
+    return account
+
+
+def read_account_now(account_id: int, *, now: datetime.datetime | None = None, base_url: str | None = None) -> bool:
+    """One scheduled read of an account with its stored token; True when it worked. A failure is
+    kept on the account (shown on the setup page) and the next try waits longer (:func:`backoff`)."""
+    from pappus.connectors import crypto
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        account = (
+            AdAccount.objects.select_for_update(skip_locked=True)
+            .select_related("workspace")
+            .filter(pk=account_id, read_enabled=True)
+            .first()
+        )
+        if account is None:
+            return False
+        today = timezone.localdate(now)
+        until = today - datetime.timedelta(days=1)
+        since = until - datetime.timedelta(days=(READ_DAYS if account.last_read_at else FIRST_READ_DAYS) - 1)
+        try:
+            token = crypto.decrypt(account.read_token)["token"]
+            if account.network == Network.META and not account.external_id:
+                raise ValidationError({"account": _("Choose a Meta ad account with its account id (act_…) filled in.")})
+            with transaction.atomic():
+                _read_and_store(
+                    actor=Actor.system("ads.read_networks"),
+                    account=account,
+                    token=token,
+                    since=since,
+                    until=until,
+                    base_url=base_url,
+                    level=account.read_level,
+                )
+        except (ValidationError, crypto.CredentialsUnreadableError, KeyError) as error:
+            if isinstance(error, ValidationError):
+                message = "; ".join(error.messages)
+            elif isinstance(error, KeyError):
+                message = _("The stored token cannot be read; store it again.")
+            else:
+                message = _("No configured encryption key opens the stored token; store it again.")
+            account.read_failures += 1
+            account.last_read_error = message[:500]
+            account.next_read_at = now + backoff(account.read_failures)
+            account.save(update_fields=["read_failures", "last_read_error", "next_read_at"])
+            logger.warning(
+                "ads.read_failed account=%s failures=%s error=%s", account.pk, account.read_failures, message[:200]
+            )
+            return False
+        account.read_failures = 0
+        account.last_read_error = ""
+        account.last_read_at = now
+        account.next_read_at = now + READ_EVERY
+        account.save(update_fields=["read_failures", "last_read_error", "last_read_at", "next_read_at"])
+        return True
+
+
+def read_due_accounts(*, now: datetime.datetime | None = None, base_url: str | None = None) -> int:
+    """Read every account whose next scheduled read has come; returns how many reads worked."""
+    now = now or timezone.now()
+    due = (
+        AdAccount.objects.filter(read_enabled=True, next_read_at__lte=now)
+        .exclude(read_token="")
+        .order_by("next_read_at", "pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    return sum(read_account_now(pk, now=now, base_url=base_url) for pk in list(due))

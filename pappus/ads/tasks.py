@@ -8,3 +8,10 @@ def check_pacing() -> int:
     from pappus.ads import alerts
 
     return alerts.check_pacing()
+
+
+def read_networks() -> int:
+    """Read every ad account whose scheduled read has come, with its stored token; returns reads that worked."""
+    from pappus.ads import services
+
+    return services.read_due_accounts()

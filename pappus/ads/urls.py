@@ -13,6 +13,7 @@ urlpatterns = [
     path("setup/days/", views.daily_enter, name="daily_enter"),
     path("setup/rates/", views.rate_set, name="rate_set"),
     path("setup/meta/", views.meta_sync, name="meta_sync"),
+    path("setup/reading/", views.reading_set, name="reading_set"),
     path("imports/", views.imports_page, name="imports"),
     path("imports/upload/", views.import_upload, name="import_upload"),
     path("imports/<int:import_id>/", views.import_detail, name="import"),

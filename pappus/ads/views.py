@@ -28,6 +28,7 @@ from pappus.ads.forms import (
     MetaSyncForm,
     PeriodForm,
     RateForm,
+    ReadingForm,
     ReallocationForm,
     UploadForm,
     default_period,
@@ -161,6 +162,8 @@ def _setup_page(request: HttpRequest, membership: Membership, **forms: Form) -> 
         "daily_form": DailyForm(workspace_id=workspace_id),
         "rate_form": RateForm(),
         "meta_form": MetaSyncForm(workspace_id=workspace_id),
+        "reading_form": ReadingForm(workspace_id=workspace_id),
+        "read_accounts": [account for account in selectors.accounts(workspace_id) if account.read_token],
     }
     context.update(forms)
     return render(request, "ads/setup.html", context, status=400 if forms else 200)
@@ -459,6 +462,7 @@ def meta_sync(request: HttpRequest, membership: Membership) -> HttpResponse:
                 token=data["token"],
                 since=data["since"],
                 until=data["until"],
+                level=data.get("level") or "campaign",
             )
         except ValidationError as error:
             _apply(form, error)
@@ -541,3 +545,26 @@ def conversions_upload(request: HttpRequest, membership: Membership) -> HttpResp
         else:
             return _attribution_page(request, membership, result=result)
     return _attribution_page(request, membership, upload_form=form, status=400)
+
+
+@require_http_methods(["POST"])
+@member_required(services.MANAGE)
+def reading_set(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = ReadingForm(request.POST, workspace_id=membership.workspace_id)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reading_set(
+                actor=actor_of(request),
+                membership=membership,
+                account_id=data["account"].pk,
+                token=data["token"],
+                level=data["level"],
+                enabled=data["enabled"],
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, _("Scheduled reads saved."))
+            return redirect("ads:setup")
+    return _setup_page(request, membership, reading_form=form)

@@ -37,7 +37,8 @@ def test_the_overview_shows_spend_against_plan_metrics_and_the_daily_chart(works
     assert "0.50" in row  # effectiveness 4 / 8
     assert "200.00" in row
     assert "10.00" in row
-    assert "Conversions and revenue are the ad networks' own figures" in html
+    assert "Attribution: last click" in html
+    assert "are the ad networks' own figures as imported or entered" in html
     spec = json.loads(html.split('id="chart-daily-spend" type="application/json">', 1)[1].split("</script>", 1)[0])
     assert {value["spend"] for value in spec["datasets"][next(iter(spec["datasets"]))]} == {100.0}
 
