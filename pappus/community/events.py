@@ -526,11 +526,30 @@ def _invitation_text(event: Event, registration: EventRegistration) -> str:
     return f"{subject}\n\n{body}"
 
 
+CLAIM_EXPIRES = datetime.timedelta(hours=1)  # a run that died while sending: its invitations wait again
+
+
+def _open() -> Q:
+    """Invitations a run may take: waiting, or taken by a run that has not finished within the hour."""
+    return Q(invite_status=InviteStatus.PENDING) | Q(
+        invite_status=InviteStatus.SENDING, invite_sent_at__lt=timezone.now() - CLAIM_EXPIRES
+    )
+
+
+def _claim(row: EventRegistration) -> bool:
+    """Take the invitation for this run just before sending it: two runs at once (the job and the hourly
+    pass) never send one invitation twice. ``invite_sent_at`` holds the time it was taken until settled."""
+    now = timezone.now()
+    taken = EventRegistration.objects.filter(_open(), pk=row.pk).update(
+        invite_status=InviteStatus.SENDING, invite_sent_at=now
+    )
+    return taken == 1
+
+
 def _settle(row: EventRegistration, status: str, error: str = "") -> None:
     row.invite_status = status
     row.invite_error = error[:2000]
-    if status == InviteStatus.SENT:
-        row.invite_sent_at = timezone.now()
+    row.invite_sent_at = timezone.now() if status == InviteStatus.SENT else None
     row.save(update_fields=["invite_status", "invite_error", "invite_sent_at"])
 
 
@@ -549,6 +568,8 @@ def _send_direct(event: Event, account_id: int, rows: Sequence[EventRegistration
             if paused is not None:
                 waiting += 1
                 continue
+            if not _claim(row):
+                continue  # another run is sending it
             request = PublishRequest(
                 text=_invitation_text(event, row),
                 idempotency_key=str(uuid.uuid5(uuid.NAMESPACE_URL, f"pappus:invitation:{row.token}")),
@@ -559,8 +580,7 @@ def _send_direct(event: Event, account_id: int, rows: Sequence[EventRegistration
                 if error.retryable:  # rate limited or down for now: the rest of this account waits too
                     paused = error
                     waiting += 1
-                    row.invite_error = str(error)[:2000]
-                    row.save(update_fields=["invite_error"])
+                    _settle(row, InviteStatus.PENDING, str(error))
                     continue
                 _settle(row, InviteStatus.FAILED, str(error))
                 failed += 1
@@ -582,9 +602,7 @@ def invitations_send(event_id: int) -> SendResult:
     network's or mail server's reason when refused. Idempotent: a sent or failed invitation is not sent
     again; one the network asked to wait for stays waiting for the next run (the hourly job)."""
     event = Event.objects.get(pk=event_id)
-    rows = list(
-        EventRegistration.objects.filter(event=event, invite_status=InviteStatus.PENDING).order_by("pk")[:INVITE_LIMIT]
-    )
+    rows = list(EventRegistration.objects.filter(_open(), event=event).order_by("pk")[:INVITE_LIMIT])
     sent = failed = waiting = 0
     by_account: dict[int, list[EventRegistration]] = {}
     for row in rows:
@@ -595,6 +613,8 @@ def invitations_send(event_id: int) -> SendResult:
             else:
                 by_account.setdefault(row.invite_account_id, []).append(row)
             continue
+        if not _claim(row):
+            continue  # another run is sending it
         try:
             delivered = _send(event, row, "invitation")
         except OSError as error:  # the mail server refused or could not be reached (smtplib's errors are OSErrors)
@@ -618,7 +638,7 @@ def invitations_send_due(workspace_id: int) -> int:
     asked to wait): send them now. Returns how many were sent."""
     pending = (
         EventRegistration.objects.for_workspace(workspace_id)
-        .filter(invite_status=InviteStatus.PENDING, event__ends_at__gt=timezone.now())
+        .filter(_open(), event__ends_at__gt=timezone.now())
         .values_list("event_id", flat=True)
         .distinct()
     )
@@ -649,7 +669,7 @@ def invitation_counts(event: Event) -> list[InvitationCount]:
             channel=channel,
             sent=counts.get(InviteStatus.SENT, 0),
             failed=counts.get(InviteStatus.FAILED, 0),
-            waiting=counts.get(InviteStatus.PENDING, 0),
+            waiting=counts.get(InviteStatus.PENDING, 0) + counts.get(InviteStatus.SENDING, 0),
         )
         for channel, counts in sorted(table.items())
     ]

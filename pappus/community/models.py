@@ -525,9 +525,11 @@ class RegistrationStatus(models.TextChoices):
 
 
 class InviteStatus(models.TextChoices):
-    """Where an invitation stands: waiting for the job that sends it, sent, or refused (``invite_error``)."""
+    """Where an invitation stands: waiting for the job that sends it, taken by a run that is sending it,
+    sent, or refused (``invite_error``)."""
 
     PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 

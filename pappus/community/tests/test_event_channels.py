@@ -4,6 +4,7 @@ from its documentation), with each invitation's outcome counted; the inbox showi
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 from typing import Any
@@ -373,3 +374,40 @@ def test_the_inbox_conversation_shows_the_members_customer_tier(role, sees_tier)
     services.member_update(actor=actor(membership), membership=membership, member=vera, tags=[])
     page = viewer.get(reverse("inbox:conversation", args=[conversation.pk])).content.decode()
     assert 'data-testid="customer-tier"' not in page  # no longer in the segment: no tier
+
+
+def test_an_invitation_another_run_is_sending_is_not_sent_twice():
+    membership = manager()
+    person = member_of(make_identity(membership.workspace, "instagram", handle="ann"))
+    services.member_update(
+        actor=actor(membership),
+        membership=membership,
+        member=person,
+        email="ann@example.com",
+        tags=["vip"],
+        consent_marketing=True,
+    )
+    segment = segments.segment_create(
+        actor=actor(membership), membership=membership, name="VIPs", filters={"tag": "vip"}
+    )
+    event = make_event(membership)
+    events.invite_segment(actor=actor(membership), membership=membership, event=event, segment=segment)  # no commit
+    row = EventRegistration.objects.get(event=event)
+    assert row.invite_status == "pending"
+
+    # Another run took it a minute ago (the job while the hourly pass starts): this run leaves it alone.
+    EventRegistration.objects.filter(pk=row.pk).update(
+        invite_status="sending", invite_sent_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    assert events.invitations_send(event.pk) == events.SendResult(sent=0, failed=0, waiting=0)
+    assert not mail.outbox
+    assert [(c.channel, c.waiting) for c in events.invitation_counts(event)] == [("email", 1)]
+
+    # A run that died while sending it: after the hour the invitation is sent once.
+    EventRegistration.objects.filter(pk=row.pk).update(invite_sent_at=timezone.now() - datetime.timedelta(hours=2))
+    assert events.invitations_send_due(membership.workspace.pk) == 1
+    assert events.invitations_send_due(membership.workspace.pk) == 0
+    assert [message.to for message in mail.outbox] == [["ann@example.com"]]
+    row.refresh_from_db()
+    assert row.invite_status == "sent"
+    assert row.invite_sent_at is not None
