@@ -245,11 +245,25 @@ def _group(
     )
 
 
-def team_scorecards(workspace_id: int, first: datetime.date, last: datetime.date) -> list[GroupScorecard]:
+@dataclass(frozen=True)
+class ScorecardInputs:
+    """What the team and region scorecards both read, read once per request: people, their KPI sums, targets."""
+
+    everyone: list[Person]
+    sums: dict[int, Sums]
+    role_targets: dict[tuple[str, str], KpiTarget]
+
+
+def scorecard_inputs(workspace_id: int, first: datetime.date, last: datetime.date) -> ScorecardInputs:
+    return ScorecardInputs(people(workspace_id), kpi_sums(workspace_id, first, last), targets(workspace_id))
+
+
+def team_scorecards(
+    workspace_id: int, first: datetime.date, last: datetime.date, inputs: ScorecardInputs | None = None
+) -> list[GroupScorecard]:
     """One scorecard per inbox team, and one per role (every workspace has roles, not always teams)."""
-    everyone = people(workspace_id)
-    sums = kpi_sums(workspace_id, first, last)
-    role_targets = targets(workspace_id)
+    inputs = inputs or scorecard_inputs(workspace_id, first, last)
+    everyone, sums, role_targets = inputs.everyone, inputs.sums, inputs.role_targets
     teams: dict[str, list[Person]] = defaultdict(list)
     roles: dict[str, list[Person]] = defaultdict(list)
     for person in everyone:
@@ -265,12 +279,13 @@ def team_scorecards(workspace_id: int, first: datetime.date, last: datetime.date
     return cards
 
 
-def region_scorecards(workspace_id: int, first: datetime.date, last: datetime.date) -> list[GroupScorecard]:
+def region_scorecards(
+    workspace_id: int, first: datetime.date, last: datetime.date, inputs: ScorecardInputs | None = None
+) -> list[GroupScorecard]:
     """The hub's rollup over everyone first, then each region with its spokes below it (a member limited to
     regions counts in each of them; one without limits counts at the hub only)."""
-    everyone = people(workspace_id)
-    sums = kpi_sums(workspace_id, first, last)
-    role_targets = targets(workspace_id)
+    inputs = inputs or scorecard_inputs(workspace_id, first, last)
+    everyone, sums, role_targets = inputs.everyone, inputs.sums, inputs.role_targets
     regions = list(Region.objects.for_workspace(workspace_id).order_by("name"))
     children: dict[int | None, list[Region]] = defaultdict(list)
     for region in regions:

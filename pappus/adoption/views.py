@@ -102,6 +102,7 @@ def scorecards(request: HttpRequest, membership: Membership) -> HttpResponse:
     first, last = selectors.period(days)
     workspace_id = membership.workspace_id
     trend_first, _last = selectors.period(max(days, 90))
+    inputs = selectors.scorecard_inputs(workspace_id, first, last)  # people, KPI sums and targets, read once
     context = {
         "page_title": _("Scorecards"),
         "days": days,
@@ -109,8 +110,8 @@ def scorecards(request: HttpRequest, membership: Membership) -> HttpResponse:
         "first": first,
         "last": last,
         "kpis": Kpi.choices,
-        "regions": selectors.region_scorecards(workspace_id, first, last),
-        "teams": selectors.team_scorecards(workspace_id, first, last),
+        "regions": selectors.region_scorecards(workspace_id, first, last, inputs),
+        "teams": selectors.team_scorecards(workspace_id, first, last, inputs),
         "see_people": selectors.may_see_others(membership),
         "trend_chart": _trend_chart(selectors.kpi_trend(workspace_id, None, trend_first, last), "trend"),
     }
@@ -139,6 +140,7 @@ def _person_page(request: HttpRequest, viewer: Membership, user_id: int) -> Http
         "days": days,
         "periods": PERIODS,
         "is_own": subject.user_id == viewer.user_id,
+        "overdue_duties": selectors.overdue_count(viewer) if subject.user_id == viewer.user_id else 0,
         "can_see_adoption": role_allows(viewer.role, Action.ADOPTION_VIEW),
         "trend_chart": _trend_chart(
             selectors.kpi_trend(viewer.workspace_id, [subject.user_id], trend_first, last), "person-trend"

@@ -136,6 +136,8 @@ def test_duties_done_by_their_due_day_count_on_time_and_show_overdue_on_my_dutie
     client = signed_in(manager)
     html = client.get(reverse("adoption:duties")).content.decode()
     assert "1 duty overdue" in html
+    reminder = client.get(reverse("adoption:my_scorecard")).content.decode()
+    assert 'data-testid="overdue-reminder">1 duty overdue · <a href="/adoption/duties/">My duties</a>' in reminder
     assert html.count("Tag the week&#x27;s complaints") == 3
     # ticking the overdue item is the member's own, audited action; another person's item is not found
     open_item = items[days[2]]
