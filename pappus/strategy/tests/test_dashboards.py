@@ -220,12 +220,13 @@ def test_spent_from_ads_shows_beside_the_hand_entered_spend(spring):
 
 
 def test_the_campaign_dashboard_reads_a_bounded_number_of_queries(spring, django_assert_max_num_queries):
-    """Grouped reads, not one per post or per day: 25 queries over the fixture (session, KPIs, two
-    periods of posts' snapshots, traffic and topics), and a year adds none."""
+    """Grouped reads, not one per post or per day: 29 queries over the fixture (session, KPIs, two
+    periods of posts' snapshots, traffic and topics, and the workspace's time zone that analytics
+    reads for each of its four calls), and a year adds none."""
     editor, a, _b = spring
     client = signed_in(editor)
     url = reverse("strategy:campaign_dashboard", args=[a.pk])
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(29):
         assert client.get(url, {"first_day": "2026-03-10", "last_day": "2026-03-14"}).status_code == 200
     with django_assert_max_num_queries(30):
         assert client.get(url, {"first_day": "2025-03-20", "last_day": "2026-03-19"}).status_code == 200
