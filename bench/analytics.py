@@ -302,7 +302,7 @@ def link_campaigns(workspace_id: int) -> int:
             [CAMPAIGNS, workspace_id],
         )
         cursor.execute("VACUUM ANALYZE publishing_post")
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 def main() -> int:
