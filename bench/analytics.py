@@ -301,8 +301,9 @@ def link_campaigns(workspace_id: int) -> int:
             "WHERE workspace_id = %s",
             [CAMPAIGNS, workspace_id],
         )
+        updated = int(cursor.rowcount)
         cursor.execute("VACUUM ANALYZE publishing_post")
-        return int(cursor.rowcount)
+        return updated
 
 
 def main() -> int:
