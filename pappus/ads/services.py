@@ -987,7 +987,7 @@ def read_account_now(account_id: int, *, now: datetime.datetime | None = None, b
                 raise ValidationError({"account": _("Choose a Meta ad account with its account id (act_…) filled in.")})
             with transaction.atomic():
                 _read_and_store(
-                    actor=Actor.system("ads.read_networks"),
+                    actor=Actor.system("scheduler"),
                     account=account,
                     token=token,
                     since=since,
