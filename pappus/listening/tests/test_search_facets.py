@@ -219,3 +219,34 @@ def test_sampled_facets_read_the_newest_matches_once_and_count_each_facet_among_
     }
     # The count, the newest matches, the topic matches among them, and the topic and source names.
     assert len(queries.captured_queries) == 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sample", [1, 3, 8, 30])
+def test_sampled_facets_found_in_a_window_are_the_newest_matches(
+    sources: list[Source], analyst: Any, monkeypatch: pytest.MonkeyPatch, sample: int
+) -> None:
+    """The newest matches are looked for in a window of recent hours that widens as needed: with a
+    small sample the window is a few hours of the fixture's 140 mentions, and what it finds must
+    be exactly the newest matches of the whole range (and every match when there are few)."""
+    workspace = analyst.workspace
+    monkeypatch.setattr(search, "FACET_SAMPLE", sample)
+    start = datetime.datetime(2026, 2, 1, 10, tzinfo=UTC)
+    for wanted in [
+        MentionSearch(text="pappus"),
+        MentionSearch(text="tea", countries=["US"]),
+        MentionSearch(authors=["author0"], languages=["nb"]),
+        MentionSearch(countries=["NO"]),
+        MentionSearch(countries=["NO"], since=start, until=start + datetime.timedelta(hours=30)),
+        MentionSearch(authors=["author1"], topic_ids=[Topic.objects.for_workspace(workspace).get(name="Tea").pk]),
+    ]:
+        facets = search_facets(workspace, wanted)
+        newest = list(
+            search_mentions(workspace, wanted.without("author")).values_list("author_handle", flat=True)[: sample + 1]
+        )
+        expected_sampled = len(newest) > sample
+        newest = newest[:sample]
+        assert ("author" in facets.sampled) is expected_sampled, wanted
+        assert {value.value: value.count for value in facets.values["author"]} == {
+            handle: newest.count(handle) for handle in set(newest)
+        }, wanted
