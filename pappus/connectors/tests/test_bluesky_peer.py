@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -198,6 +199,24 @@ def test_publish_text_with_link_mention_and_tag_facets_and_an_image_with_alt_tex
         "/xrpc/com.atproto.sync.getBlob", params={"did": parsed.repo, "cid": embedded[0]["image"]["ref"]["$link"]}
     )
     assert blob.content == image.content
+
+
+def test_an_image_given_by_path_is_streamed_to_the_pds(
+    bluesky_peer: dict[str, str], alice: BlueskyConnector, tmp_path: Path
+) -> None:
+    """Publishing hands a file to a streaming connector as its path alone; the blob arrives whole."""
+    path = tmp_path / "beans.png"
+    path.write_bytes(one_pixel_png() + bytes(600_000))  # a PNG with trailing bytes: 600 kB on the wire
+    image = MediaFile(b"", "image/png", "beans.png", description="Beans", path=str(path))
+    result = alice.publish(PublishRequest(text=unique("From disk"), media=(image,)))
+    stored = Raw(bluesky_peer, "BOB").record(result.remote_id)["value"]
+    reference = stored["embed"]["images"][0]["image"]
+    assert reference["size"] == path.stat().st_size
+    blob = Raw(bluesky_peer, "BOB").http.get(
+        "/xrpc/com.atproto.sync.getBlob",
+        params={"did": parse_at_uri(result.remote_id).repo, "cid": reference["ref"]["$link"]},
+    )
+    assert blob.content == path.read_bytes()
 
 
 def test_the_limit_is_300_graphemes_as_the_network_counts_them(alice: BlueskyConnector) -> None:
