@@ -84,6 +84,7 @@ class MessageOut(Schema):
     error_code: str
     intent: str
     is_toxic: bool
+    saved_reply_id: int | None = Field(None, description="The saved reply the answer was based on.")
 
 
 class NoteOut(Schema):
@@ -109,6 +110,9 @@ class ConversationDetailOut(ConversationOut):
 
 class ReplyIn(Schema):
     text: Text = Field(min_length=1, max_length=10_000)
+    saved_reply_id: PositiveId | None = Field(
+        None, description="The saved reply this answer is based on (the text may have been edited); ranked in adoption."
+    )
 
 
 class AssignIn(Schema):
@@ -208,7 +212,11 @@ def conversation_reply(request: HttpRequest, conversation_id: ObjectId, payload:
     membership = member_of(request, Action.INBOX_REPLY)
     _conversation(request, conversation_id)
     message = services.conversation_reply(
-        actor=actor_of(request, membership), membership=membership, conversation_id=conversation_id, text=payload.text
+        actor=actor_of(request, membership),
+        membership=membership,
+        conversation_id=conversation_id,
+        text=payload.text,
+        saved_reply_id=payload.saved_reply_id,
     )
     return Status(201, message)
 

@@ -69,6 +69,8 @@ class QueueFilterForm(forms.Form):
 
 class ReplyForm(forms.Form):
     text = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000)
+    # The saved reply inserted into the text, recorded as what the answer is based on.
+    saved_reply = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class NoteForm(forms.Form):

@@ -314,6 +314,10 @@ class Message(models.Model):
     )
     error = models.TextField(_("network's error"), blank=True)
     error_code = models.CharField(_("error kind"), max_length=40, blank=True)
+    # The saved reply an answer was based on (kept when the agent edited the text before sending).
+    saved_reply = models.ForeignKey(
+        "SavedReply", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("based on")
+    )
     idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(_("stored"), default=timezone.now)
 

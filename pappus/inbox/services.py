@@ -733,11 +733,14 @@ def conversation_assign(
 # --- replies, notes, tags, closing ---------------------------------------------------------------
 
 
-def conversation_reply(*, actor: Actor, membership: Membership, conversation_id: int, text: str) -> Message:
+def conversation_reply(
+    *, actor: Actor, membership: Membership, conversation_id: int, text: str, saved_reply_id: int | None = None
+) -> Message:
     """Answer the customer through the account the conversation came in on.
 
     The message is stored as "sending" first; the network is called outside the transaction; a
     failure leaves the message "failed" with the network's own reason, for the person to read.
+    ``saved_reply_id`` records the saved reply the answer is based on (the text may have been edited).
     """
     require(membership, Action.INBOX_REPLY)
     text = text.strip()
@@ -745,6 +748,10 @@ def conversation_reply(*, actor: Actor, membership: Membership, conversation_id:
         raise ValidationError({"text": _("Write a reply first.")})
     with transaction.atomic():
         conversation = _conversation_locked(membership, conversation_id)
+        if saved_reply_id is not None and not (
+            SavedReply.objects.for_workspace(membership.workspace_id).filter(pk=saved_reply_id).exists()
+        ):
+            raise ValidationError({"saved_reply_id": _("No such saved reply in this workspace.")})
         if conversation.account_id is None:
             raise ValidationError(
                 {"text": _("This conversation came from listening, with no connected account to answer from.")}
@@ -765,13 +772,14 @@ def conversation_reply(*, actor: Actor, membership: Membership, conversation_id:
             author_name=(actor.user.get_full_name() if actor.user else "")[:300],
             text=text,
             delivery_status=DeliveryStatus.SENDING,
+            saved_reply_id=saved_reply_id,
         )
         audit.record(
             actor,
             "conversation.reply",
             workspace=membership.workspace,
             target=conversation,
-            after={"message_id": message.pk, "text": text[:500]},
+            after={"message_id": message.pk, "text": text[:500], "saved_reply_id": saved_reply_id},
         )
     account = ConnectedAccount.objects.for_workspace(membership.workspace_id).get(pk=conversation.account_id)
     return _send_reply(actor, membership, account, message)

@@ -138,6 +138,7 @@ def reply(request: HttpRequest, membership: Membership, conversation_id: int) ->
             membership=membership,
             conversation_id=conversation_id,
             text=form.cleaned_data["text"],
+            saved_reply_id=form.cleaned_data["saved_reply"],
         )
     except ObjectDoesNotExist as error:
         raise Http404 from error

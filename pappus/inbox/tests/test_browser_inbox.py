@@ -19,7 +19,7 @@ from pappus.core.audit import Actor
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import PASSWORD, make_member, make_workspace
 from pappus.inbox import facade, services
-from pappus.inbox.models import Conversation, ConversationStatus, Team
+from pappus.inbox.models import Conversation, ConversationStatus, Message, Team
 from pappus.inbox.tests.factories import make_conversation
 
 # Playwright's sync API runs an event loop in this thread; the ORM is used between browser steps.
@@ -132,6 +132,8 @@ def test_purchase_first_keyboard_reply_with_a_saved_reply_close_and_bulk_assign(
     assert json.loads(sent[0].body)["status"].endswith(filled)
     assert json.loads(sent[0].body)["in_reply_to_id"] == "500"
     page.locator("[data-testid=message]").filter(has_text=filled).wait_for()
+    # The answer is recorded as based on the saved reply (adoption ranks saved replies by it).
+    assert Message.objects.get(text=filled).saved_reply.title == "Order help"  # type: ignore[union-attr]
 
     # An internal note and a tag.
     page.get_by_label("Internal note", exact=True).fill("Customer wants invoice by mail.")

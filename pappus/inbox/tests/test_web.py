@@ -78,7 +78,7 @@ def test_the_conversation_page_has_thread_history_notes_and_filled_saved_replies
     assert "hei" in html
     assert "bluesky · [purchase] on bluesky" in html  # the customer's history on another network
     assert "VIP, be kind" in html
-    assert 'value="Hi Kari, Ingrid here"' in html
+    assert 'data-text="Hi Kari, Ingrid here"' in html
 
 
 def test_a_failed_reply_shows_the_networks_reason_on_the_page(workspace, agent):
