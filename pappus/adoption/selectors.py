@@ -855,13 +855,64 @@ class AdoptionResult:
     measure: str  # what original and copy are
 
 
+FOLLOW_UP_DAYS = inbox_selectors.FOLLOW_UP_DAYS
+MIN_REPLY_USES = 3  # a saved reply is ranked once this many answers in the period were based on it
+
+
+@dataclass(frozen=True)
+class SavedReplyRank:
+    """A spoke's saved reply and how the conversations it answered ended (``inbox.selectors.saved_reply_outcomes``)."""
+
+    reply_id: int
+    title: str
+    language: str
+    region_id: int | None
+    region_name: str
+    uses: int
+    conversations: int
+    closed: int
+    positive: int
+    close_hours: float
+    complaints: int
+
+    @property
+    def ranked(self) -> bool:
+        return self.uses >= MIN_REPLY_USES
+
+    @property
+    def positive_share(self) -> float | None:
+        """Conversations closed with a positive reason, of all it answered (%)."""
+        return round(100 * self.positive / self.conversations, 1) if self.conversations else None
+
+    @property
+    def complaint_share(self) -> float | None:
+        """Closed conversations whose customer complained again within the follow-up days (%)."""
+        return round(100 * self.complaints / self.closed, 1) if self.closed else None
+
+    @property
+    def hours_to_close(self) -> float | None:
+        """Mean hours from the first answer based on it to the close."""
+        return round(self.close_hours / self.closed, 1) if self.closed else None
+
+    @property
+    def score(self) -> float | None:
+        """Positive share minus complaint share (percentage points); the ranking's key."""
+        if self.positive_share is None:
+            return None
+        return round(self.positive_share - (self.complaint_share or 0.0), 1)
+
+
+def _reply_sort_key(row: SavedReplyRank) -> tuple[bool, float, float, int, str]:
+    return (not row.ranked, -(row.score or 0.0), row.hours_to_close or 0.0, -row.uses, row.title)
+
+
 @dataclass(frozen=True)
 class LearningOverview:
     first: datetime.date
     last: datetime.date
     regions: list[RegionLearning]
     best_posts: list[PostScore]
-    saved_replies: list[tuple[int, str, str, str]]  # id, title, language, region name
+    saved_replies: list[SavedReplyRank]  # the spokes' saved replies, ranked ones first (best first)
     playbooks: list[tuple[int, str, int]]  # region id, region name, duties
     adopted: list[AdoptionResult]
     targets: list[tuple[int, str]]  # regions a copy may go to
@@ -933,6 +984,16 @@ def learning_overview(viewer: Membership, days: int = 90, *, best: int = 10) -> 
         (post for post in posts if post.score is not None and post.region_id not in {None, hub_id}),
         key=lambda post: (-(post.score or 0), post.title),
     )[:best]
+    until = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC)
+    outcomes = inbox_selectors.saved_reply_outcomes(workspace_id, since, until)
+    saved_replies = sorted(
+        (
+            _reply_rank(reply, names.get(reply.region_id, hub_name) if reply.region_id else hub_name, outcomes)
+            for reply in inbox_selectors.saved_reply_infos(workspace_id)
+            if reply.region_id is not None and reply.region_id != hub_id
+        ),
+        key=_reply_sort_key,
+    )
     playbook_counts: dict[int, int] = defaultdict(int)
     for row in duty_rows:
         if row.region_id is not None:
@@ -942,27 +1003,41 @@ def learning_overview(viewer: Membership, days: int = 90, *, best: int = 10) -> 
         last=last,
         regions=learning,
         best_posts=spokes_best,
-        saved_replies=[
-            (
-                reply.id,
-                reply.title,
-                reply.language,
-                names.get(reply.region_id, hub_name) if reply.region_id else hub_name,
-            )
-            for reply in inbox_selectors.saved_reply_infos(workspace_id)
-            if reply.region_id is not None and reply.region_id != hub_id
-        ],
+        saved_replies=saved_replies,
         playbooks=sorted(
             ((region_id, names.get(region_id, ""), count) for region_id, count in playbook_counts.items()),
             key=lambda item: item[1],
         ),
-        adopted=[_adoption_result(row, scores, duty_rows, hub_name) for row in adopted_rows],
+        adopted=[_adoption_result(row, scores, duty_rows, hub_name, outcomes) for row in adopted_rows],
         targets=[(pk, name) for pk, name, parent in regions if parent is not None],
     )
 
 
+def _reply_rank(
+    reply: inbox_selectors.SavedReplyInfo, region_name: str, outcomes: dict[int, inbox_selectors.SavedReplyOutcome]
+) -> SavedReplyRank:
+    outcome = outcomes.get(reply.id)
+    return SavedReplyRank(
+        reply_id=reply.id,
+        title=reply.title,
+        language=reply.language,
+        region_id=reply.region_id,
+        region_name=region_name,
+        uses=outcome.uses if outcome else 0,
+        conversations=outcome.conversations if outcome else 0,
+        closed=outcome.closed if outcome else 0,
+        positive=outcome.positive if outcome else 0,
+        close_hours=outcome.close_hours if outcome else 0.0,
+        complaints=outcome.complaints if outcome else 0,
+    )
+
+
 def _adoption_result(
-    row: AdoptedCopy, scores: dict[int, tuple[int | None, int]], duty_rows: list[DutyRow], hub_name: str
+    row: AdoptedCopy,
+    scores: dict[int, tuple[int | None, int]],
+    duty_rows: list[DutyRow],
+    hub_name: str,
+    outcomes: dict[int, inbox_selectors.SavedReplyOutcome],
 ) -> AdoptionResult:
     def post_score(post_id: int) -> float | None:
         engagements, followers = scores.get(post_id, (None, 0))
@@ -973,9 +1048,21 @@ def _adoption_result(
         done = sum(duty.on_time for duty in duty_rows if duty.duty_id in duty_ids)
         return round(100 * done / due, 1) if due else None
 
+    def reply_share(reply_id: int) -> float | None:
+        outcome = outcomes.get(reply_id)
+        if outcome is None or outcome.uses < MIN_REPLY_USES or not outcome.conversations:
+            return None
+        return round(100 * outcome.positive / outcome.conversations, 1)
+
     original = copy = None
-    measure = _("not measured: the inbox does not record which saved reply an answer used")
-    if row.kind == AdoptedKind.POST:
+    measure = ""
+    if row.kind == AdoptedKind.SAVED_REPLY:
+        original = reply_share(row.source_id)
+        copy = reply_share(int(row.copy_ids[0])) if row.copy_ids else None
+        measure = _("conversations closed with a positive reason (%%), once used %(uses)d times") % {
+            "uses": MIN_REPLY_USES
+        }
+    elif row.kind == AdoptedKind.POST:
         original = post_score(row.source_id)
         copy = post_score(int(row.copy_ids[0])) if row.copy_ids else None
         measure = _("engagements per 1,000 followers")

@@ -460,6 +460,8 @@ def learn(request: HttpRequest, membership: Membership) -> HttpResponse:
         "page_title": _("Regions learn from each other"),
         "overview": selectors.learning_overview(membership, days),
         "per_followers": selectors.PER_FOLLOWERS,
+        "min_reply_uses": selectors.MIN_REPLY_USES,
+        "follow_up_days": selectors.FOLLOW_UP_DAYS,
         "days": days,
         "periods": PERIODS,
     }

@@ -27,7 +27,7 @@ from pappus.inbox.models import (
     SlaPolicy,
     Team,
 )
-from pappus.inbox.services import close_reasons, interface_language
+from pappus.inbox.services import POSITIVE_CLOSE_REASONS, close_reasons, interface_language
 
 STATUS_ACTIVE = "active"  # open or waiting for the customer
 STATUS_ALL = "all"
@@ -315,3 +315,94 @@ def saved_reply_infos(workspace_id: int) -> list[SavedReplyInfo]:
         .order_by("title", "language", "pk")
         .values_list("pk", "region_id", "title", "body", "language")
     ]
+
+
+FOLLOW_UP_DAYS = 7  # a complaint of the same customer this soon after closing counts against the answer
+
+
+@dataclass(frozen=True)
+class SavedReplyOutcome:
+    """How the conversations answered with one saved reply ended (answers sent in the period)."""
+
+    reply_id: int
+    uses: int  # answers based on it that were not refused by the network
+    conversations: int  # distinct conversations they answered
+    closed: int  # of those, closed after the first such answer
+    positive: int  # closed with one of POSITIVE_CLOSE_REASONS
+    close_hours: float  # Σ hours from the first such answer to the close, over the closed ones
+    complaints: int  # closed ones whose customer complained again within FOLLOW_UP_DAYS of the close
+
+
+def saved_reply_outcomes(
+    workspace_id: int,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    *,
+    follow_up_days: int = FOLLOW_UP_DAYS,
+    positive_reasons: tuple[str, ...] = POSITIVE_CLOSE_REASONS,
+) -> dict[int, SavedReplyOutcome]:
+    """Per saved reply (by id): the answers based on it sent in [since, until) and how their conversations ended.
+    Three queries; no text leaves the inbox."""
+    uses: dict[int, int] = {}
+    first_use: dict[tuple[int, int], datetime.datetime] = {}
+    ends: dict[int, tuple[str, datetime.datetime | None, str, str]] = {}
+    rows = (
+        Message.objects.for_workspace(workspace_id)
+        .filter(direction="out", saved_reply__isnull=False, sent_at__gte=since, sent_at__lt=until)
+        .exclude(delivery_status="failed")
+        .values_list(
+            "saved_reply_id",
+            "conversation_id",
+            "sent_at",
+            "conversation__status",
+            "conversation__closed_at",
+            "conversation__outcome_reason",
+            "conversation__customer_key",
+        )
+    )
+    for reply_id, conversation_id, sent_at, status, closed_at, reason, customer in rows:
+        uses[reply_id] = uses.get(reply_id, 0) + 1
+        key = (reply_id, conversation_id)
+        if key not in first_use or sent_at < first_use[key]:
+            first_use[key] = sent_at
+        ends[conversation_id] = (status, closed_at, reason, customer)
+    closes = [closed for _status, closed, _reason, _customer in ends.values() if closed is not None]
+    complaints_of: dict[str, list[datetime.datetime]] = {}
+    customers = sorted({customer for status, closed, _reason, customer in ends.values() if closed is not None})
+    window = datetime.timedelta(days=follow_up_days)
+    for start in range(0, len(customers), 500):
+        for customer, sent_at in (
+            Message.objects.for_workspace(workspace_id)
+            .filter(
+                direction="in",
+                intent="complaint",
+                conversation__customer_key__in=customers[start : start + 500],
+                sent_at__gt=min(closes),
+                sent_at__lte=max(closes) + window,
+            )
+            .values_list("conversation__customer_key", "sent_at")
+        ):
+            complaints_of.setdefault(customer, []).append(sent_at)
+    totals: dict[int, list[float]] = {}
+    for (reply_id, conversation_id), used_at in first_use.items():
+        status, closed_at, reason, customer = ends[conversation_id]
+        row = totals.setdefault(reply_id, [0, 0, 0, 0.0, 0])
+        row[0] += 1
+        if status != ConversationStatus.CLOSED or closed_at is None or closed_at < used_at:
+            continue
+        row[1] += 1
+        row[2] += reason in positive_reasons
+        row[3] += (closed_at - used_at).total_seconds() / 3600
+        row[4] += any(closed_at < at <= closed_at + window for at in complaints_of.get(customer, ()))
+    return {
+        reply_id: SavedReplyOutcome(
+            reply_id=reply_id,
+            uses=uses[reply_id],
+            conversations=int(row[0]),
+            closed=int(row[1]),
+            positive=int(row[2]),
+            close_hours=round(row[3], 4),
+            complaints=int(row[4]),
+        )
+        for reply_id, row in totals.items()
+    }

@@ -86,6 +86,8 @@ DEFAULT_CLOSE_REASONS: tuple[str, ...] = (
     gettext_noop("Spam or abuse"),
     gettext_noop("No answer needed"),
 )
+# Outcome reasons that mean the customer's matter ended well (adoption ranks saved replies by their share).
+POSITIVE_CLOSE_REASONS: tuple[str, ...] = ("Answered", "Sale made", "Problem solved")
 # A viewing or typing marker older than this is ignored (the page refreshes it every 10 s).
 PRESENCE_SECONDS = 25
 # nlp's language codes → the interface's codes (saved replies are written per interface language).

@@ -11,11 +11,11 @@ from pappus.connectors.tests.factories import make_account, serve_mastodon_accou
 from pappus.connectors.tests.replay import Answer, ReplayServer
 from pappus.core import tokens
 from pappus.core.audit import Actor
-from pappus.core.models import AuditEvent
+from pappus.core.models import AuditEvent, Membership
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member, make_workspace
 from pappus.inbox import services
-from pappus.inbox.models import Message
+from pappus.inbox.models import Message, SavedReply
 from pappus.inbox.tests.factories import actor
 from pappus.inbox.tests.test_reply_and_moderation import ANSWER, PARENT, conversation_on
 
@@ -37,7 +37,7 @@ def agent(workspace):
     return make_member(workspace, Role.COMMUNITY_MANAGER, full_name="Ingrid Solberg")
 
 
-def _saved(membership, title="Order help"):
+def _saved(membership: Membership, title: str = "Order help") -> SavedReply:
     return services.saved_reply_create(
         actor=actor(membership), membership=membership, title=title, body="Hi {customer_name}!", language="en"
     )
