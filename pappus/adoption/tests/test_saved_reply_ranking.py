@@ -180,3 +180,21 @@ def test_an_adopted_saved_reply_shows_the_copys_positive_share_beside_the_origin
 def test_an_agency_member_may_not_see_the_ranking(workspace: Workspace, fixture: dict[str, Any]) -> None:
     agency = make_member(workspace, Role.AGENCY)
     assert signed_in(agency).get(reverse("adoption:learn")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "phrase"),
+    [
+        ("ru", "В рейтинг входят только ответы, использованные за период не менее 3 раз."),  # noqa: RUF001
+        ("nb", "Bare svar brukt minst 3 ganger i perioden rangeres."),
+        ("zh-hans", "只有在该期间使用至少 3 次的回复才参与排名。"),
+    ],
+)
+def test_the_ranking_and_its_formula_are_translated(
+    workspace: Workspace, fixture: dict[str, Any], language: str, phrase: str
+) -> None:
+    owner = Membership.objects.for_workspace(workspace).select_related("user").get(role=Role.OWNER)
+    owner.user.language = language
+    owner.user.save()
+    html = signed_in(owner).get(reverse("adoption:learn")).content.decode()
+    assert phrase in html
