@@ -483,3 +483,50 @@ def regions_learning(request: HttpRequest, query: Query[PeriodQuery]) -> list[Re
         )
         for row in selectors.learning_overview(membership, query.days).regions
     ]
+
+
+class SavedReplyRankOut(Schema):
+    reply_id: int
+    title: str
+    language: str
+    region_id: int | None
+    region_name: str
+    ranked: bool = Field(description="Used at least the minimum number of times in the period (3).")
+    rank: int | None = Field(description="1 is best, among the ranked replies; null when not ranked.")
+    uses: int = Field(description="Answers based on it in the period (those the network refused excluded).")
+    conversations: int
+    closed: int
+    positive_share: float | None = Field(description="% of its conversations closed with a positive reason.")
+    complaint_share: float | None = Field(description="% of the closed ones whose customer complained within 7 days.")
+    hours_to_close: float | None = Field(description="Mean hours from the first such answer to the close.")
+    score: float | None = Field(description="positive_share minus complaint_share, in percentage points.")
+
+
+@router.get(
+    "/adoption/regions/saved-replies",
+    response={200: list[SavedReplyRankOut], **error_responses()},
+    summary="The spokes' saved replies ranked by how the conversations they answered ended",
+)
+def saved_replies_ranked(request: HttpRequest, query: Query[PeriodQuery]) -> list[SavedReplyRankOut]:
+    membership = member_of(request, Action.ADOPTION_VIEW)
+    rows = selectors.learning_overview(membership, query.days).saved_replies
+    ranks = {row.reply_id: number for number, row in enumerate((row for row in rows if row.ranked), start=1)}
+    return [
+        SavedReplyRankOut(
+            reply_id=row.reply_id,
+            title=row.title,
+            language=row.language,
+            region_id=row.region_id,
+            region_name=row.region_name,
+            ranked=row.ranked,
+            rank=ranks.get(row.reply_id),
+            uses=row.uses,
+            conversations=row.conversations,
+            closed=row.closed,
+            positive_share=row.positive_share if row.ranked else None,
+            complaint_share=row.complaint_share if row.ranked else None,
+            hours_to_close=row.hours_to_close if row.ranked else None,
+            score=row.score if row.ranked else None,
+        )
+        for row in rows
+    ]

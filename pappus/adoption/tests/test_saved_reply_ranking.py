@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from pappus.adoption import selectors, services
 from pappus.adoption.models import AdoptedKind
-from pappus.adoption.tests.factories import conversation, signed_in
+from pappus.adoption.tests.factories import api_client, conversation, signed_in
 from pappus.core.audit import Actor
 from pappus.core.models import Membership, Region, Workspace
 from pappus.core.permissions import Role
@@ -198,3 +198,19 @@ def test_the_ranking_and_its_formula_are_translated(
     owner.user.save()
     html = signed_in(owner).get(reverse("adoption:learn")).content.decode()
     assert phrase in html
+
+
+def test_the_api_gives_the_same_ranking_and_refuses_a_bad_period(workspace: Workspace, fixture: dict[str, Any]) -> None:
+    owner = Membership.objects.for_workspace(workspace).get(role=Role.OWNER)
+    client, headers = api_client(owner)
+    rows = client.get("/api/v1/adoption/regions/saved-replies", {"days": 90}, headers=headers).json()
+    assert [(row["title"], row["rank"], row["uses"], row["positive_share"], row["score"]) for row in rows] == [
+        ("Refund steps", 1, 3, 66.7, 66.7),
+        ("Delivery delay", 2, 4, 66.7, 16.7),
+        ("Hello", None, 2, None, None),
+    ]
+    assert rows[1]["complaint_share"] == 50.0
+    assert rows[1]["hours_to_close"] == 4.0
+    bad = client.get("/api/v1/adoption/regions/saved-replies", {"days": 0}, headers=headers)
+    assert bad.status_code == 422
+    assert "days" in bad.content.decode()
