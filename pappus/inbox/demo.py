@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from typing import Any
 
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from pappus.core.models import Membership, Region, Workspace
 from pappus.core.permissions import Action, Role, role_allows
 from pappus.inbox import services
 from pappus.inbox.contracts import MentionInteraction
-from pappus.inbox.models import AssignmentMode, Conversation, RoutingRule, SavedReply, Team, TeamKind
+from pappus.inbox.models import AssignmentMode, Conversation, Message, RoutingRule, SavedReply, Team, TeamKind
 
 WEEKDAYS_9_TO_17 = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 WEEKDAYS_8_TO_20 = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
@@ -245,6 +246,7 @@ def contribute(workspace: Workspace, rng: random.Random) -> None:
                 customer_tier="vip" if number % 5 == 0 else "",
             )
         )
+    _saved_reply_history(workspace, owner, actor, agents, rng)
     result = services.ingest_mentions(workspace.pk, mentions)
     if not result.conversations_created:
         return
@@ -271,3 +273,109 @@ def contribute(workspace: Workspace, rng: random.Random) -> None:
                 text="Checked the order system: the parcel is stuck at the carrier.",
             )
             services.conversation_tag(actor=actor, membership=owner, conversation_id=conversation.pk, add=["delivery"])
+
+
+# The spokes' own saved replies (title, language by the region's language, body) and how their answers went:
+# (share closed with a positive reason, share with a complaint soon after), so the regions-learn page ranks them.
+SPOKE_REPLIES: dict[str, tuple[str, str, str]] = {
+    "nb": ("Forsinket pakke", "nb", "Hei {customer_name}! Beklager forsinkelsen, vi sender en ny pakke i dag."),
+    "ru": ("Задержка доставки", "ru", "Здравствуйте, {customer_name}! Простите за задержку, отправим заказ сегодня."),
+    "zh-hans": ("物流延迟", "zh-hans", "{customer_name}您好！抱歉延误，我们今天重新发货。"),
+    "en": ("Parcel delayed", "en", "Hi {customer_name}, sorry for the wait: a new parcel goes out today."),
+}
+SPOKE_REPLY_OUTCOMES = ((0.85, 0.05), (0.6, 0.25), (0.7, 0.1), (0.5, 0.3))
+HISTORY_ANSWERS = 8  # answers per spoke reply over the past weeks (the page ranks from 3)
+
+
+def _saved_reply_history(
+    workspace: Workspace, owner: Membership, actor: Actor, agents: list[Any], rng: random.Random
+) -> None:
+    """Past weeks of answers based on each spoke's own saved reply, their conversations closed with a reason and a
+    few customers complaining again, so that the demo's regions-learn page ranks saved replies. Idempotent."""
+    if Message.objects.for_workspace(workspace).filter(saved_reply__isnull=False).exists():
+        return
+    now = timezone.now()
+    spokes = list(Region.objects.for_workspace(workspace).filter(parent__isnull=False).order_by("name"))
+    for number, region in enumerate(spokes):
+        title, language, body = SPOKE_REPLIES.get(region.language, SPOKE_REPLIES["en"])
+        reply = SavedReply.objects.for_workspace(workspace).filter(title=title, language=language).first()
+        if reply is None:
+            reply = services.saved_reply_create(
+                actor=actor, membership=owner, title=title, body=body, language=language, region=region
+            )
+        positive, complaints = SPOKE_REPLY_OUTCOMES[number % len(SPOKE_REPLY_OUTCOMES)]
+        for answer in range(HISTORY_ANSWERS):
+            arrived = now - datetime.timedelta(days=rng.randint(3, 40), hours=rng.randint(0, 12))
+            customer = f"@demo-{region.pk}-{answer}@example.social"
+            conversation = Conversation.objects.create(
+                workspace=workspace,
+                external_scope="demo-history",
+                network="mastodon",
+                thread_key=f"saved-reply-{reply.pk}-{answer}",
+                customer_handle=customer,
+                customer_name=customer.split("@")[1],
+                customer_key=customer,
+                region=region,
+                language=language,
+                intent="complaint",
+                created_at=arrived,
+                last_message_at=arrived,
+            )
+            Message.objects.create(
+                workspace=workspace,
+                conversation=conversation,
+                external_scope="demo-history",
+                direction="in",
+                author_handle=customer,
+                text="Where is my parcel?",
+                intent="complaint",
+                sent_at=arrived,
+            )
+            answered = arrived + datetime.timedelta(minutes=rng.randint(10, 180))
+            Message.objects.create(
+                workspace=workspace,
+                conversation=conversation,
+                external_scope="demo-history",
+                direction="out",
+                author_user=rng.choice(agents) if agents else owner.user,
+                text=services.saved_reply_fill(reply.body, conversation=conversation, agent=owner.user),
+                sent_at=answered,
+                delivery_status="sent",
+                saved_reply=reply,
+            )
+            closed = answered + datetime.timedelta(hours=rng.randint(1, 30))
+            conversation.status = "closed"
+            conversation.closed_at = closed
+            conversation.first_responded_at = answered
+            conversation.outcome_reason = (
+                "Problem solved" if rng.random() < positive else "Passed to another department"
+            )
+            conversation.message_count = 2
+            conversation.save()
+            if rng.random() < complaints and closed + datetime.timedelta(days=2) < now:
+                again = Conversation.objects.create(
+                    workspace=workspace,
+                    external_scope="demo-history",
+                    network="mastodon",
+                    thread_key=f"saved-reply-{reply.pk}-{answer}-again",
+                    customer_handle=customer,
+                    customer_key=customer,
+                    region=region,
+                    language=language,
+                    intent="complaint",
+                    created_at=closed + datetime.timedelta(days=2),
+                    last_message_at=closed + datetime.timedelta(days=2),
+                    status="closed",
+                    closed_at=closed + datetime.timedelta(days=3),
+                    outcome_reason="Passed to another department",
+                )
+                Message.objects.create(
+                    workspace=workspace,
+                    conversation=again,
+                    external_scope="demo-history",
+                    direction="in",
+                    author_handle=customer,
+                    text="Still nothing arrived!",
+                    intent="complaint",
+                    sent_at=closed + datetime.timedelta(days=2),
+                )

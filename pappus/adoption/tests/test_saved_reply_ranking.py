@@ -214,3 +214,20 @@ def test_the_api_gives_the_same_ranking_and_refuses_a_bad_period(workspace: Work
     bad = client.get("/api/v1/adoption/regions/saved-replies", {"days": 0}, headers=headers)
     assert bad.status_code == 422
     assert "days" in bad.content.decode()
+
+
+def test_the_demo_ranks_saved_replies_of_its_spokes() -> None:
+    from pappus.core import demo
+    from pappus.core.tests.factories import PASSWORD
+
+    demo.load_demo(demo.demo_plan(11), password=PASSWORD)
+    nordlys = Workspace.objects.get(slug="nordlys-coffee")
+    owner = Membership.objects.for_workspace(nordlys).get(user__email="demo@pappus.local")
+    ranked = [row for row in selectors.learning_overview(owner, 90).saved_replies if row.ranked]
+    assert len(ranked) >= 3
+    assert all(row.uses >= selectors.MIN_REPLY_USES and row.positive_share is not None for row in ranked)
+    assert len({row.region_name for row in ranked}) == len(ranked)  # one reply of each spoke
+    demo.load_demo(demo.demo_plan(11), password=PASSWORD)  # loading again adds no more answers
+    assert [row.uses for row in selectors.learning_overview(owner, 90).saved_replies if row.ranked] == [
+        row.uses for row in ranked
+    ]
