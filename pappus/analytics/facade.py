@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db.models import Max
-from django.db.models.functions import TruncDate
+from django.db import connection
+from django.db.models import F, Max, Window
+from django.db.models.functions import RowNumber, TruncDate
 
 from pappus.analytics import kpis
 from pappus.analytics.models import POST_METRICS, PostSnapshot
@@ -251,14 +252,66 @@ def _growth(
     return found
 
 
+_POSTS_PER_PROBE = 5000  # post ids per statement: far under SQLite's 32,766 parameters
+
+
+def _last_snapshots_before(post_ids: Sequence[int], moment: datetime.datetime) -> list[int]:
+    """The ids of each variant's last snapshot before ``moment``, for every variant of the posts.
+
+    Found by index probes, never by reading every earlier snapshot: the posts' variants one after
+    the other on the (post, variant) index (a recursive query: the smallest variant id of a post,
+    then the next larger one, ...), then each variant's last hour before ``moment`` on the unique
+    (variant, hour) index. The same SQL on SQLite and PostgreSQL; the caller scopes the rows read
+    by these ids to the workspace."""
+    table = connection.ops.quote_name(PostSnapshot._meta.db_table)
+    when = connection.ops.adapt_datetimefield_value(moment)
+    found: list[int] = []
+    for offset in range(0, len(post_ids), _POSTS_PER_PROBE):
+        chunk = [int(post_id) for post_id in post_ids[offset : offset + _POSTS_PER_PROBE]]
+        sql = (
+            f"WITH RECURSIVE posts (id) AS (VALUES {', '.join(['(%s)'] * len(chunk))}), "  # noqa: S608 - placeholders only
+            "pairs (post_id, variant_id) AS ("
+            f"SELECT posts.id, (SELECT MIN(s.variant_id) FROM {table} s WHERE s.post_id = posts.id) FROM posts "
+            "UNION ALL "
+            f"SELECT pairs.post_id, (SELECT MIN(s.variant_id) FROM {table} s "
+            "WHERE s.post_id = pairs.post_id AND s.variant_id > pairs.variant_id) "
+            "FROM pairs WHERE pairs.variant_id IS NOT NULL) "
+            f"SELECT (SELECT s.id FROM {table} s WHERE s.variant_id = pairs.variant_id AND s.hour < %s "
+            "ORDER BY s.hour DESC LIMIT 1) FROM pairs WHERE pairs.variant_id IS NOT NULL"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*chunk, when])
+            found.extend(int(row[0]) for row in cursor.fetchall() if row[0] is not None)
+    return found
+
+
+class _Running:
+    """The sums over variants of each counter's latest value (None counted as 0), and how many
+    variants report it: a day's growth is the change of a sum, None while no variant reports it."""
+
+    def __init__(self, latest: dict[int, dict[str, int | None]]) -> None:
+        self.sums = dict.fromkeys(CAMPAIGN_COUNTERS, 0)
+        self.reporting = dict.fromkeys(CAMPAIGN_COUNTERS, 0)
+        for values in latest.values():
+            self.add(values, 1)
+
+    def add(self, values: dict[str, int | None], sign: int) -> None:
+        for name in CAMPAIGN_COUNTERS:
+            value = values[name]
+            if value is not None:
+                self.sums[name] += sign * int(value)
+                self.reporting[name] += sign
+
+
 def campaign_figures(
     workspace_id: int, campaign_ids: Sequence[int], *, first_day: datetime.date, last_day: datetime.date
 ) -> CampaignFigures:
     """The posts of the campaigns over the days: the counters' growth in all, per network and per
     day, and the visits and conversions through their tracked links.
 
-    Reads each variant's last snapshot before the first day and its last snapshot of every day
-    (two grouped reads over the posts' snapshots, by post and hour), never every hourly row."""
+    Reads each variant's last snapshot before the first day (by index probes, see
+    :func:`_last_snapshots_before`) and its last snapshot of every day of the range (one read of
+    the range's snapshots, ranked per variant and day by the database), never every earlier row."""
     post_ids = publishing_facade.post_ids_of_campaigns(workspace_id, campaign_ids)
     days = [first_day + datetime.timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
     empty = PostFigures(None, None, None, None, None)
@@ -266,55 +319,46 @@ def campaign_figures(
         return CampaignFigures(first_day, last_day, 0, 0, empty, (), tuple(CampaignDay(day, empty) for day in days), ())
     zone = zone_of(workspace_id)
     start, end = day_start(first_day, zone), day_start(last_day + datetime.timedelta(days=1), zone)
-    snapshots = PostSnapshot.objects.for_workspace(workspace_id).filter(post_id__in=list(post_ids))
+    snapshots = PostSnapshot.objects.for_workspace(workspace_id)
     fields = ("variant_id", "network", "hour", *CAMPAIGN_COUNTERS)
 
-    def rows_at(pairs: dict[tuple[int, Any], datetime.datetime]) -> list[dict[str, Any]]:
-        if not pairs:
-            return []
-        wanted = {(variant, hour) for (variant, _key), hour in pairs.items()}
-        found = snapshots.filter(
-            variant_id__in={variant for variant, _hour in wanted}, hour__in={hour for _variant, hour in wanted}
-        ).values(*fields)
-        return [row for row in found if (row["variant_id"], row["hour"]) in wanted]
-
-    # The last snapshot of each variant before the first day, and on each day of the range.
-    baseline_last = {
-        (variant, None): hour
-        for variant, hour in snapshots.filter(hour__lt=start)
-        .values("variant_id")
-        .annotate(last=Max("hour"))
-        .order_by()
-        .values_list("variant_id", "last")
-    }
-    daily_last = {
-        (variant, day): hour
-        for variant, day, hour in snapshots.filter(hour__gte=start, hour__lt=end)
-        .annotate(day=TruncDate("hour", tzinfo=zone))
-        .values("variant_id", "day")
-        .annotate(last=Max("hour"))
-        .order_by()
-        .values_list("variant_id", "day", "last")
-    }
     network_of: dict[int, str] = {}
     baseline: dict[int, dict[str, int | None]] = {}
-    for row in rows_at(baseline_last):
+    for row in snapshots.filter(pk__in=_last_snapshots_before(post_ids, start)).values(*fields):
         network_of[row["variant_id"]] = row["network"]
         baseline[row["variant_id"]] = {name: row[name] for name in CAMPAIGN_COUNTERS}
+    # Each variant's last snapshot of each day of the range (the workspace's days).
+    local = TruncDate("hour", tzinfo=zone)
+    daily_last = (
+        snapshots.filter(post_id__in=list(post_ids), hour__gte=start, hour__lt=end)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("variant_id"), local], order_by=F("hour").desc()))
+        .filter(rank=1)
+        .values(*fields)
+    )
     on_day: dict[datetime.date, dict[int, dict[str, int | None]]] = {}
-    for row in rows_at(daily_last):
+    for row in daily_last:
         network_of[row["variant_id"]] = row["network"]
         day = row["hour"].astimezone(zone).date()
         on_day.setdefault(day, {})[row["variant_id"]] = {name: row[name] for name in CAMPAIGN_COUNTERS}
     variants = sorted(network_of)
-    # Each day's counters carried forward: a variant's value at the end of a day is its last known one.
+    # Each day's counters carried forward: a variant's value at the end of a day is its last known
+    # one, so a day's growth is the change of the sums over variants (a variant first seen that day
+    # counts in full; a counter no variant reports yet is None).
     current = dict(baseline)
+    running = _Running(current)
     series = []
     for day in days:
-        latest = dict(current)
-        latest.update(on_day.get(day, {}))
-        series.append(CampaignDay(day, _figures(_growth(latest, current, variants))))
-        current = latest
+        sums_before = dict(running.sums)
+        for variant, values in on_day.get(day, {}).items():
+            if variant in current:
+                running.add(current[variant], -1)
+            running.add(values, 1)
+            current[variant] = values
+        growth = {
+            name: running.sums[name] - sums_before[name] if running.reporting[name] else None
+            for name in CAMPAIGN_COUNTERS
+        }
+        series.append(CampaignDay(day, _figures(growth)))
     at_end = current
     totals = _figures(_growth(at_end, baseline, variants))
     networks = sorted({network_of[variant] for variant in variants if variant in at_end})

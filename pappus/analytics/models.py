@@ -84,6 +84,8 @@ class PostSnapshot(models.Model):
             models.Index(fields=("workspace", "hour"), name="analytics_post_snap_ws_hour"),
             # A campaign's or program's posts (``facade.campaign_figures``, ``facade.metric_value``).
             models.Index(fields=("post_id", "hour"), name="analytics_post_snap_post_hour"),
+            # A post's variants found by index probes (``facade.campaign_figures``'s last snapshot before a day).
+            models.Index(fields=("post_id", "variant_id"), name="analytics_post_snap_post_var"),
         )
 
     def __str__(self) -> str:
