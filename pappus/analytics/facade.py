@@ -56,19 +56,8 @@ def _counter_totals(
     snapshots = PostSnapshot.objects.for_workspace(workspace_id).filter(post_id__in=list(post_ids))
 
     def latest(before: datetime.datetime) -> dict[int, dict[str, Any]]:
-        last = dict(
-            snapshots.filter(hour__lt=before)
-            .values("variant_id")
-            .annotate(last=Max("hour"))
-            .order_by()
-            .values_list("variant_id", "last")
-        )
-        if not last:
-            return {}
-        found = snapshots.filter(variant_id__in=list(last), hour__in=set(last.values())).values(
-            "variant_id", "hour", *POST_METRICS
-        )
-        return {row["variant_id"]: row for row in found if last.get(row["variant_id"]) == row["hour"]}
+        found = snapshots.filter(pk__in=_last_snapshots_before(post_ids, before)).values("variant_id", *POST_METRICS)
+        return {row["variant_id"]: row for row in found}
 
     at_end, at_start = latest(end), latest(start)
     totals: dict[str, int | None] = {}
