@@ -27,8 +27,9 @@ from pappus.publishing.models import Asset, Variant
 LINK_LIFETIME = datetime.timedelta(hours=1)
 _SALT = "pappus.publishing.public_files"
 # Files larger than this are not read into memory when sent to a connector that streams files
-# (``facade.streams_files``: YouTube, Facebook, X): it reads them from disk in chunks (where the
-# storage has local paths; a remote storage's files are read whole). Other connectors get the bytes.
+# (``facade.streams_files``: every Western network's connector but Instagram, which fetches by URL):
+# it reads them from disk in chunks (where the storage has local paths; a remote storage's files are
+# read whole). Other connectors (the Chinese networks') get the bytes.
 STREAM_ABOVE_BYTES = 32 * 1024 * 1024
 
 

@@ -153,7 +153,7 @@ def test_large_files_are_handed_as_paths_to_connectors_that_stream_them(
     small = assets.asset_upload(actor=ACTOR, membership=admin, upload=SimpleUploadedFile("small.jpg", JPEG[:50]))
     large = assets.asset_upload(actor=ACTOR, membership=admin, upload=SimpleUploadedFile("large.jpg", JPEG))
     streaming = services.variant_add(actor=ACTOR, membership=admin, post=post, network="x", account_label="@b")
-    reading = services.variant_add(actor=ACTOR, membership=admin, post=post, network="mastodon", account_label="@b")
+    reading = services.variant_add(actor=ACTOR, membership=admin, post=post, network="wechat", account_label="@b")
     for variant in (streaming, reading):
         assets.asset_attach(actor=ACTOR, membership=admin, variant=variant, asset=small)
         assets.asset_attach(actor=ACTOR, membership=admin, variant=variant, asset=large)
@@ -163,7 +163,7 @@ def test_large_files_are_handed_as_paths_to_connectors_that_stream_them(
     assert streamed.path.endswith(".jpg")
     assert (streamed.size, streamed.read()) == (len(JPEG), JPEG)
     assert b"".join(streamed.chunks(10, chunk_bytes=64)) == JPEG[10:]
-    # Mastodon's connector reads the bytes: it gets them, as before.
+    # WeChat's connector reads the bytes: it gets them, as before.
     assert [
         (media.content, media.path) for media in public_files.variant_media_files(Variant.objects.get(pk=reading.pk))
     ] == [
