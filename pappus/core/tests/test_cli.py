@@ -27,6 +27,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# Creating every table from scratch takes ~20 s of CPU on SQLite; beside the suite's other workers
+# on a shared machine it has taken over 60 s.
+MIGRATE_TIMEOUT = 300
+
+
 def pappus(*arguments: str, data_dir: Path, timeout: float = 60, **variables: str) -> subprocess.CompletedProcess[str]:
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -123,7 +128,7 @@ def test_an_unreachable_redis_is_one_line(tmp_path, command):
 
 def test_check_reports_each_part_on_one_line(tmp_path):
     port = _free_port()
-    assert pappus("migrate", data_dir=tmp_path).returncode == 0
+    assert pappus("migrate", data_dir=tmp_path, timeout=MIGRATE_TIMEOUT).returncode == 0
     result = pappus("check", data_dir=tmp_path, PAPPUS_REDIS_URL=f"redis://127.0.0.1:{port}/0")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
@@ -227,7 +232,7 @@ def test_one_scheduler_only(tmp_path):
     """`pappus scheduler` is seen by `pappus check`, a second one is refused, SIGTERM stops it cleanly."""
     import time
 
-    assert pappus("migrate", data_dir=tmp_path).returncode == 0
+    assert pappus("migrate", data_dir=tmp_path, timeout=MIGRATE_TIMEOUT).returncode == 0
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
