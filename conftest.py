@@ -174,3 +174,29 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[dict[str, str]]:
+    """The real local SMTP server (../shared/peers/smtp.sh, aiosmtpd), stopped after the module when
+    the module started it. Its ``SMTP_MAIL_DIR`` holds one ``.eml`` file per message received."""
+    running = peer_running("smtp")
+    values = start_peer("smtp", timeout=120)
+    try:
+        yield values
+    finally:
+        if not running:
+            stop_peer("smtp")
+
+
+@pytest.fixture
+def mail_dir(smtp_server: dict[str, str], settings: Any) -> Path:
+    """Django's mail goes to the local SMTP server for this test; returns where it keeps messages."""
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": smtp_server["SMTP_HOST"], "port": int(smtp_server["SMTP_PORT"]), "timeout": 10},
+        }
+    }
+    settings.BASE_URL = "https://pappus.example"
+    return Path(smtp_server["SMTP_MAIL_DIR"])

@@ -7,12 +7,7 @@ Mastodon-API server of these tests."""
 from __future__ import annotations
 
 import datetime
-import email
-import email.policy
-import time
 import uuid
-from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +15,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import peer_running, start_peer, stop_peer
 from pappus.core.permissions import Role
 from pappus.core.tests.factories import make_member, make_user
+from pappus.core.tests.mail import body_of, mails_to
 from pappus.publishing import alerts, scheduler, services
 from pappus.publishing.models import EmailState, Notification, VariantStatus
 from pappus.publishing.tests.factories import ACTOR, make_scheduled_post, variants_of
@@ -30,50 +25,6 @@ from pappus.publishing.tests.mastodon_server import LocalMastodon, Script, conne
 
 pytestmark = pytest.mark.django_db
 REASON = "Validation failed: Text character limit of 500 exceeded"
-
-
-@pytest.fixture(scope="module")
-def smtp_server() -> Iterator[dict[str, str]]:
-    running = peer_running("smtp")
-    values = start_peer("smtp", timeout=120)
-    try:
-        yield values
-    finally:
-        if not running:
-            stop_peer("smtp")
-
-
-@pytest.fixture
-def mail_dir(smtp_server: dict[str, str], settings: Any) -> Path:
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": smtp_server["SMTP_HOST"], "port": int(smtp_server["SMTP_PORT"]), "timeout": 10},
-        }
-    }
-    settings.BASE_URL = "https://pappus.example"
-    return Path(smtp_server["SMTP_MAIL_DIR"])
-
-
-def mails_to(directory: Path, address: str, *, expected: int) -> list[EmailMessage]:
-    """The messages the SMTP server stored for ``address`` (waiting a little for ``expected`` of them)."""
-    deadline = time.time() + 10
-    while True:
-        found = []
-        for path in sorted(directory.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if address in str(message["To"]):
-                assert isinstance(message, EmailMessage)
-                found.append(message)
-        if len(found) >= expected or time.time() > deadline:
-            return found
-        time.sleep(0.2)
-
-
-def body_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert isinstance(part, EmailMessage)
-    return str(part.get_content())
 
 
 def address(name: str) -> str:
