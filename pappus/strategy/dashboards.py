@@ -1,7 +1,7 @@
 # ruff: noqa: RUF001 - the formulas use the division, multiplication and minus signs on purpose.
 """Dashboards per campaign and per program: what the campaign's posts did (analytics' snapshots of
 the posts linked to it), the visits and conversions through their tracked links (traffic), and what
-its listening topics heard, over a range of UTC days with the previous period beside it, and the
+its listening topics heard, over a range of the workspace's days with the previous period beside it, and the
 plan (the KPIs' targets) beside the actuals. A program's dashboard adds up its campaigns and splits
 the figures by campaign.
 

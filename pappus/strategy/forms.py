@@ -68,7 +68,7 @@ class CompetitorForm(forms.Form):
 
 
 class ShareRangeForm(forms.Form):
-    """The days over which share of voice is counted (UTC days, at most a year)."""
+    """The days over which share of voice is counted (the workspace's days, at most a year)."""
 
     first_day = forms.DateField(label=_("From"), widget=DATE)
     last_day = forms.DateField(label=_("To"), widget=DATE)
@@ -85,7 +85,7 @@ class ShareRangeForm(forms.Form):
 
 
 class DashboardRangeForm(forms.Form):
-    """The days of a campaign's or program's dashboard (UTC days, at most 366, years 1970-2999)."""
+    """The days of a campaign's or program's dashboard (the workspace's days, at most 366, years 1970-2999)."""
 
     first_day = forms.DateField(label=_("From"), widget=DATE)
     last_day = forms.DateField(label=_("To"), widget=DATE)

@@ -2,7 +2,9 @@
 measured audience profile. Read through the listening and analytics facades only (listening's
 hourly rollups, analytics' account snapshots); nothing here writes.
 
-Days are UTC days, as in listening's rollups and the analytics dashboard.
+Days are the workspace's days (midnight to midnight in its time zone), as on the analytics
+dashboard; listening's rollups are hourly, so a zone offset by half an hour counts each hour on the
+day it starts.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pappus.analytics import facade as analytics_facade
 from pappus.core.models import Workspace
@@ -17,8 +20,17 @@ from pappus.listening import facade as listening_facade
 from pappus.strategy.models import Competitor
 
 
-def _utc_start(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
+def _zone(workspace: Workspace) -> ZoneInfo:
+    """The workspace's time zone (UTC when it names none this installation knows)."""
+    try:
+        return ZoneInfo(workspace.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _start(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
+    """The moment ``day`` begins in ``zone``."""
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
 
 
 @dataclass(frozen=True)
@@ -68,8 +80,9 @@ def share_of_voice(
     if wanted:
         for row in listening_facade.mention_counts_by_day(
             workspace.pk,
-            since=_utc_start(first_day),
-            until=_utc_start(last_day + datetime.timedelta(days=1)),
+            since=_start(first_day, _zone(workspace)),
+            until=_start(last_day + datetime.timedelta(days=1), _zone(workspace)),
+            time_zone=_zone(workspace),
             topic_ids=wanted,
         ):
             if row.topic_id is None:
@@ -131,7 +144,9 @@ def measured_profile(workspace: Workspace, *, last_day: datetime.date, days: int
     frequent countries of all mentions, and followers per network at the end of ``last_day``."""
     first_day = last_day - datetime.timedelta(days=days - 1)
     counts = listening_facade.mention_counts_by_language(
-        workspace.pk, since=_utc_start(first_day), until=_utc_start(last_day + datetime.timedelta(days=1))
+        workspace.pk,
+        since=_start(first_day, _zone(workspace)),
+        until=_start(last_day + datetime.timedelta(days=1), _zone(workspace)),
     )
     detected = [row for row in counts if row.language]
     with_language = sum(row.count for row in detected)
@@ -139,7 +154,9 @@ def measured_profile(workspace: Workspace, *, last_day: datetime.date, days: int
     not_detected = sum(row.count for row in counts if not row.language)
     followers = tuple(analytics_facade.followers_by_network(workspace.pk, day=last_day).items())
     by_country = listening_facade.mention_counts_by_country(
-        workspace.pk, since=_utc_start(first_day), until=_utc_start(last_day + datetime.timedelta(days=1))
+        workspace.pk,
+        since=_start(first_day, _zone(workspace)),
+        until=_start(last_day + datetime.timedelta(days=1), _zone(workspace)),
     )
     with_country = sum(count for _country, count in by_country.counts)
     countries = tuple((country, count, count / with_country * 100) for country, count in by_country.counts)
@@ -213,8 +230,9 @@ def campaign_conversation(
     if wanted:
         for row in listening_facade.mention_counts_by_day(
             workspace.pk,
-            since=_utc_start(first_day),
-            until=_utc_start(last_day + datetime.timedelta(days=1)),
+            since=_start(first_day, _zone(workspace)),
+            until=_start(last_day + datetime.timedelta(days=1), _zone(workspace)),
+            time_zone=_zone(workspace),
             topic_ids=wanted,
         ):
             if row.topic_id is None:

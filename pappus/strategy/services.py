@@ -761,7 +761,9 @@ def kpi_record_from_analytics(*, workspace_id: int, day: datetime.date) -> list[
                     region_ids=region_ids,
                 )
                 found = measured.value
-                note = _analytics_note(measured.measured_over, first_day, day, kpi.campaign_id is not None)
+                note = _analytics_note(
+                    measured.measured_over, first_day, day, kpi.campaign_id is not None, workspace.time_zone or "UTC"
+                )
             if found is None:
                 continue
             existing = KpiMeasurement.objects.select_for_update().filter(kpi=kpi, measured_on=day).first()
@@ -805,13 +807,16 @@ def _listened(
         value = heard.net_sentiment
     period = first_day.isoformat() if first_day == day else f"{first_day.isoformat()} to {day.isoformat()}"
     names = ", ".join(topic.name for topic in heard.topics if not topic.missing)
-    return value, _("Listening: the campaign's topics (%(names)s), %(period)s (UTC)") % {
+    return value, _("Listening: the campaign's topics (%(names)s), %(period)s (%(zone)s)") % {
         "names": names,
         "period": period,
+        "zone": workspace.time_zone or "UTC",
     }
 
 
-def _analytics_note(measured_over: str, first_day: datetime.date, day: datetime.date, of_campaign: bool) -> str:
+def _analytics_note(
+    measured_over: str, first_day: datetime.date, day: datetime.date, of_campaign: bool, zone: str
+) -> str:
     period = first_day.isoformat() if first_day == day else f"{first_day.isoformat()} to {day.isoformat()}"
     if measured_over == "campaigns":
         over = _("posts of the campaign") if of_campaign else _("posts of the program's campaigns")
@@ -819,7 +824,7 @@ def _analytics_note(measured_over: str, first_day: datetime.date, day: datetime.
         over = _("the program's region")
     else:
         over = _("the whole workspace")
-    return _("Analytics: %(over)s, %(period)s (UTC)") % {"over": over, "period": period}
+    return _("Analytics: %(over)s, %(period)s (%(zone)s)") % {"over": over, "period": period, "zone": zone}
 
 
 def kpi_record_actuals_everywhere(*, day: datetime.date) -> int:

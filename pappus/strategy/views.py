@@ -122,7 +122,7 @@ def _share_of_voice_context(request: HttpRequest, membership: Membership) -> dic
         last_day=chosen["last_day"],
         brand_name=membership.workspace.name,
     )
-    spec = charts.share_of_voice_chart(result.daily, labels={"date": _("Day (UTC)"), "share": _("Share of voice")})
+    spec = charts.share_of_voice_chart(result.daily, labels={"date": _("Day"), "share": _("Share of voice")})
     return {"range_form": range_form, "voice": result, "voice_spec": spec}
 
 
@@ -497,7 +497,7 @@ def sentiment_labels() -> dict[str, str]:
 
 
 def _conversation_context(membership: Membership, campaign: Campaign) -> dict[str, Any]:
-    """The campaign's listening topics over its dates up to today (UTC days): mentions, sentiment,
+    """The campaign's listening topics over its dates up to today (the workspace's days): mentions, sentiment,
     share of voice against the competitors' topics, and a chart of mentions per day."""
     if not campaign.listening_topic_ids:
         return {"conversation": None}
@@ -508,7 +508,7 @@ def _conversation_context(membership: Membership, campaign: Campaign) -> dict[st
     heard = measured.campaign_conversation(
         membership.workspace, campaign.listening_topic_ids, first_day=campaign.starts_on, last_day=last_day
     )
-    labels = {**sentiment_labels(), "date": _("Day (UTC)"), "mentions": _("Mentions")}
+    labels = {**sentiment_labels(), "date": _("Day"), "mentions": _("Mentions")}
     return {
         "conversation": heard,
         "sentiment_labels": sentiment_labels(),
@@ -924,7 +924,7 @@ def _dashboard_csv(board: dashboards.Dashboard, name: str, which: str) -> Stream
             for line in board.campaigns
         ]
     else:
-        header = [_("Day (UTC)"), *measures.values()]
+        header = [_("Day"), *measures.values()]
         rows = [
             [point.day.isoformat(), *(_blank(getattr(point.figures, key)) for key in measures)]
             for point in board.current.daily
@@ -1011,13 +1011,13 @@ def _dashboard_page(
         "board": board,
         "campaign_spend": _spend_pairs(board, costs),
         "query": query,
-        "daily_spec": charts.daily_chart(daily_rows, labels={"date": _("Day (UTC)"), "value": _("Count")}),
+        "daily_spec": charts.daily_chart(daily_rows, labels={"date": _("Day"), "value": _("Count")}),
         "network_spec": charts.grouped_bars_chart(network_rows, labels={"value": _("Count")}),
         "campaigns_spec": charts.grouped_bars_chart(campaign_rows, labels={"value": _("Count")}),
         "conversation_spec": (
             charts.mentions_chart(
                 board.conversation.daily,
-                labels={**sentiment_labels(), "date": _("Day (UTC)"), "mentions": _("Mentions")},
+                labels={**sentiment_labels(), "date": _("Day"), "mentions": _("Mentions")},
             )
             if board.conversation is not None
             else None

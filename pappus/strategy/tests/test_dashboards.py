@@ -131,7 +131,7 @@ def test_the_campaign_dashboard_with_the_previous_period_and_the_plan(spring):
     response = signed_in(editor).get(reverse("strategy:campaign_dashboard", args=[a.pk]))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "2026-03-10 to 2026-03-14 (UTC days), compared with 2026-03-05 to 2026-03-09" in html
+    assert "2026-03-10 to 2026-03-14 (days in UTC), compared with 2026-03-05 to 2026-03-09" in html
     assert 'data-testid="figure-impressions">290<' in html
     assert 'data-testid="figure-engagement_rate">6.6 %<' in html  # 19 / 290
     assert 'data-testid="figure-sessions">2<' in html
@@ -146,7 +146,7 @@ def test_the_campaign_dashboard_with_the_previous_period_and_the_plan(spring):
 
     exported = signed_in(editor).get(reverse("strategy:campaign_dashboard", args=[a.pk]) + "?export=daily")
     rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))  # type: ignore[attr-defined]
-    assert rows[0] == ["Day (UTC)", "Reach", "Impressions", "Engagements", "Link clicks"]
+    assert rows[0] == ["Day", "Reach", "Impressions", "Engagements", "Link clicks"]
     assert rows[1] == ["2026-03-10", "40", "100", "6", "2"]
     assert len(rows) == 6
 

@@ -93,6 +93,23 @@ def test_share_of_voice_per_competitor_over_the_chosen_days(voices):
     ]
 
 
+def test_share_of_voice_counts_the_workspace_days(voices):
+    """Days run from midnight to midnight in the workspace's time zone, as on the analytics dashboard."""
+    workspace = voices.workspace
+    other = Topic.objects.get(workspace=workspace, name="Other")
+    MentionRollup.objects.create(workspace=workspace, hour=at(12, 20), topic_id=other.pk, source_id=1, count=7)
+    utc = measured.share_of_voice(workspace, first_day=MARCH_10, last_day=MARCH_12, brand_name="Nordlys")
+    assert utc.total == 147  # 20:00 UTC on 12 March is inside 10-12 March in UTC
+
+    workspace.time_zone = "Asia/Shanghai"
+    workspace.save(update_fields=["time_zone"])
+    shanghai = measured.share_of_voice(workspace, first_day=MARCH_10, last_day=MARCH_12, brand_name="Nordlys")
+    assert shanghai.total == 140  # ... but 04:00 on 13 March in Shanghai: outside
+    daily = {(day, party): count for day, party, count in shanghai.daily}
+    assert daily[(MARCH_10, "Nordlys")] == 60  # 09:00 UTC is 17:00 in Shanghai, the same day
+    assert daily[(MARCH_12, "Other Beans")] == 20
+
+
 def test_the_brand_page_shows_share_of_voice_for_the_chosen_range_with_a_chart(voices):
     client = signed_in(voices)
     html = client.get(reverse("strategy:brand"), {"first_day": "2026-03-10", "last_day": "2026-03-12"}).content.decode()
@@ -310,7 +327,7 @@ def test_the_strategy_document_carries_share_of_voice_and_the_measured_profile(v
     generated = services.document_generate(actor=actor(voices), membership=voices, as_of=MARCH_12)
 
     name = voices.workspace.name
-    assert "Mentions from 2026-02-13 to 2026-03-12 (UTC), counted by listening." in generated.markdown
+    assert "Mentions from 2026-02-13 to 2026-03-12 (days in UTC), counted by listening." in generated.markdown
     assert f"| {name} | 80 | 57.1 % |" in generated.markdown
     assert "| Rival Roasters | 40 | 28.6 % |" in generated.markdown
     assert "| Unlinked |" not in generated.markdown
