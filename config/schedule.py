@@ -94,8 +94,9 @@ def mail_failure_alerts() -> None:
 
 @periodic_job(name="strategy.record_actuals", cron="37 1 * * *", queue="analytics", time_limit=1800)
 def record_strategy_actuals() -> None:
-    """Record yesterday's actual value of every KPI that analytics measures, after the night's first
-    hourly collection has rolled yesterday up (source "analytics"; values entered by hand are kept)."""
+    """Record each workspace's last complete day (in its time zone) of every KPI that analytics
+    measures, after the night's first hourly collection has rolled it up (source "analytics"; values
+    entered by hand are kept)."""
     strategy_tasks.record_actuals()
 
 

@@ -4,6 +4,7 @@ member's workspace, validates with errors that name the field, and records an au
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pappus.core import audit
@@ -827,17 +828,40 @@ def _analytics_note(
     return _("Analytics: %(over)s, %(period)s (%(zone)s)") % {"over": over, "period": period, "zone": zone}
 
 
-def kpi_record_actuals_everywhere(*, day: datetime.date) -> int:
-    """The daily job's work: :func:`kpi_record_from_analytics` for every workspace with such KPIs."""
+def kpi_record_actuals_everywhere(*, day: datetime.date | None = None, now: datetime.datetime | None = None) -> int:
+    """The daily job's work: :func:`kpi_record_from_analytics` for every workspace with such KPIs.
+
+    With ``day``, that day everywhere; otherwise each workspace's last complete day in its own time
+    zone at ``now`` (analytics counts the workspace's days), so a workspace behind UTC is not
+    recorded a day it has not finished."""
     from pappus.analytics import facade as analytics_facade
 
-    workspace_ids = (
-        Kpi.objects.filter(metric_key__in=analytics_facade.METRIC_KEYS, starts_on__lte=day, deadline__gte=day)
-        .values_list("workspace_id", flat=True)
+    moment = now or timezone.now()
+    candidates = (
+        Kpi.objects.filter(metric_key__in=analytics_facade.METRIC_KEYS)
+        .values_list("workspace_id", "workspace__time_zone")
         .distinct()
         .order_by("workspace_id")
     )
-    return sum(len(kpi_record_from_analytics(workspace_id=workspace_id, day=day)) for workspace_id in workspace_ids)
+    recorded = 0
+    for workspace_id, zone_name in candidates:
+        on = day if day is not None else _local_yesterday(moment, zone_name)
+        if Kpi.objects.filter(
+            workspace_id=workspace_id,
+            metric_key__in=analytics_facade.METRIC_KEYS,
+            starts_on__lte=on,
+            deadline__gte=on,
+        ).exists():
+            recorded += len(kpi_record_from_analytics(workspace_id=workspace_id, day=on))
+    return recorded
+
+
+def _local_yesterday(moment: datetime.datetime, zone_name: str) -> datetime.date:
+    try:
+        zone = zoneinfo.ZoneInfo(zone_name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return moment.astimezone(zone).date() - datetime.timedelta(days=1)
 
 
 # --- risks and responsibilities ---------------------------------------------------------------

@@ -354,3 +354,30 @@ def test_the_scheduled_job_records_yesterdays_followers():
 
     row = KpiMeasurement.objects.get(kpi=kpi)
     assert (row.measured_on, row.value, row.source) == (yesterday, Decimal(640), MeasurementSource.ANALYTICS)
+
+
+def test_the_job_records_each_workspaces_last_complete_day_in_its_time_zone():
+    """At 01:37 UTC on 13 March it is 18:37 on 12 March in Los Angeles: its last complete day is
+    11 March, while a UTC workspace's is 12 March."""
+    recorded = {}
+    for zone in ("UTC", "America/Los_Angeles"):
+        editor = strategist()
+        workspace = editor.workspace
+        workspace.time_zone = zone
+        workspace.save(update_fields=["time_zone"])
+        account_snapshot(workspace, 1, at(10, 15), 600)
+        rollups.rollups_backfill(workspace.pk)
+        recorded[zone] = make_kpi(
+            editor,
+            name="Followers",
+            metric_key="followers",
+            baseline=500,
+            target=1000,
+            starts_on=datetime.date(2026, 3, 1),
+            deadline=datetime.date(2026, 5, 1),
+        )
+
+    services.kpi_record_actuals_everywhere(now=datetime.datetime(2026, 3, 13, 1, 37, tzinfo=datetime.UTC))
+
+    days = {zone: [row.measured_on for row in KpiMeasurement.objects.filter(kpi=kpi)] for zone, kpi in recorded.items()}
+    assert days == {"UTC": [MARCH_12], "America/Los_Angeles": [datetime.date(2026, 3, 11)]}
