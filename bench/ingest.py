@@ -434,6 +434,9 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
     parser.add_argument("--analyzer", choices=["auto", "none"], default="auto", help="pappus.nlp, or the placeholder")
     parser.add_argument("--keep", action="store_true", help="do not drop the database first (PostgreSQL)")
     parser.add_argument(
+        "--serial", action="store_true", help="store each batch before the next is computed (no second connection)"
+    )
+    parser.add_argument(
         "--batch-size", type=int, default=0, help="mentions per batch of the pipeline (default services.BATCH_SIZE)"
     )
     parser.add_argument(
@@ -489,7 +492,13 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
     started = time.perf_counter()
     batch_size = options.batch_size or services.BATCH_SIZE
     services.ingest_items(
-        source=source, run=run, items=stream(count), mapper=map_normalized, analyze=analyze, batch_size=batch_size
+        source=source,
+        run=run,
+        items=stream(count),
+        mapper=map_normalized,
+        analyze=analyze,
+        batch_size=batch_size,
+        overlap=not options.serial and services.overlap_available(),
     )
     seconds = time.perf_counter() - started
     run = services.ingest_run_finish(run, status=RunStatus.SUCCEEDED)
@@ -521,6 +530,7 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
         "topics": options.topics,
         "analyzer": analyzer_name,
         "batch_size": batch_size,
+        "store_overlapped": not options.serial and services.overlap_available(),
         "seconds": round(seconds, 1),
         "mentions_per_s": round(rate),
         "raw_insert_per_s": round(raw_rate),

@@ -8,14 +8,16 @@ Ingestion is system work: it writes mentions in bulk and keeps each run's accoun
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final, Literal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -297,6 +299,36 @@ def _store(source: Source, run: IngestRun, batch: Batch) -> None:
     store.store_batch(source, run, batch, timezone.now())
 
 
+type Chunk = tuple[Mapping[str, Any], ...]
+type Lookup = Callable[[Iterable[str]], set[str]]
+type Stages = Callable[..., Batch]  # pipeline.run_stages with everything but the items and the lookup
+type Pending = tuple[Future[None], Chunk, Batch]  # the batch in flight, its items, its result
+
+
+def _store_counted(source: Source, run: IngestRun, batch: Batch) -> None:
+    """Store one batch and add it to the run's counters, in one transaction."""
+    with transaction.atomic():
+        _store(source, run, batch)
+        _count(
+            run,
+            received=batch.received,
+            stored=len(batch.mentions),
+            duplicates=len(batch.duplicates),
+            rejected=len(batch.rejections),
+        )
+
+
+def _close_thread_connection() -> None:
+    connection.close()
+
+
+def overlap_available() -> bool:
+    """Whether a batch may be stored on a second connection while the next one is computed:
+    PostgreSQL (psycopg lets go of the GIL while it waits), and the caller not inside a
+    transaction (a second connection could not see its rows)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
 def ingest_items(
     *,
     source: Source,
@@ -307,6 +339,7 @@ def ingest_items(
     index: QueryIndex[int] | None = None,
     batch_size: int | None = None,
     locate: Locator | None = None,
+    overlap: bool | None = None,
 ) -> Batch:
     """Take raw items through every stage and store them, ``BATCH_SIZE`` at a time.
 
@@ -314,42 +347,93 @@ def ingest_items(
     at a time, so memory stays flat. ``index`` (the workspace's active topics) is built when
     not given. Returns the last batch; the run's counters hold the totals. A batch that meets
     a concurrent writer (the same external id stored meanwhile) is deduplicated again once.
+
+    ``overlap`` (default: :func:`overlap_available`) stores batch N on a second connection in a
+    thread while batch N+1 goes through the stages; batch N+1's dedupe counts batch N's external
+    ids as stored. At most one batch is in flight, and it commits before the next is handed over.
     """
     index = _active_topic_index(source.workspace_id) if index is None else index
     lookup = _stored_external_ids(source)
-    names = (source.kind,)
-    memo = pipeline.AnalysisMemo()  # reposts and copies within this run are analysed once
+    stages: Stages = functools.partial(
+        pipeline.run_stages,
+        mapper=mapper,
+        index=index,
+        sources=(source.kind,),
+        analyze=analyze,
+        locate=locate,
+        memo=pipeline.AnalysisMemo(),  # reposts and copies within this run are analysed once
+    )
+    if overlap is None:
+        overlap = overlap_available()
+    if overlap:
+        return _ingest_overlapped(source, run, itertools.batched(items, batch_size or BATCH_SIZE), stages, lookup)
     batch = Batch(received=0)
     for chunk in itertools.batched(items, batch_size or BATCH_SIZE):
-        for attempt in (1, 2):
-            batch = pipeline.run_stages(
-                chunk,
-                mapper=mapper,
-                already_stored=lookup,
-                index=index,
-                sources=names,
-                analyze=analyze,
-                locate=locate,
-                memo=memo,
-            )
-            try:
-                with transaction.atomic():
-                    _store(source, run, batch)
-                    _count(
-                        run,
-                        received=batch.received,
-                        stored=len(batch.mentions),
-                        duplicates=len(batch.duplicates),
-                        rejected=len(batch.rejections),
-                    )
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-                logger.warning("listening.ingest.concurrent_write", extra={"source": source.pk, "run": run.pk})
-                continue
-            break
+        batch = _stages_and_store(source, run, chunk, stages, lookup)
         handover.after_store(source, batch)  # direct interactions with the brand go to the inbox, after commit
     return batch
+
+
+def _stages_and_store(
+    source: Source,
+    run: IngestRun,
+    chunk: Chunk,
+    stages: Stages,
+    lookup: Lookup,
+) -> Batch:
+    """The stages and the store of one batch on this thread's connection, deduplicated again
+    once if a concurrent writer stored one of its external ids meanwhile."""
+    for attempt in (1, 2):
+        batch = stages(chunk, already_stored=lookup)
+        try:
+            _store_counted(source, run, batch)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            logger.warning("listening.ingest.concurrent_write", extra={"source": source.pk, "run": run.pk})
+            continue
+        return batch
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _ingest_overlapped(
+    source: Source, run: IngestRun, chunks: Iterable[Chunk], stages: Stages, lookup: Lookup
+) -> Batch:
+    in_flight: set[str] = set()  # the external ids of the batch being stored by the thread
+
+    def stored_or_in_flight(external_ids: Iterable[str]) -> set[str]:
+        wanted = set(external_ids)
+        return lookup(wanted - in_flight) | (wanted & in_flight)
+
+    batch = Batch(received=0)
+    pending: Pending | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="listening-store") as writer:
+        try:
+            for chunk in chunks:
+                batch = stages(chunk, already_stored=stored_or_in_flight)
+                if pending is not None:
+                    _finish(source, run, pending, stages, lookup)
+                in_flight = {mention.external_id for mention in batch.mentions}
+                pending = (writer.submit(_store_counted, source, run, batch), chunk, batch)
+            if pending is not None:
+                _finish(source, run, pending, stages, lookup)
+                pending = None
+        finally:
+            if pending is not None:  # an error in the stages: let the batch in flight end first
+                pending[0].exception()
+            writer.submit(_close_thread_connection).result()
+    return batch
+
+
+def _finish(source: Source, run: IngestRun, pending: Pending, stages: Stages, lookup: Lookup) -> None:
+    """Wait for the batch in flight; on a concurrent writer's conflict redo it here, once."""
+    future, chunk, batch = pending
+    try:
+        future.result()
+    except IntegrityError:
+        logger.warning("listening.ingest.concurrent_write", extra={"source": source.pk, "run": run.pk})
+        batch = _stages_and_store(source, run, chunk, stages, lookup)
+    handover.after_store(source, batch)  # committed: direct interactions go to the inbox
 
 
 def ingest_rejections(run: IngestRun, rejections: Iterable[Rejection]) -> None:
