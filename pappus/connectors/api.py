@@ -45,6 +45,10 @@ class AccountOut(Schema):
         description="auth_expired, rate_limited, not_found, content_rejected, temporary_failure or not_supported."
     )
     last_error_at: datetime.datetime | None
+    last_publish_at: datetime.datetime | None = Field(description="When publishing last sent a post through it.")
+    last_publish_ok: bool | None = Field(description="Whether that send worked; null before the first.")
+    last_publish_error_code: str = Field(description="The kind of error of a failed last send (as last_error_code).")
+    last_publish_error: str = Field(description="The network's reason for a failed last send; empty otherwise.")
     rate_limit: RateLimitOut
     connected_at: datetime.datetime
     disconnected_at: datetime.datetime | None

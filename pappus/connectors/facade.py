@@ -9,6 +9,10 @@ check only that the account belongs to the workspace asked about (tenancy fails 
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pappus.connectors import registry, selectors, services
@@ -176,6 +180,29 @@ def record_success(workspace_id: int, account_id: int, connector: Connector | No
 def record_failure(workspace_id: int, account_id: int, error: ConnectorError) -> None:
     """After a call that failed: the health page shows the error with the network's reason."""
     services.account_record_failure(_account(workspace_id, account_id), error)
+
+
+def record_publish(
+    workspace_id: int, account_id: int, error: BaseException | None, *, at: datetime.datetime | None = None
+) -> None:
+    """After publishing sent a post through the account: the health page shows "last publish: ok" or
+    "failed" with the error's kind and the network's reason. An account gone meanwhile is skipped."""
+    record_publishes([(workspace_id, account_id, error)], at=at)
+
+
+def record_publishes(
+    sends: Sequence[tuple[int, int, BaseException | None]], *, at: datetime.datetime | None = None
+) -> None:
+    """``record_publish`` for a batch of (workspace id, account id, error or None): one read for all
+    the accounts; an id of another workspace, or of an account gone meanwhile, is skipped."""
+    if not sends:
+        return
+    accounts = ConnectedAccount.objects.in_bulk([account_id for _, account_id, _ in sends])
+    when = at or timezone.now()
+    for workspace_id, account_id, error in sends:
+        account = accounts.get(account_id)
+        if account is not None and account.workspace_id == workspace_id:
+            services.account_record_publish(account, error, at=when)
 
 
 def inbox_cursor(workspace_id: int, account_id: int) -> str:

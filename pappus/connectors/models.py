@@ -68,6 +68,12 @@ class ConnectedAccount(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     last_error_code = models.CharField(_("last error kind"), max_length=40, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    # The outcome of the last post publishing sent through this account (recorded by publishing
+    # through the facade): None before the first; the error's kind and the network's reason on a failure.
+    last_publish_at = models.DateTimeField(_("last publish"), null=True, blank=True)
+    last_publish_ok = models.BooleanField(_("last publish succeeded"), null=True, blank=True)
+    last_publish_error_code = models.CharField(_("last publish error kind"), max_length=40, blank=True)
+    last_publish_error = models.TextField(_("last publish error"), blank=True)
     rate_limit_limit = models.PositiveIntegerField(_("rate limit"), null=True, blank=True)
     rate_limit_remaining = models.PositiveIntegerField(_("rate limit left"), null=True, blank=True)
     rate_limit_resets_at = models.DateTimeField(_("rate limit resets"), null=True, blank=True)

@@ -333,6 +333,27 @@ def account_record_failure(account: ConnectedAccount, error: ConnectorError) -> 
     logger.warning("connectors.account_failed network=%s account=%s error=%s", account.network, account.pk, error.code)
 
 
+def account_record_publish(account: ConnectedAccount, error: BaseException | None, *, at: datetime.datetime) -> None:
+    """After publishing sent a post through the account: ok, or the error's kind and reason.
+
+    Only the publish fields change, so a post the network refused for its content does not mark
+    the account failing; an expired token does (every later send would fail the same way).
+    """
+    account.last_publish_at = at
+    account.last_publish_ok = error is None
+    fields = ["last_publish_at", "last_publish_ok", "last_publish_error_code", "last_publish_error"]
+    if error is None:
+        account.last_publish_error_code, account.last_publish_error = "", ""
+    elif isinstance(error, ConnectorError):
+        account.last_publish_error_code, account.last_publish_error = error.code[:40], str(error)[:2000]
+    else:
+        account.last_publish_error_code = "unexpected"
+        account.last_publish_error = f"{type(error).__name__}: {error}"[:2000]
+    account.save(update_fields=fields)
+    if isinstance(error, AuthExpiredError):
+        account_record_failure(account, error)
+
+
 def account_check_health(account_id: int) -> ConnectedAccount | None:
     """Ask the network whether the token still works; update status, expiry, budget and last error.
 

@@ -35,6 +35,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pappus.connectors import facade as connector_facade
 from pappus.connectors.contracts import PublishRequest, PublishResult
 from pappus.core import audit
 from pappus.core.audit import Actor
@@ -268,7 +269,27 @@ def record_many(outcomes: Sequence[Outcome], *, now: datetime.datetime | None = 
             _write_published(published, now)
             AuditEvent.objects.bulk_create(events)
     settle_posts({variant.post_id for variant in recorded if variant is not None})
+    _record_on_accounts(outcomes, now)
     return recorded
+
+
+def _record_on_accounts(outcomes: Sequence[Outcome], now: datetime.datetime) -> None:
+    """Each account's last send in the batch, on its health page ("last publish: ok / failed")."""
+    last: dict[tuple[int, int], Outcome] = {}
+    for outcome in outcomes:
+        if outcome.delivery.account_id is not None:
+            last[(outcome.delivery.workspace_id, outcome.delivery.account_id)] = outcome
+    connector_facade.record_publishes(
+        [
+            (
+                workspace_id,
+                account_id,
+                None if outcome.result is not None else outcome.error or RuntimeError("no result"),
+            )
+            for (workspace_id, account_id), outcome in last.items()
+        ],
+        at=now,
+    )
 
 
 def _write_published(variants: Sequence[Variant], now: datetime.datetime) -> None:

@@ -374,6 +374,8 @@ def test_a_batch_is_claimed_and_recorded_with_a_few_queries_whatever_its_size(wo
     statements = [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
     # Per batch: reclaim (1), claim (select, update: 2), record (lock, update, audit events: 3), settle
     # (lock posts, their variants' statuses, update, audit events: 4); then the empty round that ends the run (2).
+    # (These variants have no connected account; with accounts, each batch adds one read of them all
+    # and one update per account for its last publish.)
     assert len(statements) == 2 * 10 + 2, "\n".join(statements)
     assert (report.claimed, report.published) == (50, 50)
     assert server.state.created == 50
@@ -398,3 +400,65 @@ def test_a_run_stops_at_its_time_budget_and_says_so_so_that_the_sender_hands_ove
     assert (cut_short.published, cut_short.out_of_time) == (1, True)
     assert (rest.published, rest.out_of_time) == (1, False)
     assert server.state.created == 2
+
+
+@pytest.mark.django_db
+def test_each_send_is_recorded_on_the_accounts_health_page(workspace, client):
+    """Publishing records each send's outcome through the connectors facade: the health page shows
+    "last publish: OK", then "Failed" with the network's reason; a content refusal leaves the account
+    active, an expired token marks it expired."""
+    from pappus.connectors import services as connector_services
+    from pappus.connectors.models import AccountStatus, ConnectedAccount
+
+    owner = make_member(workspace, role=Role.OWNER)
+    client.force_login(owner.user)
+
+    def publish(server: LocalMastodon, text: str) -> None:
+        post = services.post_create(actor=ACTOR, membership=owner, title=text, text=text)
+        services.variant_add(
+            actor=ACTOR, membership=owner, post=post, network="mastodon", account_id=account.pk, account_label="@alice"
+        )
+        services.post_submit(actor=ACTOR, membership=owner, post=post)
+        services.post_approve(actor=ACTOR, membership=owner, post=post)
+        services.post_schedule(actor=ACTOR, membership=owner, post=post, planned_at=timezone.now())
+        scheduler.run_due()
+
+    with LocalMastodon(honour_idempotency=False) as server:
+        account = connector_services.account_connect(
+            actor=ACTOR,
+            membership=owner,
+            network="mastodon",
+            base_url=server.base_url,
+            credentials={"access_token": TOKEN},
+        )
+        assert ConnectedAccount.objects.get(pk=account.pk).last_publish_ok is None
+        publish(server, "First roast")
+        row = ConnectedAccount.objects.get(pk=account.pk)
+        assert (row.last_publish_ok, row.last_publish_error, row.last_publish_at is not None) == (True, "", True)
+        page = client.get("/connectors/").content.decode()
+        assert 'data-testid="last-publish"' in page
+        assert ">OK<" in page
+
+        reason = "Validation failed: Text character limit of 500 exceeded"
+        server.state.scripted.append(Script(status=422, body={"error": reason}))
+        publish(server, "Too long")
+        row = ConnectedAccount.objects.get(pk=account.pk)
+        assert (row.last_publish_ok, row.last_publish_error_code, row.last_publish_error) == (
+            False,
+            "content_rejected",
+            reason,
+        )
+        assert row.status == AccountStatus.ACTIVE  # the post was refused, not the account
+        page = client.get("/connectors/").content.decode()
+        assert "Failed" in page
+        assert reason in page
+
+        server.state.scripted.append(Script(status=401, body={"error": "The access token is invalid"}))
+        publish(server, "After the token ran out")
+        row = ConnectedAccount.objects.get(pk=account.pk)
+        assert (row.last_publish_ok, row.last_publish_error_code, row.status) == (
+            False,
+            "auth_expired",
+            AccountStatus.EXPIRED,
+        )
+        assert "The access token is invalid" in row.last_publish_error
