@@ -4,6 +4,7 @@ topic matches and rollups for the same input, and a concurrent writer is met the
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -258,3 +259,64 @@ def test_a_concurrent_writer_is_met_by_deduplicating_the_batch_again(
     brand = Topic.objects.for_workspace(workspace_id).get(name="Brand")
     assert sum(MentionRollup.objects.for_workspace(workspace_id).filter(topic_id=brand.pk).values_list(
         "count", flat=True)) == 2  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapped_store_writes_what_the_serial_store_writes(
+    postgres_required: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch N stored on a second connection while batch N+1 goes through the stages: the same
+    rows, links, matches, rollups and counts as one batch after the other, and an external id of
+    the batch in flight, sent again in the next batch, counts as a duplicate."""
+    threads: list[str] = []
+    original = services._store
+
+    def recording_store(source: Source, run: IngestRun, batch: Any) -> None:
+        threads.append(threading.current_thread().name)
+        original(source, run, batch)
+
+    monkeypatch.setattr(services, "_store", recording_store)
+    results = []
+    for overlap in (False, True):
+        source = build_workspace(f"overlap {overlap}")
+        runs = [
+            ingest(source, FIRST_RUN, batch_size=4, overlap=overlap),
+            ingest(source, SECOND_RUN, batch_size=4, overlap=overlap),
+        ]
+        results.append(snapshot(source, runs))
+    check_expected(results[0])
+    assert results[1] == results[0]
+    assert threads[:4] == ["MainThread"] * 4  # 3 batches of the first run, 1 of the second
+    assert all(name.startswith("listening-store") for name in threads[4:])
+    assert len(threads) == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapped_store_meets_a_concurrent_writer_by_deduplicating_again(
+    postgres_required: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch in flight is refused by the unique key (another writer stored one of its ids):
+    it is deduplicated again and stored on the main connection; the accounting stays balanced."""
+    source = build_workspace("race overlapped")
+    ingest(source, [{"external_id": "x", "text": "Pappus first, by the other writer"}], overlap=True)
+    lookups: list[int] = []
+    original = services._stored_external_ids
+
+    def late_lookup(of: Source) -> Any:
+        real = original(of)
+
+        def lookup(external_ids: Iterable[str]) -> set[str]:
+            lookups.append(1)
+            return set() if len(lookups) == 1 else real(external_ids)
+
+        return lookup
+
+    monkeypatch.setattr(services, "_stored_external_ids", late_lookup)
+    items = [{"external_id": "y", "text": "Pappus second"}, {"external_id": "x", "text": "Pappus again"}]
+    run = ingest(source, [*items, {"external_id": "z", "text": "Pappus third"}], batch_size=2, overlap=True)
+    assert (run.received, run.stored, run.duplicates, run.rejected) == (3, 2, 1, 0)
+    assert sorted(Mention.objects.for_workspace(source.workspace_id).values_list("external_id", "text")) == [
+        ("x", "Pappus first, by the other writer"),
+        ("y", "Pappus second"),
+        ("z", "Pappus third"),
+    ]
