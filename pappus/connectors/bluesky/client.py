@@ -48,13 +48,16 @@ from pappus.connectors.errors import (
 )
 from pappus.connectors.registry import register
 
-# app.bsky.feed.post: text of at most 300 graphemes; app.bsky.embed.images: 4 images of at most 1,000,000 bytes.
+# app.bsky.feed.post: text of at most 300 graphemes; app.bsky.embed.images: 4 images of at most 1,000,000 bytes;
+# app.bsky.embed.video: one MP4 (the lexicon's ``accept: ["video/mp4"]``, ``maxSize: 100000000``), alone.
 DEFAULT_LIMITS = PublishLimits(
     max_characters=300,
     max_media=4,
-    media_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
+    media_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4"}),
     max_media_bytes=1_000_000,
     count_graphemes=True,
+    max_video_bytes=100_000_000,
+    video_alone=True,
 )
 # Blobs are streamed from disk this many bytes at a time.
 UPLOAD_CHUNK_BYTES = 256 * 1024
@@ -307,7 +310,14 @@ class BlueskyConnector(HttpConnector):
         facets = richtext.facets(text, self._resolve_handle)
         if facets:
             record["facets"] = facets
-        if request.media:
+        if len(request.media) == 1 and request.media[0].mime_type.startswith("video/"):
+            # The video as a blob of the account's own PDS (uploadBlob), not through Bluesky's video
+            # service (video.bsky.app's uploadVideo, which transcodes it): see docs/connectors.md.
+            video = request.media[0]
+            record["embed"] = {"$type": "app.bsky.embed.video", "video": self._upload(video)}
+            if video.description:
+                record["embed"]["alt"] = video.description
+        elif request.media:
             record["embed"] = {
                 "$type": "app.bsky.embed.images",
                 "images": [{"alt": media.description, "image": self._upload(media)} for media in request.media],

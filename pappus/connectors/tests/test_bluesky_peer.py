@@ -219,6 +219,35 @@ def test_an_image_given_by_path_is_streamed_to_the_pds(
     assert blob.content == path.read_bytes()
 
 
+def test_a_video_goes_out_as_a_video_embed_and_its_blob_arrives_whole(
+    bluesky_peer: dict[str, str], alice: BlueskyConnector, tmp_path: Path
+) -> None:
+    """app.bsky.embed.video through the PDS's uploadBlob (the local network has no video service):
+    the record keeps the MP4 blob and its alt text, the blob comes back byte for byte."""
+    path = tmp_path / "pour.mp4"
+    # An ISO media file's opening boxes (ftyp isom, then mdat), which the PDS sniffs as video/mp4.
+    ftyp = (24).to_bytes(4, "big") + b"ftypisom" + (512).to_bytes(4, "big") + b"isomavc1"
+    mdat_body = bytes(300_000)
+    path.write_bytes(ftyp + (8 + len(mdat_body)).to_bytes(4, "big") + b"mdat" + mdat_body)
+    video = MediaFile(b"", "video/mp4", "pour.mp4", description="Pouring a flat white", path=str(path))
+    result = alice.publish(PublishRequest(text=unique("Video"), media=(video,)))
+    embed = Raw(bluesky_peer, "BOB").record(result.remote_id)["value"]["embed"]
+    assert (embed["$type"], embed["alt"], embed["video"]["mimeType"]) == (
+        "app.bsky.embed.video",
+        "Pouring a flat white",
+        "video/mp4",
+    )
+    assert embed["video"]["size"] == path.stat().st_size
+    blob = Raw(bluesky_peer, "BOB").http.get(
+        "/xrpc/com.atproto.sync.getBlob",
+        params={"did": parse_at_uri(result.remote_id).repo, "cid": embed["video"]["ref"]["$link"]},
+    )
+    assert blob.content == path.read_bytes()
+    with pytest.raises(ContentRejectedError, match="video") as raised:
+        alice.publish(PublishRequest(text="two", media=(video, MediaFile(one_pixel_png(), "image/png", "a.png"))))
+    assert raised.value.checked_locally
+
+
 def test_the_limit_is_300_graphemes_as_the_network_counts_them(alice: BlueskyConnector) -> None:
     # 300 thumbs with a skin tone are 600 code points, and 300 graphemes: the PDS takes them.
     posted = alice.publish(PublishRequest(text="👍🏽" * 300))
