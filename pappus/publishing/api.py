@@ -67,6 +67,8 @@ class VariantOut(Schema):
     first_comment: str
     hashtags: list[str]
     media: list[dict[str, Any]]
+    publish_as: str = Field(description="post (a video alone on Instagram: a Reel) or story.")
+    cover_frame_ms: int | None = Field(description="The video's frame shown as its cover, in ms from the start.")
     status: VariantStatus
     idempotency_key: str
     attempts: int
@@ -151,6 +153,12 @@ class VariantPatch(Schema):
     first_comment: Text | None = Field(None, max_length=5000)
     hashtags: list[Annotated[str, Field(max_length=100)]] | None = Field(None, max_length=30)
     media: list[MediaIn] | None = Field(None, max_length=20)
+    publish_as: Literal["post", "story"] | None = Field(
+        None, description="post, or story where the network publishes stories (Instagram)."
+    )
+    cover_frame_ms: int | None = Field(
+        None, ge=0, le=3_600_000, description="The attached video's frame shown as its cover, in ms from the start."
+    )
 
 
 class NoteIn(Schema):

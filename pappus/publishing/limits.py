@@ -70,6 +70,8 @@ class VariantDraft:
     link: str = ""
     hashtags: tuple[str, ...] = ()
     media: tuple[dict[str, Any], ...] = ()
+    publish_as: str = "post"
+    cover_frame_ms: int | None = None
 
     def full_text(self) -> str:
         text = self.text
@@ -127,9 +129,29 @@ def check_variant(draft: VariantDraft) -> LimitCheck:
                 _("%(variant)s: %(name)s is of type %(type)s, which this network does not take.")
                 % {**names, "name": name, "type": mime_type}
             )
-        elif limits.max_media_bytes is not None and size > limits.max_media_bytes:
-            problems.append(
-                _("%(variant)s: %(name)s is %(size)s bytes; the limit is %(limit)s bytes.")
-                % {**names, "name": name, "size": size, "limit": limits.max_media_bytes}
-            )
+        else:
+            # A video has the network's own, larger ceiling where it declares one (as the connectors check).
+            ceiling = limits.max_media_bytes
+            if mime_type.startswith("video/") and limits.max_video_bytes is not None:
+                ceiling = limits.max_video_bytes
+            if ceiling is not None and size > ceiling:
+                problems.append(
+                    _("%(variant)s: %(name)s is %(size)s bytes; the limit is %(limit)s bytes.")
+                    % {**names, "name": name, "size": size, "limit": ceiling}
+                )
+    problems += _kind_and_cover_problems(draft, limits, names)
     return LimitCheck(label=draft.label, length=length, max_characters=limits.max_characters, problems=tuple(problems))
+
+
+def _kind_and_cover_problems(draft: VariantDraft, limits: PublishLimits, names: dict[str, str]) -> list[str]:
+    """A story where the network publishes none; a cover frame without exactly one video to take it from."""
+    problems: list[str] = []
+    if draft.publish_as == "story" and not limits.stories:
+        problems.append(_("%(variant)s: this network does not publish stories; publish it as a post.") % names)
+    if draft.cover_frame_ms is not None:
+        videos = [item for item in draft.media if str(item.get("mime_type", "")).startswith("video/")]
+        if len(draft.media) != 1 or len(videos) != 1:
+            problems.append(_("%(variant)s: a cover frame needs exactly one video attached, and nothing else.") % names)
+        elif draft.publish_as == "story":
+            problems.append(_("%(variant)s: a story has no cover; remove the cover frame.") % names)
+    return problems

@@ -169,6 +169,12 @@ class Variant(models.Model):
     first_comment = models.TextField(_("first comment"), blank=True)
     hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
     media = models.JSONField(_("media"), default=list, blank=True)  # [{"name", "mime_type", "size"}]
+    # "post" (a video alone on Instagram goes out as a Reel) or "story" (where the network publishes them).
+    publish_as = models.CharField(
+        _("publish as"), max_length=10, choices=(("post", _("Post")), ("story", _("Story"))), default="post"
+    )
+    # The frame of the attached video, in milliseconds from its start, that the network shows as its cover.
+    cover_frame_ms = models.PositiveIntegerField(_("cover frame (ms)"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=VariantStatus.choices, default=VariantStatus.DRAFT)
     idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)

@@ -22,6 +22,7 @@ key (the network returns the first post instead of making a second one); otherwi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import time
@@ -36,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pappus.connectors import facade as connector_facade
-from pappus.connectors.contracts import PublishRequest, PublishResult
+from pappus.connectors.contracts import MediaFile, PostKind, PublishRequest, PublishResult
 from pappus.core import audit
 from pappus.core.audit import Actor
 from pappus.core.models import AuditEvent, Workspace
@@ -80,6 +81,16 @@ def _locked(queryset: QuerySet[Variant]) -> QuerySet[Variant]:
     return queryset  # SQLite: the IMMEDIATE transaction already holds the write lock
 
 
+def _with_cover_frame(files: tuple[MediaFile, ...], cover_frame_ms: int | None) -> tuple[MediaFile, ...]:
+    """The variant's chosen cover frame on its video (the limits allow one only beside a single video)."""
+    if cover_frame_ms is None:
+        return files
+    return tuple(
+        dataclasses.replace(file, thumbnail_offset_ms=cover_frame_ms) if file.mime_type.startswith("video/") else file
+        for file in files
+    )
+
+
 def _delivery(variant: Variant, token: uuid.UUID) -> Delivery:
     return Delivery(
         variant_id=variant.pk,
@@ -91,8 +102,9 @@ def _delivery(variant: Variant, token: uuid.UUID) -> Delivery:
             text=replace_urls(variant.full_text(), variant.tracked_urls or {}),
             link=(variant.tracked_urls or {}).get(variant.link, variant.link),
             # The attached assets with a signed public link each (Instagram fetches files itself).
-            media=variant_media_files(variant) if variant.media else (),
+            media=_with_cover_frame(variant_media_files(variant), variant.cover_frame_ms) if variant.media else (),
             idempotency_key=str(variant.idempotency_key),
+            kind=PostKind.STORY if variant.publish_as == "story" else PostKind.POST,
         ),
         first_comment=variant.first_comment,
         due_at=variant.next_attempt_at,

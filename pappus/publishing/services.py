@@ -56,6 +56,8 @@ VARIANT_FIELDS = (
     "first_comment",
     "hashtags",
     "media",
+    "publish_as",
+    "cover_frame_ms",
     "status",
     "next_attempt_at",
 )
@@ -333,6 +335,8 @@ def variant_check(variant: Variant) -> limits.LimitCheck:
             text=variant.full_text(),
             link=variant.link,
             media=tuple(variant.media or ()),
+            publish_as=variant.publish_as,
+            cover_frame_ms=variant.cover_frame_ms,
         )
     )
 
@@ -352,7 +356,18 @@ def _clean_hashtags(hashtags: Sequence[str]) -> list[str]:
     return cleaned
 
 
-VARIANT_VALUES = ("text", "link", "first_comment", "hashtags", "media", "account_id", "account_label", "network")
+VARIANT_VALUES = (
+    "text",
+    "link",
+    "first_comment",
+    "hashtags",
+    "media",
+    "account_id",
+    "account_label",
+    "network",
+    "publish_as",
+    "cover_frame_ms",
+)
 
 
 @transaction.atomic

@@ -68,3 +68,21 @@ def test_roles_and_workspaces_are_enforced():
     elsewhere = make_post(make_member(make_workspace(), role=Role.CONTENT_MANAGER))
     assert api.get(f"/posts/{elsewhere.pk}").status_code == 404
     assert api.get(f"/posts/{elsewhere.pk}").json() == {"detail": "Not found."}
+
+
+def test_publish_as_and_cover_frame_through_the_api_are_checked_against_the_network():
+    api, membership = client_for(Role.CONTENT_MANAGER)
+    post = make_post(membership)
+    variant = api.post(f"/posts/{post.pk}/variants", {"network": "mastodon", "account_label": "@nordlys"}).json()
+    assert (variant["publish_as"], variant["cover_frame_ms"]) == ("post", None)
+    story = api.patch(f"/variants/{variant['id']}", {"publish_as": "story"})
+    assert story.status_code == 422
+    assert story.json()["detail"] == [
+        {
+            "field": None,
+            "message": "Mastodon @nordlys: this network does not publish stories; publish it as a post.",
+        }
+    ]
+    frame = api.patch(f"/variants/{variant['id']}", {"cover_frame_ms": -5})
+    assert frame.status_code == 422
+    assert "cover_frame_ms" in str(frame.json()["detail"])
