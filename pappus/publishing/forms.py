@@ -42,6 +42,13 @@ class VariantForm(forms.Form):
         label=_("Hashtags"), max_length=1000, required=False, help_text=_("Separated by spaces.")
     )
     first_comment = forms.CharField(label=_("First comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    publish_as = forms.ChoiceField(
+        label=_("Publish as"),
+        choices=(("post", _("Post")), ("story", _("Story"))),
+        initial="post",
+        required=False,
+        help_text=_("A story only where the network publishes them (Instagram). A video alone there is a Reel."),
+    )
 
     def __init__(self, *args: Any, accounts: Iterable[TargetAccount] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

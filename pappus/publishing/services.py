@@ -384,6 +384,7 @@ def variant_add(
     first_comment: str = "",
     hashtags: Sequence[str] = (),
     media: Sequence[Mapping[str, Any]] = (),
+    publish_as: str = "post",
 ) -> Variant:
     """Add the post's version for one connected account; its text starts as the master text."""
     require(membership, Action.CONTENT_DRAFT)
@@ -409,6 +410,7 @@ def variant_add(
         first_comment=first_comment,
         hashtags=_clean_hashtags(hashtags),
         media=[dict(item) for item in media],
+        publish_as=publish_as,
     )
     variant.full_clean()
     _raise_limit_problems([variant_check(variant)])

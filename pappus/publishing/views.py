@@ -364,6 +364,7 @@ def _variant_values(form: VariantForm) -> dict[str, Any]:
         "link": data["link"],
         "first_comment": data["first_comment"],
         "hashtags": form.hashtag_list(),
+        "publish_as": data.get("publish_as") or "post",
     }
 
 
@@ -426,6 +427,7 @@ def variant_check(request: HttpRequest, membership: Membership) -> HttpResponse:
         text=request.POST.get("text", ""),
         link=request.POST.get("link", ""),
         hashtags=hashtags,
+        publish_as="story" if request.POST.get("publish_as") == "story" else "post",
     )
     preview = previews.build(
         draft,

@@ -94,6 +94,10 @@ def test_live_check_counts_against_the_networks_limit(client, workspace):
     assert "5 of 300 characters" in _text(short)
     long = client.post(reverse("publishing:variant_check"), {"network": "bluesky", "text": "y" * 301})
     assert "Bluesky: the text is 301 characters long; the limit is 300." in _text(long)
+    story = client.post(
+        reverse("publishing:variant_check"), {"network": "bluesky", "text": "Hi", "publish_as": "story"}
+    )
+    assert "Bluesky: this network does not publish stories; publish it as a post." in _text(story)
 
 
 def test_the_plan_filters_by_status_and_network(client, workspace):
