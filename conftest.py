@@ -176,10 +176,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def smtp_server() -> Iterator[dict[str, str]]:
-    """The real local SMTP server (../shared/peers/smtp.sh, aiosmtpd), stopped after the module when
-    the module started it. Its ``SMTP_MAIL_DIR`` holds one ``.eml`` file per message received."""
+    """The real local SMTP server (../shared/peers/smtp.sh, aiosmtpd), started once for the session
+    (the tests that use it share one xdist worker) and stopped at its end when this started it: a
+    server stopped after each module could still hold its port when the next module started one.
+    Its ``SMTP_MAIL_DIR`` holds one ``.eml`` file per message received."""
     running = peer_running("smtp")
     values = start_peer("smtp", timeout=120)
     try:

@@ -9,7 +9,6 @@ import email
 import email.policy
 import time
 import uuid
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from conftest import peer_running, start_peer, stop_peer
 from pappus.analytics import report_services
 from pappus.analytics.models import Report, ReportStatus
 from pappus.core.audit import Actor
@@ -28,17 +26,6 @@ from pappus.core.tests.factories import make_member
 pytestmark = pytest.mark.django_db
 # Tuesday 17 March 2026, 00:37 UTC: the weekly report is due for Monday 9 to Sunday 15 March.
 RUN_AT = datetime.datetime(2026, 3, 17, 0, 37, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[dict[str, str]]:
-    running = peer_running("smtp")
-    values = start_peer("smtp", timeout=120)
-    try:
-        yield values
-    finally:
-        if not running:
-            stop_peer("smtp")
 
 
 def use_smtp(settings: Any, host: str, port: int) -> None:

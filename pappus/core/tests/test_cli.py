@@ -204,7 +204,7 @@ def test_serve_runs_web_jobs_and_scheduler_in_one_process(tmp_path):
     with log.open("wb") as output:
         server = subprocess.Popen([str(BIN / "pappus"), "serve"], env=environment, stdout=output, stderr=output)
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + MIGRATE_TIMEOUT  # a first start migrates every table
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:

@@ -25,11 +25,6 @@ def _peer(name: str) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def smtp_server() -> Iterator[dict[str, str]]:
-    yield from _peer("smtp")
-
-
-@pytest.fixture(scope="session")
 def webhook_sink() -> Iterator[dict[str, str]]:
     yield from _peer("webhook-sink")
 
