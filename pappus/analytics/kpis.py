@@ -23,7 +23,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from pappus.analytics.models import DailyAccountRollup, DailyPostRollup
-from pappus.analytics.rollups import day_start, zone_named, zone_of
+from pappus.analytics.rollups import day_start, zone_of
+from pappus.core.timezones import zone_named
 from pappus.inbox import facade as inbox_facade
 from pappus.listening import facade as listening_facade
 from pappus.publishing import facade as publishing_facade

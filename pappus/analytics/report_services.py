@@ -33,6 +33,7 @@ from pappus.core.charts import to_png
 from pappus.core.models import LANGUAGE_CHOICES, Membership, Region, Workspace
 from pappus.core.permissions import Action
 from pappus.core.selectors import member_region_ids
+from pappus.core.timezones import zone_named
 
 logger = logging.getLogger("pappus.analytics")
 
@@ -221,7 +222,7 @@ def report_request(
 
     permissions.require(membership, Action.REPORTS_MANAGE)
     _kind(kind)
-    today = rollups.today_in(rollups.zone_named(membership.workspace.time_zone or "UTC"))
+    today = rollups.today_in(zone_named(membership.workspace.time_zone or "UTC"))
     if day is not None and day >= today:
         raise ValidationError({"day": _("Choose a day before today.")})
     if day is not None and day.year < 1970:
@@ -425,7 +426,7 @@ def reports_run_due(*, now: datetime.datetime | None = None) -> list[int]:
     schedules = ReportSchedule.objects.filter(enabled=True).select_related("workspace", "region").order_by("pk")
     for schedule in schedules:
         # Each workspace's own today: its daily report of Monday is made once Monday has ended there.
-        today = rollups.today_in(rollups.zone_named(schedule.workspace.time_zone or "UTC"), now)
+        today = rollups.today_in(zone_named(schedule.workspace.time_zone or "UTC"), now)
         first, last = reports.period_for(schedule.kind, today)
         report = _create_once(schedule, first, last, now)
         if report is None:

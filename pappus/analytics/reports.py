@@ -30,9 +30,9 @@ from django.utils.translation import gettext as _
 
 from pappus.analytics import charts, kpis, selectors
 from pappus.analytics.models import PostSnapshot, ReportKind
-from pappus.analytics.rollups import zone_named
 from pappus.core.charts import Spec, to_svg
 from pappus.core.models import Region, Workspace
+from pappus.core.timezones import zone_named
 from pappus.inbox import facade as inbox_facade
 from pappus.listening import facade as listening_facade
 from pappus.publishing import facade as publishing_facade

@@ -18,10 +18,9 @@ yesterday and today, and ``pappus manage analytics_backfill`` rebuilds everythin
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Callable, Iterator
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Max, Min, OuterRef, Subquery
@@ -35,6 +34,7 @@ from pappus.analytics.models import (
     PostSnapshot,
 )
 from pappus.core.models import Workspace
+from pappus.core.timezones import zone_named
 
 BATCH = 2000
 GroupKey = tuple[datetime.date, str, int | None, str, str]  # day, network, region, content type, pillar
@@ -44,14 +44,6 @@ def zone_of(workspace_id: int) -> ZoneInfo:
     """The workspace's time zone (UTC when it names none this installation knows)."""
     name = Workspace.objects.filter(pk=workspace_id).values_list("time_zone", flat=True).first() or "UTC"
     return zone_named(name)
-
-
-@functools.cache
-def zone_named(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def day_start(day: datetime.date, zone: datetime.tzinfo = datetime.UTC) -> datetime.datetime:

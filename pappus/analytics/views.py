@@ -19,11 +19,11 @@ from openpyxl import Workbook
 
 from pappus.analytics import charts, kpis, selectors
 from pappus.analytics.forms import DashboardForm
-from pappus.analytics.rollups import zone_named
 from pappus.connectors import facade as connector_facade
 from pappus.core import exports
 from pappus.core.models import Membership
 from pappus.core.permissions import Action
+from pappus.core.timezones import zone_named
 from pappus.core.views import member_required
 from pappus.publishing import facade as publishing_facade
 

@@ -28,6 +28,7 @@ from pappus.core import audit
 from pappus.core.audit import Actor
 from pappus.core.models import Membership, Workspace
 from pappus.core.permissions import Action, require
+from pappus.core.timezones import zone_named
 from pappus.publishing import assets, services
 from pappus.publishing.models import (
     AssetUse,
@@ -47,10 +48,7 @@ SYSTEM = Actor.system("evergreen")
 
 
 def _zone(workspace: Workspace) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(workspace.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_named(workspace.time_zone)
 
 
 def parse_slots(text: str) -> list[dict[str, object]]:

@@ -12,20 +12,18 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pappus.analytics import facade as analytics_facade
 from pappus.core.models import Workspace
+from pappus.core.timezones import zone_named
 from pappus.listening import facade as listening_facade
 from pappus.strategy.models import Competitor
 
 
 def _zone(workspace: Workspace) -> ZoneInfo:
     """The workspace's time zone (UTC when it names none this installation knows)."""
-    try:
-        return ZoneInfo(workspace.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_named(workspace.time_zone)
 
 
 def _start(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:

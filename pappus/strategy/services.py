@@ -4,7 +4,6 @@ member's workspace, validates with errors that name the field, and records an au
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,6 +18,7 @@ from pappus.core import audit
 from pappus.core.audit import Actor
 from pappus.core.models import Membership, Region, User, Workspace
 from pappus.core.permissions import Action, require
+from pappus.core.timezones import zone_named
 from pappus.strategy import starters
 from pappus.strategy.metrics import METRIC_KEYS, week_starting
 from pappus.strategy.models import (
@@ -857,11 +857,7 @@ def kpi_record_actuals_everywhere(*, day: datetime.date | None = None, now: date
 
 
 def _local_yesterday(moment: datetime.datetime, zone_name: str) -> datetime.date:
-    try:
-        zone = zoneinfo.ZoneInfo(zone_name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return moment.astimezone(zone).date() - datetime.timedelta(days=1)
+    return moment.astimezone(zone_named(zone_name)).date() - datetime.timedelta(days=1)
 
 
 # --- risks and responsibilities ---------------------------------------------------------------
