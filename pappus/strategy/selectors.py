@@ -184,10 +184,6 @@ class CampaignCost:
             return self.entered
         return None if self.ads.spend is None else self.entered + self.ads.spend
 
-    @property
-    def unknown(self) -> bool:
-        return self.total is None
-
 
 def campaign_costs(workspace: Workspace | int, campaigns: Iterable[Campaign]) -> dict[int, CampaignCost]:
     """Each campaign's :class:`CampaignCost`, with one read of the ads module for all of them."""
@@ -220,7 +216,7 @@ def evaluate(
     """Plan versus actual of ``rows`` (with measurements prefetched) on ``as_of``.
 
     The cost of a campaign KPI is the campaign's :class:`CampaignCost` total (entered spend plus the
-    ads module's, see ``campaign_costs``; read here when ``costs`` is not given); of a program KPI,
+    ads module's, see ``campaign_costs``; those not in ``costs`` are read here in one go); of a program KPI,
     the cost of all its campaigns (``program_spend``, by program id, see ``spend_by_program``). An
     unknown cost leaves efficiency and the budget checks out.
     """
@@ -228,16 +224,19 @@ def evaluate(
     for kpi in rows:
         if kpi.campaign_id is not None:
             by_campaign.setdefault(kpi.campaign_id, []).append(kpi)
-    if costs is None:
-        linked = {kpi.campaign.pk: kpi.campaign for kpi in rows if kpi.campaign is not None}
-        costs = campaign_costs(rows[0].workspace_id, linked.values()) if linked else {}
+    known = dict(costs or {})
+    missing = {
+        kpi.campaign.pk: kpi.campaign for kpi in rows if kpi.campaign is not None and kpi.campaign.pk not in known
+    }
+    if missing:
+        known.update(campaign_costs(rows[0].workspace_id, missing.values()))
     evaluated = []
     for kpi in rows:
         plan = plan_of(kpi)
         budget: metrics.BudgetContext | None = None
         steps: list[metrics.FunnelStep] = []
         if kpi.campaign is not None:
-            spent = costs[kpi.campaign.pk].total if kpi.campaign.pk in costs else kpi.campaign.budget_spent
+            spent = known[kpi.campaign.pk].total
             cost = float(spent) if spent is not None else None
             budget = _budget_of(kpi.campaign, spent) if spent is not None else None
             steps = funnel_of(by_campaign.get(kpi.campaign.pk, []))
