@@ -23,7 +23,7 @@ from pappus.connectors.contracts import (
     PublishLimits,
     TargetAccount,
 )
-from pappus.connectors.errors import AccountMissingError, ConnectorError
+from pappus.connectors.errors import AccountMissingError, AuthExpiredError, ConnectorError
 from pappus.connectors.models import ConnectedAccount
 
 __all__ = [
@@ -193,16 +193,27 @@ def record_publish(
 def record_publishes(
     sends: Sequence[tuple[int, int, BaseException | None]], *, at: datetime.datetime | None = None
 ) -> None:
-    """``record_publish`` for a batch of (workspace id, account id, error or None): one read for all
-    the accounts; an id of another workspace, or of an account gone meanwhile, is skipped."""
+    """``record_publish`` for a batch of (workspace id, account id, error or None), in the order sent:
+    one read for all the accounts and one write per account (its last send), not one per post; an
+    expired token anywhere in the batch still marks the account. An id of another workspace, or of
+    an account gone meanwhile, is skipped."""
     if not sends:
         return
-    accounts = ConnectedAccount.objects.in_bulk([account_id for _, account_id, _ in sends])
+    accounts = ConnectedAccount.objects.in_bulk({account_id for _, account_id, _ in sends})
     when = at or timezone.now()
+    last: dict[int, BaseException | None] = {}
+    expired: dict[int, AuthExpiredError] = {}
     for workspace_id, account_id, error in sends:
         account = accounts.get(account_id)
-        if account is not None and account.workspace_id == workspace_id:
-            services.account_record_publish(account, error, at=when)
+        if account is None or account.workspace_id != workspace_id:
+            continue
+        last[account_id] = error
+        if isinstance(error, AuthExpiredError):
+            expired[account_id] = error
+    for account_id, error in last.items():
+        services.account_record_publish(accounts[account_id], error, at=when)
+        if account_id in expired and not isinstance(error, AuthExpiredError):
+            services.account_record_failure(accounts[account_id], expired[account_id])
 
 
 def inbox_cursor(workspace_id: int, account_id: int) -> str:

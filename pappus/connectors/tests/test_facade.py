@@ -220,3 +220,30 @@ def test_an_unkeyed_post_is_never_sent_again(replay: ReplayServer) -> None:
         assert not connector.is_repeatable("POST", {})
         assert connector.is_repeatable("POST", {"idempotency-key": "k"})
     assert len(replay.requests_to("POST", "/api/v1/statuses")) == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_of_sends_records_each_accounts_last_outcome_and_an_expired_token_among_them():
+    """The scheduler reports a batch: the health page shows each account's last send, and a token
+    refused anywhere in the batch still marks the account expired, whatever came after."""
+    workspace = make_workspace()
+    first = make_account(workspace, base_url="http://127.0.0.1:9")
+    second = make_account(workspace, base_url="http://127.0.0.1:9", remote_id="2", handle="@other")
+    stranger = make_account(make_workspace(), base_url="http://127.0.0.1:9")
+    refused = AuthExpiredError("The access token is invalid", network="mastodon", status=401)
+    facade.record_publishes(
+        [
+            (workspace.pk, first.pk, None),
+            (workspace.pk, first.pk, refused),
+            (workspace.pk, first.pk, None),
+            (workspace.pk, second.pk, TemporaryFailureError("Mastodon failed: 503", network="mastodon")),
+            (workspace.pk, stranger.pk, None),  # another workspace's account: skipped
+        ]
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    stranger.refresh_from_db()
+    assert (first.last_publish_ok, first.last_publish_error, first.status) == (True, "", AccountStatus.EXPIRED)
+    assert (second.last_publish_ok, second.last_publish_error_code) == (False, "temporary_failure")
+    assert second.status != AccountStatus.EXPIRED
+    assert stranger.last_publish_at is None
