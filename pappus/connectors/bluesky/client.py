@@ -133,7 +133,6 @@ class BlueskyConnector(HttpConnector):
     def __init__(self, **arguments: Any) -> None:
         super().__init__(**arguments)
         self.web_url = str(self.options.get("web_url") or mapping.WEB_URL).rstrip("/")
-        self._session_renewed = False
         self._handles: dict[str, str | None] = {}
 
     def auth_headers(self) -> dict[str, str]:
@@ -220,7 +219,6 @@ class BlueskyConnector(HttpConnector):
             f"{self.base_url}/xrpc/com.atproto.server.createSession",
             json={"identifier": self.identifier, "password": password},
         )
-        self._session_renewed = True
         return self._store(answer)
 
     def _session(self) -> Session:
@@ -238,17 +236,18 @@ class BlueskyConnector(HttpConnector):
             )
         except AuthExpiredError:
             return self._create_session()
-        self._session_renewed = True
         return self._store(answer, pds=session.pds)
 
     def xrpc(self, method: str, nsid: str, **arguments: Any) -> Any:
         """One authenticated XRPC call on the account's PDS; an expired session is renewed once."""
-        session = self._session()
+        with _SESSIONS_LOCK:
+            cached = _SESSIONS.get(self._session_key())
+        session = cached or self._create_session()
         try:
             return self._call(session, method, nsid, arguments)
         except AuthExpiredError:
-            if self._session_renewed:
-                raise
+            if cached is None:
+                raise  # a session made for this very call was refused: renewing it cannot help
             # The refused request was not carried out, so sending it again is safe.
             return self._call(self._renew(session), method, nsid, arguments)
 

@@ -157,14 +157,20 @@ def test_a_refused_app_password_means_reconnect(bluesky_peer: dict[str, str]) ->
     assert raised.value.status == 401
 
 
-def test_an_expired_session_is_renewed_without_a_person(alice: BlueskyConnector) -> None:
-    did = alice.account_info().remote_id
-    session = bluesky_client._SESSIONS[alice._session_key()]
-    bluesky_client._SESSIONS[alice._session_key()] = Session(
-        "not-a-jwt", "not-a-jwt-either", did, "alice.test", session.pds
+def test_an_expired_session_is_renewed_without_a_person(
+    alice: BlueskyConnector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also when this same connector opened the session earlier (the first call of a worker's run)."""
+    key = alice._session_key()
+    monkeypatch.delitem(bluesky_client._SESSIONS, key, raising=False)
+    did = alice.account_info().remote_id  # opens the session
+    session = bluesky_client._SESSIONS[key]
+    # Put back at the end whatever happens, so that a failure here leaves no broken session to later tests.
+    monkeypatch.setitem(
+        bluesky_client._SESSIONS, key, Session("not-a-jwt", "not-a-jwt-either", did, "alice.test", session.pds)
     )
     assert alice.account_metrics().followers is not None  # the refresh token is refused too: a new session
-    assert bluesky_client._SESSIONS[alice._session_key()].access_jwt != "not-a-jwt"
+    assert bluesky_client._SESSIONS[key].access_jwt != "not-a-jwt"
 
 
 def test_publish_text_with_link_mention_and_tag_facets_and_an_image_with_alt_text(
