@@ -75,7 +75,6 @@ def test_an_expired_access_token_is_refreshed_and_the_call_repeated(replay: Repl
     replay.add("GET", PROFILE, profile())
     with connector(replay) as bluesky:
         bluesky._session()  # a session kept from an earlier call
-        bluesky._session_renewed = False
         info = bluesky.account_info()
     assert (info.remote_id, info.handle, info.followers) == (DID, "brand.bsky.social", 7)
     assert json.loads(replay.requests_to("POST", SESSION)[0].body) == {
@@ -88,6 +87,25 @@ def test_an_expired_access_token_is_refreshed_and_the_call_repeated(replay: Repl
         "Bearer access-1",
         "Bearer access-2",
     ]
+
+
+def test_a_refused_session_is_renewed_once_per_call_never_in_a_loop(replay: ReplayServer) -> None:
+    refused = Answer(400, {"error": "InvalidToken", "message": "Token could not be verified"})
+    replay.add("POST", SESSION, session_answer(1), always=True)
+    replay.add("GET", PROFILE, refused, always=True)
+    replay.add("POST", "/xrpc/com.atproto.server.refreshSession", refused, always=True)
+    with connector(replay) as bluesky:
+        # A session opened by the call itself and refused at once: renewing it cannot help.
+        with pytest.raises(AuthExpiredError) as raised:
+            bluesky.xrpc("GET", "app.bsky.actor.getProfile", params={"actor": DID})
+        assert str(raised.value) == "Bluesky refused the session: Token could not be verified (InvalidToken)"
+        assert (len(replay.requests_to("POST", SESSION)), len(replay.requests_to("GET", PROFILE))) == (1, 1)
+        assert replay.requests_to("POST", "/xrpc/com.atproto.server.refreshSession") == []
+        # A session kept from before: refreshed (refused), opened again, tried once more, then the error.
+        with pytest.raises(AuthExpiredError):
+            bluesky.xrpc("GET", "app.bsky.actor.getProfile", params={"actor": DID})
+    assert len(replay.requests_to("POST", "/xrpc/com.atproto.server.refreshSession")) == 1
+    assert (len(replay.requests_to("POST", SESSION)), len(replay.requests_to("GET", PROFILE))) == (2, 3)
 
 
 def test_a_revoked_app_password_means_reconnect(replay: ReplayServer) -> None:
