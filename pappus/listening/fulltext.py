@@ -34,6 +34,7 @@ from pappus.listening.query import tokenize_text
 
 _CJK: Final = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHARACTER = re.compile(f"[{_CJK}]")
+_KANA = re.compile("[\u3040-\u30ff]")
 _TERM = re.compile(r'(-?)(?:"([^"]*)"?|(\S+))')
 MAXIMUM_TERMS: Final = 20
 
@@ -77,7 +78,10 @@ def search_text(tokens: Sequence[str]) -> str:
     """The indexed form of a mention (see the module's docstring) from its folded tokens."""
     if not tokens:
         return ""
-    indexed = index_tokens(tokens)
+    joined = "".join(tokens)
+    if joined.isascii():  # no kana and no Han word: the tokens as they are
+        return f" {' '.join(tokens)} "
+    indexed = index_tokens(tokens) if _KANA.search(joined) else list(tokens)
     inner = [
         part
         for token in dict.fromkeys(indexed)

@@ -117,6 +117,15 @@ def clean_text(value: str) -> str:
 
 def clean_payload(value: Any) -> Any:
     """``value`` with every string made storable (no NUL, no lone surrogate), JSON types only."""
+    kind = type(value)  # the plain JSON types first, without the slower ABC checks below
+    if kind is str:
+        return clean_text(value)
+    if kind is dict:
+        return {clean_text(key if type(key) is str else str(key)): clean_payload(item) for key, item in value.items()}
+    if kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is list:
+        return [clean_payload(item) for item in value]
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, Mapping):

@@ -86,6 +86,9 @@ _COMBINING_MARKS = re.compile("[\u0300-\u036f]")
 _SHORT_I_GUARD = "\ue000"  # keeps Russian й from losing its breve when diacritics are stripped
 _BEFORE_DECOMPOSITION = str.maketrans({"й": _SHORT_I_GUARD, "ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d"})
 _AFTER_DECOMPOSITION = str.maketrans({_SHORT_I_GUARD: "й"})
+# str.translate with a table looks up every character of a non-ASCII text (~30 µs for a post):
+# these tell whether a text has any character the tables change at all.
+_BEFORE_DECOMPOSITION_CHARACTERS = re.compile("[йøæœłđ]")
 _CYRILLIC = re.compile("[а-яё]")
 _NEAR = re.compile(r"NEAR/(\d+)(f?)")
 
@@ -111,9 +114,12 @@ def fold(text: str) -> str:
     """
     text = text.casefold()
     if not text.isascii():
-        text = text.translate(_BEFORE_DECOMPOSITION)
+        if _BEFORE_DECOMPOSITION_CHARACTERS.search(text):
+            text = text.translate(_BEFORE_DECOMPOSITION)
         text = _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text))
-        text = unicodedata.normalize("NFC", text).translate(_AFTER_DECOMPOSITION)
+        text = unicodedata.normalize("NFC", text)
+        if _SHORT_I_GUARD in text:
+            text = text.translate(_AFTER_DECOMPOSITION)
     if "'" in text or not text.isascii():
         text = _APOSTROPHES.sub("", text)
     return text
@@ -687,6 +693,37 @@ def _add_subwords(by_token: dict[str, list[int]]) -> None:
         by_token[part] = sorted(set(positions + existing)) if existing else sorted(set(positions))
 
 
+def _stems_and_prefixes(
+    by_token: dict[str, list[int]], *, ascii_only: bool
+) -> tuple[dict[str, list[int]], dict[str, list[str]], list[str]]:
+    """Positions per stem, tokens per two-letter prefix, and the ``q:`` keys of the long tokens."""
+    by_stem: dict[str, list[int]]
+    if ascii_only:
+        by_stem = dict(by_token)  # no Russian word: every token is its own stem
+    else:
+        by_stem = {}
+        for token, positions in by_token.items():
+            stem = russian_stem(token) if "а" <= token[0] <= "я" else token
+            existing = by_stem.get(stem)
+            if existing is None:
+                by_stem[stem] = positions
+            else:
+                by_stem[stem] = sorted(existing + positions)
+    by_prefix: dict[str, list[str]] = {}
+    long_prefixes: list[str] = []
+    for token in by_token:
+        if len(token) >= MINIMUM_WILDCARD_PREFIX:
+            prefix = token[:MINIMUM_WILDCARD_PREFIX]
+            found = by_prefix.get(prefix)
+            if found is None:
+                by_prefix[prefix] = [token]
+            else:
+                found.append(token)
+            if len(token) >= LONG_PREFIX:
+                long_prefixes.append("q:" + token[:LONG_PREFIX])
+    return by_stem, by_prefix, long_prefixes
+
+
 def prepare(
     text: str,
     *,
@@ -712,20 +749,10 @@ def prepare(
             positions.append(position)
     if not text.isascii():
         _add_subwords(by_token)
-    by_stem: dict[str, list[int]] = {}
-    by_prefix: dict[str, list[str]] = {}
-    for token, positions in by_token.items():
-        stem = russian_stem(token) if "а" <= token[0] <= "я" else token
-        existing = by_stem.get(stem)
-        if existing is None:
-            by_stem[stem] = positions
-        else:
-            by_stem[stem] = sorted(existing + positions)
-        if len(token) >= MINIMUM_WILDCARD_PREFIX:
-            by_prefix.setdefault(token[:MINIMUM_WILDCARD_PREFIX], []).append(token)
+    by_stem, by_prefix, long_prefixes = _stems_and_prefixes(by_token, ascii_only=text.isascii())
     keys: set[str] = set(by_stem)
-    keys.update("p:" + prefix for prefix in by_prefix)
-    keys.update("q:" + token[:LONG_PREFIX] for token in by_token if len(token) >= LONG_PREFIX)
+    keys.update(["p:" + prefix for prefix in by_prefix])
+    keys.update(long_prefixes)
     if not text.isascii() and _CJK_CHARACTER.search(text):
         previous_cjk = ""
         for token in tokens:

@@ -102,21 +102,42 @@ def _char_ngram_columns(texts: Sequence[str], spec: FeatureSpec) -> tuple[npt.ND
     return np.concatenate(rows), np.concatenate(columns)
 
 
+# Hashed columns of the word grams met so far, per width (2^bits): words repeat, so most grams are
+# hashed once. Cleared when they grow past the limit, so memory stays flat on any stream.
+_UNIGRAM_COLUMNS: dict[int, dict[str, int]] = {}
+_BIGRAM_COLUMNS: dict[int, dict[tuple[str, str], int]] = {}
+_GRAM_COLUMNS_LIMIT = 300_000
+
+
 def _word_ngram_columns(
     texts: Sequence[str], spec: FeatureSpec, extra_tokens: Sequence[Sequence[str]] | None
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     mask = spec.width - 1
+    unigrams = _UNIGRAM_COLUMNS.setdefault(spec.width, {})
+    bigrams = _BIGRAM_COLUMNS.setdefault(spec.width, {})
+    for known in (unigrams, bigrams):
+        if len(known) > _GRAM_COLUMNS_LIMIT:
+            known.clear()
+    crc32 = zlib.crc32
     rows: list[int] = []
     columns: list[int] = []
     for row, text in enumerate(texts):
         tokens = WORD_PATTERN.findall(text)
-        grams = [f"w {token}" for token in tokens]
+        start = len(columns)
+        for token in tokens:
+            column = unigrams.get(token)
+            if column is None:
+                column = unigrams[token] = crc32(f"w {token}".encode()) & mask
+            columns.append(column)
         if spec.word_bigrams:
-            grams.extend(f"b {first} {second}" for first, second in itertools.pairwise(tokens))
+            for pair in itertools.pairwise(tokens):
+                column = bigrams.get(pair)
+                if column is None:
+                    column = bigrams[pair] = crc32(f"b {pair[0]} {pair[1]}".encode()) & mask
+                columns.append(column)
         if extra_tokens is not None:
-            grams.extend(extra_tokens[row])
-        columns.extend(zlib.crc32(gram.encode("utf-8")) & mask for gram in grams)
-        rows.extend([row] * len(grams))
+            columns.extend(crc32(gram.encode()) & mask for gram in extra_tokens[row])
+        rows.extend([row] * (len(columns) - start))
     return np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
 
 
