@@ -150,11 +150,23 @@ def count_matrix(
         return sparse.csr_matrix(shape, dtype=np.float32)
     char_rows, char_columns = _char_ngram_columns(normalized_texts, spec)
     word_rows, word_columns = _word_ngram_columns(normalized_texts, spec, extra_tokens)
-    rows = np.concatenate((char_rows, word_rows))
-    columns = np.concatenate((char_columns, word_columns))
-    values = np.ones(rows.shape[0], dtype=np.float32)
-    matrix = sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
-    matrix.sum_duplicates()
+    # Each (row, column) pair as one sorted 64-bit key: runs of equal keys are the counts. Sorting
+    # plain integers is about twice as fast as scipy's sort of the (column, value) pairs of each row.
+    keys = np.concatenate((char_rows, word_rows)) << spec.bits
+    keys |= np.concatenate((char_columns, word_columns))
+    keys.sort()
+    if not keys.shape[0]:
+        return sparse.csr_matrix(shape, dtype=np.float32)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    distinct = keys[starts]
+    counts = np.diff(np.append(starts, keys.shape[0])).astype(np.float32)
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(distinct >> spec.bits, minlength=shape[0]), out=indptr[1:])
+    index_type = np.int32 if spec.width <= np.iinfo(np.int32).max and keys.shape[0] < 2**31 else np.int64
+    matrix = sparse.csr_matrix(
+        (counts, (distinct & (spec.width - 1)).astype(index_type), indptr.astype(index_type)), shape=shape
+    )
+    matrix.has_canonical_format = True  # sorted, no duplicate: scipy need not check
     return matrix
 
 

@@ -231,7 +231,7 @@ def _vote(words: Sequence[str], letter_votes: Sequence[str]) -> tuple[str, float
     return None
 
 
-_ASCII_LETTER_PATTERN = re.compile(r"[A-Za-z]")
+_NOT_ASCII_LETTERS = bytes(code for code in range(128) if not chr(code).isalpha())  # deleted to count letters
 _NON_ASCII_PATTERN = re.compile(r"[^\x00-\x7f]")
 
 
@@ -239,9 +239,11 @@ def _script_counts(cleaned: str) -> dict[str, int]:
     """Letters per script. ASCII letters are counted by one regular expression; only the other
     characters go through `_script_of` one by one (a third of the language pass's time before)."""
     counts: dict[str, int] = {}
-    ascii_letters = len(_ASCII_LETTER_PATTERN.findall(cleaned))
+    ascii_letters = len(cleaned.encode("ascii", "ignore").translate(None, _NOT_ASCII_LETTERS))
     if ascii_letters:
         counts["latin"] = ascii_letters
+    if cleaned.isascii():
+        return counts
     for character in _NON_ASCII_PATTERN.findall(cleaned):
         if character.isalpha():
             script = _script_of(character)
