@@ -273,9 +273,18 @@ def ingest_reject(run: IngestRun, *, stage: str, reason: str, raw: Mapping[str, 
     return item
 
 
+_STORED_EXTERNAL_IDS: Final = (
+    "SELECT external_id FROM listening_mention WHERE workspace_id = %s AND source_id = %s AND external_id = ANY(%s)"
+)
+
+
 def _stored_external_ids(source: Source) -> Any:
     def lookup(external_ids: Iterable[str]) -> set[str]:
         wanted = list(set(external_ids))
+        if connection.vendor == "postgresql":  # one array parameter, not a placeholder per id
+            with connection.cursor() as cursor:
+                cursor.execute(_STORED_EXTERNAL_IDS, [source.workspace_id, source.pk, wanted])
+                return {row[0] for row in cursor.fetchall()}
         found: set[str] = set()
         for start in range(0, len(wanted), BATCH_SIZE):
             found.update(

@@ -164,13 +164,7 @@ def link(workspace_id: int, source_id: int, rows: Sequence[StoredMention]) -> li
     changed: dict[int, StoredMention] = {}
     hashes = {row.mention.content_hash for row in rows if row.mention.content_hash}
     if hashes:
-        first: dict[str, int] = dict(
-            Mention.objects.for_workspace(workspace_id)
-            .filter(content_hash__in=hashes)
-            .values("content_hash")
-            .annotate(first=Min("pk"))
-            .values_list("content_hash", "first")
-        )
+        first = _first_with_hashes(workspace_id, hashes)
         for row in rows:
             key = row.mention.content_hash
             if not key or not row.pk:
@@ -181,11 +175,7 @@ def link(workspace_id: int, source_id: int, rows: Sequence[StoredMention]) -> li
                 changed[row.pk] = row
     parents = {row.mention.parent_external_id for row in rows if row.mention.parent_external_id}
     if parents:
-        found: dict[str, int] = dict(
-            Mention.objects.for_workspace(workspace_id)
-            .filter(source_id=source_id, external_id__in=parents)
-            .values_list("external_id", "pk")
-        )
+        found = _ids_of_external_ids(workspace_id, source_id, parents)
         for row in rows:
             if row.pk and row.mention.external_id in parents:
                 found.setdefault(row.mention.external_id, row.pk)
@@ -195,6 +185,44 @@ def link(workspace_id: int, source_id: int, rows: Sequence[StoredMention]) -> li
                 row.thread_parent_id = parent
                 changed[row.pk] = row
     return list(changed.values())
+
+
+def _first_with_hashes(workspace_id: int, hashes: set[str]) -> dict[str, int]:
+    """The lowest mention id of the workspace per content hash."""
+    if connection.vendor == "postgresql":  # one array parameter rather than a placeholder per hash
+        return _pairs(
+            "SELECT content_hash, min(id) FROM listening_mention WHERE workspace_id = %s AND content_hash = ANY(%s) "
+            "GROUP BY content_hash",
+            [workspace_id, list(hashes)],
+        )
+    return dict(
+        Mention.objects.for_workspace(workspace_id)
+        .filter(content_hash__in=hashes)
+        .values("content_hash")
+        .annotate(first=Min("pk"))
+        .values_list("content_hash", "first")
+    )
+
+
+def _ids_of_external_ids(workspace_id: int, source_id: int, external_ids: set[str]) -> dict[str, int]:
+    """The ids of the source's mentions with these external ids."""
+    if connection.vendor == "postgresql":
+        return _pairs(
+            "SELECT external_id, id FROM listening_mention WHERE workspace_id = %s AND source_id = %s "
+            "AND external_id = ANY(%s)",
+            [workspace_id, source_id, list(external_ids)],
+        )
+    return dict(
+        Mention.objects.for_workspace(workspace_id)
+        .filter(source_id=source_id, external_id__in=external_ids)
+        .values_list("external_id", "pk")
+    )
+
+
+def _pairs(sql: str, parameters: list[Any]) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        return {str(key): int(value) for key, value in cursor.fetchall()}
 
 
 # --- SQLite and others: bulk_create ----------------------------------------------------------------
