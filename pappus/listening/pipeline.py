@@ -214,22 +214,32 @@ def parse_timestamp(value: Any, name: str = "published_at") -> datetime.datetime
 def map_normalized(item: Mapping[str, Any], *, network: str = "") -> NormalizedMention:
     """A mention from a dict that already uses the Mention field names (webhooks, NDJSON imports)."""
     external_id = item.get("external_id") or item.get("id") or item.get("url") or ""
-    mention = NormalizedMention(
+    values: dict[str, Any] = {}
+    for name in _TEXT_FIELDS:
+        value = item.get(name)
+        if value is None:
+            continue
+        if type(value) is not str:
+            if not isinstance(value, str | int | float):
+                raise ItemRejectedError(f"{name} must be text, got {type(value).__name__}")
+            value = str(value)
+        values[name] = value
+    for name in _INTEGER_FIELDS:
+        value = item.get(name)
+        if type(value) is int and value >= 0:  # the usual case, without the checks of _count_value
+            values[name] = value
+        else:
+            values[name] = _count_value(item, name) or 0
+    for name in _OPTIONAL_INTEGER_FIELDS:
+        value = item.get(name)
+        values[name] = value if type(value) is int and value >= 0 else _count_value(item, name)
+    return NormalizedMention(
         network=str(item.get("network") or network or "unknown")[:40],
         external_id=str(external_id),
         published_at=parse_timestamp(item.get("published_at")),
         media=list(item.get("media") or []),
+        **values,
     )
-    for name in _TEXT_FIELDS:
-        value = item.get(name)
-        if value is not None and not isinstance(value, str | int | float):
-            raise ItemRejectedError(f"{name} must be text, got {type(value).__name__}")
-        setattr(mention, name, "" if value is None else str(value))
-    for name in _INTEGER_FIELDS:
-        setattr(mention, name, _count_value(item, name) or 0)
-    for name in _OPTIONAL_INTEGER_FIELDS:
-        setattr(mention, name, _count_value(item, name))
-    return mention
 
 
 # --- stage 1: normalize ------------------------------------------------------------------
