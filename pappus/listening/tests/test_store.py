@@ -320,3 +320,36 @@ def test_overlapped_store_meets_a_concurrent_writer_by_deduplicating_again(
         ("y", "Pappus second"),
         ("z", "Pappus third"),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("overlap", [False, True])
+def test_a_growing_run_refreshes_the_planner_statistics(
+    postgres_required: None, monkeypatch: pytest.MonkeyPatch, overlap: bool
+) -> None:
+    """A run analyses the mention tables after 3, 6, 12 … stored mentions here (10,000, 20,000 …
+    in production), so the stored-id lookup is not planned for the empty table it started with."""
+    from django.db import connection
+
+    monkeypatch.setattr(services._Statistics, "FIRST", 3)
+    source = build_workspace(f"statistics {overlap}")
+    items = [
+        {"external_id": f"s{number}", "text": f"pappus post number {number}", "published_at": "2026-03-01T10:00:00Z"}
+        for number in range(12)
+    ]
+    statements: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        run = ingest(source, items, batch_size=2, overlap=overlap)
+    assert (run.received, run.stored) == (12, 12)
+    # Stored 2, 4 (≥ 3: analysed, next at 8), 6, 8 (analysed, next at 16), 10, 12.
+    assert [sql for sql in statements if sql.startswith("ANALYZE")] == [
+        "ANALYZE listening_mention, listening_mentiontopic"
+    ] * 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'listening_mention'")
+        assert cursor.fetchone()[0] == 8  # what the table held at the second ANALYZE
