@@ -225,6 +225,10 @@ class ReallocationForm(forms.Form):
         return [(self[f"min_{campaign.pk}"], self[f"max_{campaign.pk}"]) for campaign in self.campaigns]
 
 
+# What a VK Ads read covers (readers.VK_LEVELS): the sync form and the scheduled reads offer the same.
+VK_LEVEL_CHOICES = [("campaign", _("campaigns")), ("adset", _("ad groups")), ("ad", _("ads (banners)"))]
+
+
 class MetaSyncForm(forms.Form):
     account = forms.ModelChoiceField(label=_("Meta or VK Ads account"), queryset=AdAccount.objects.none())
     token = forms.CharField(
@@ -240,7 +244,7 @@ class MetaSyncForm(forms.Form):
     until = DayField(label=_("To"))
     level = forms.ChoiceField(
         label=_("VK Ads: read"),
-        choices=[("campaign", _("campaigns")), ("adset", _("ad groups")), ("ad", _("ads (banners)"))],
+        choices=VK_LEVEL_CHOICES,
         initial="campaign",
         required=False,
         help_text=_("Meta is always read per ad."),
@@ -281,7 +285,7 @@ class ReadingForm(forms.Form):
     )
     level = forms.ChoiceField(
         label=_("VK Ads: read"),
-        choices=[("campaign", _("campaigns")), ("adset", _("ad groups")), ("ad", _("ads (banners)"))],
+        choices=VK_LEVEL_CHOICES,
         initial="campaign",
     )
     enabled = forms.BooleanField(label=_("Read on a schedule"), required=False, initial=True)

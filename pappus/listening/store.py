@@ -175,7 +175,7 @@ def link(workspace_id: int, source_id: int, rows: Sequence[StoredMention]) -> li
                 changed[row.pk] = row
     parents = {row.mention.parent_external_id for row in rows if row.mention.parent_external_id}
     if parents:
-        found = _ids_of_external_ids(workspace_id, source_id, parents)
+        found = ids_of_external_ids(workspace_id, source_id, parents)
         for row in rows:
             if row.pk and row.mention.external_id in parents:
                 found.setdefault(row.mention.external_id, row.pk)
@@ -204,19 +204,23 @@ def _first_with_hashes(workspace_id: int, hashes: set[str]) -> dict[str, int]:
     )
 
 
-def _ids_of_external_ids(workspace_id: int, source_id: int, external_ids: set[str]) -> dict[str, int]:
-    """The ids of the source's mentions with these external ids."""
-    if connection.vendor == "postgresql":
+def ids_of_external_ids(workspace_id: int, source_id: int, external_ids: Iterable[str]) -> dict[str, int]:
+    """The ids of the source's stored mentions with these external ids (dedupe and reply threads)."""
+    wanted = list(set(external_ids))
+    if connection.vendor == "postgresql":  # one array parameter rather than a placeholder per id
         return _pairs(
             "SELECT external_id, id FROM listening_mention WHERE workspace_id = %s AND source_id = %s "
             "AND external_id = ANY(%s)",
-            [workspace_id, source_id, list(external_ids)],
+            [workspace_id, source_id, wanted],
         )
-    return dict(
-        Mention.objects.for_workspace(workspace_id)
-        .filter(source_id=source_id, external_id__in=external_ids)
-        .values_list("external_id", "pk")
-    )
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), BATCH_SIZE):  # SQLite: at most BATCH_SIZE placeholders a statement
+        found.update(
+            Mention.objects.for_workspace(workspace_id)
+            .filter(source_id=source_id, external_id__in=wanted[start : start + BATCH_SIZE])
+            .values_list("external_id", "pk")
+        )
+    return found
 
 
 def _pairs(sql: str, parameters: list[Any]) -> dict[str, int]:

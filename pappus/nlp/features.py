@@ -154,9 +154,9 @@ def count_matrix(
     # plain integers is about twice as fast as scipy's sort of the (column, value) pairs of each row.
     keys = np.concatenate((char_rows, word_rows)) << spec.bits
     keys |= np.concatenate((char_columns, word_columns))
-    keys.sort()
     if not keys.shape[0]:
         return sparse.csr_matrix(shape, dtype=np.float32)
+    keys.sort()
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     distinct = keys[starts]
     counts = np.diff(np.append(starts, keys.shape[0])).astype(np.float32)

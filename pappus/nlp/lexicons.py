@@ -13,7 +13,7 @@ lower-case, and retrain (`python -m pappus.nlp.train`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 CUES: Mapping[str, Mapping[str, str]] = {
     "positive": {
@@ -165,26 +165,18 @@ def _compile() -> tuple[
 _PREFIXES, _PHRASES, _SYMBOLS, _CJK_ENTRIES = _compile()
 
 
-def _grouped(entries: list[tuple[str, str]], key: Callable[[str], str]) -> dict[str, list[tuple[str, str]]]:
-    """Entries grouped by ``key`` of their text, each group in the entries' order."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for entry, name in entries:
-        groups.setdefault(key(entry), []).append((entry, name))
-    return groups
-
-
 def _first_token(phrase: str) -> str:
     match = _TOKEN_PATTERN.search(phrase)
     return match.group() if match else ""
 
 
 # A phrase (" not working") can only be in a text that has its first word ("not") as a token, a symbol
-# or a CJK entry only in a text that has its first character: these groups spare the ~200 substring
+# or a CJK entry only in a text that has its first character: these sets spare the ~200 substring
 # searches per text that most texts, which hold none of them, would pay.
-_PHRASES_BY_TOKEN = _grouped(_PHRASES, _first_token)
 _PHRASES_WITH_TOKEN = [(phrase, name, _first_token(phrase)) for phrase, name in _PHRASES]
-_SYMBOLS_BY_CHARACTER = _grouped(_SYMBOLS, lambda entry: entry[0])
-_CJK_BY_CHARACTER = _grouped(_CJK_ENTRIES, lambda entry: entry[0])
+_PHRASE_FIRST_TOKENS = frozenset(first for _phrase, _name, first in _PHRASES_WITH_TOKEN)
+_SYMBOL_FIRST_CHARACTERS = frozenset(symbol[0] for symbol, _name in _SYMBOLS)
+_CJK_FIRST_CHARACTERS = frozenset(entry[0] for entry, _name in _CJK_ENTRIES)
 # The cue lists whose prefixes a word starts with, per word: words repeat, so most are looked up once.
 _WORD_CUES: dict[str, tuple[str, ...]] = {}
 _WORD_CUES_LIMIT = 200_000
@@ -213,17 +205,17 @@ def cue_counts(normalized_text: str) -> dict[str, int]:
         for name in names:
             counts[name] = counts.get(name, 0) + 1
     tokens = set(words)
-    if not tokens.isdisjoint(_PHRASES_BY_TOKEN):
+    if not tokens.isdisjoint(_PHRASE_FIRST_TOKENS):
         padded = " " + normalized_text
         for phrase, name, first in _PHRASES_WITH_TOKEN:
             if first in tokens and phrase in padded:
                 counts[name] = counts.get(name, 0) + padded.count(phrase)
     characters = set(normalized_text)
-    if not characters.isdisjoint(_SYMBOLS_BY_CHARACTER):
+    if not characters.isdisjoint(_SYMBOL_FIRST_CHARACTERS):
         for symbol, name in _SYMBOLS:
             if symbol[0] in characters and symbol in normalized_text:
                 counts[name] = counts.get(name, 0) + normalized_text.count(symbol)
-    if not characters.isdisjoint(_CJK_BY_CHARACTER):
+    if not characters.isdisjoint(_CJK_FIRST_CHARACTERS):
         for entry, name in _CJK_ENTRIES:
             if entry[0] in characters and entry in normalized_text:
                 counts[name] = counts.get(name, 0) + normalized_text.count(entry)

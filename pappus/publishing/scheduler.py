@@ -286,19 +286,17 @@ def record_many(outcomes: Sequence[Outcome], *, now: datetime.datetime | None = 
 
 
 def _record_on_accounts(outcomes: Sequence[Outcome], now: datetime.datetime) -> None:
-    """Each account's last send in the batch, on its health page ("last publish: ok / failed")."""
-    last: dict[tuple[int, int], Outcome] = {}
-    for outcome in outcomes:
-        if outcome.delivery.account_id is not None:
-            last[(outcome.delivery.workspace_id, outcome.delivery.account_id)] = outcome
+    """The batch's sends, in order, for the accounts' health pages ("last publish: ok / failed"): the
+    connectors keep each account's last send and an expired token met anywhere in the batch."""
     connector_facade.record_publishes(
         [
             (
-                workspace_id,
-                account_id,
+                outcome.delivery.workspace_id,
+                outcome.delivery.account_id,
                 None if outcome.result is not None else outcome.error or RuntimeError("no result"),
             )
-            for (workspace_id, account_id), outcome in last.items()
+            for outcome in outcomes
+            if outcome.delivery.account_id is not None
         ],
         at=now,
     )
