@@ -118,7 +118,11 @@ def test_publish_an_image_with_alt_text(alice: Connector) -> None:
 
 def test_publish_a_video_with_alt_text(alice: Connector) -> None:
     """snac takes a video through /api/v2/media like an image and serves it back byte for byte."""
-    video = MediaFile(tiny_mp4(4096), "video/mp4", "roastery.mp4", description="Beans in the roaster")
+    # snac files an upload under a hash of its file name: a name of its own, so that no earlier upload
+    # of the same name (the streamed video below, or a previous run's) can be what is served back.
+    video = MediaFile(
+        tiny_mp4(4096), "video/mp4", f"roastery-{uuid.uuid4().hex[:8]}.mp4", description="Beans in the roaster"
+    )
     assert "video/mp4" in alice.limits().media_types
     result = alice.publish(PublishRequest(text=unique("With a video"), media=(video,)))
     attachments = result.raw["media_attachments"]
@@ -131,7 +135,7 @@ def test_a_video_given_by_path_is_streamed_from_disk(alice: Connector, tmp_path:
     """Publishing hands a large file to a connector that streams files as its path alone."""
     path = tmp_path / "roastery.mp4"
     path.write_bytes(tiny_mp4(2 * 1024 * 1024 + 3))
-    video = MediaFile(b"", "video/mp4", "roastery.mp4", description="From disk", path=str(path))
+    video = MediaFile(b"", "video/mp4", f"disk-{uuid.uuid4().hex[:8]}.mp4", description="From disk", path=str(path))
     result = alice.publish(PublishRequest(text=unique("A video from disk"), media=(video,)))
     attachments = result.raw["media_attachments"]
     assert [(item["type"], item["description"]) for item in attachments] == [("video", "From disk")]
