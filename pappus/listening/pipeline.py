@@ -331,6 +331,25 @@ def _value(analysis: Any, name: str) -> Any:
     return getattr(analysis, name, None)
 
 
+type AnalysisFields = tuple[str, str, float | None, str, float | None, str]
+
+
+def _analysis_fields(analysis: Any) -> AnalysisFields:
+    """What a mention takes from an analysis: its language ("" when the model is unsure: the
+    mention keeps its source's), sentiment, score, intent, toxicity and model, cut to the columns."""
+    language = _value(analysis, "language")
+    score = _value(analysis, "sentiment_score")
+    toxicity = _value(analysis, "toxicity")
+    return (
+        str(language)[:16] if language and language != "unknown" else "",
+        str(_value(analysis, "sentiment") or "")[:10],
+        float(score) if score is not None else None,
+        str(_value(analysis, "intent") or "")[:40],
+        float(toxicity) if toxicity is not None else None,
+        str(_value(analysis, "model") or "pappus.nlp")[:100],
+    )
+
+
 class AnalysisMemo:
     """Analyses of the texts seen lately, so that a repost or a copy is analysed once.
 
@@ -416,19 +435,17 @@ def enrich(
         memo.put(key, analysis)
     memo.analysed += len(wanted)
     memo.shared += len(batch.mentions) - len(wanted)
+    fields = {key: _analysis_fields(analysis) for key, analysis in known.items()}  # once per distinct text
     for key, mention in zip(keys, batch.mentions, strict=True):
-        analysis = known[key]
-        language = _value(analysis, "language")
-        if language and language != "unknown":  # an unsure model keeps the source's language
-            mention.language = str(language)[:16]
-        mention.sentiment = str(_value(analysis, "sentiment") or "")[:10]
-        score = _value(analysis, "sentiment_score")
-        mention.sentiment_score = float(score) if score is not None else None
-        mention.intent = str(_value(analysis, "intent") or "")[:40]
-        toxicity = _value(analysis, "toxicity")
-        mention.toxicity = float(toxicity) if toxicity is not None else None
+        language, sentiment, score, intent, toxicity, model = fields[key]
+        if language:
+            mention.language = language
+        mention.sentiment = sentiment
+        mention.sentiment_score = score
+        mention.intent = intent
+        mention.toxicity = toxicity
         mention.enrichment_status = "done"
-        mention.enrichment_model = str(_value(analysis, "model") or "pappus.nlp")[:100]
+        mention.enrichment_model = model
     return batch
 
 

@@ -23,7 +23,6 @@ from scipy import sparse
 
 URL_PATTERN = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 MENTION_PATTERN = re.compile(r"@\w+")
-WHITESPACE_PATTERN = re.compile(r"\s+")
 WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 ESCAPED_UNICODE_PATTERN = re.compile(r"\\u([0-9a-fA-F]{4})")
 MAXIMUM_CHARACTERS = 600
@@ -37,9 +36,13 @@ _MULTIPLIER = np.uint64(0x100000001B3)
 def normalize(text: str) -> str:
     """Lower-case, links and user names replaced by placeholders, whitespace collapsed, length capped."""
     text = text[: MAXIMUM_CHARACTERS * 2].replace("\x00", " ")
-    text = URL_PATTERN.sub(" http ", text)
-    text = MENTION_PATTERN.sub("@user", text)
-    text = WHITESPACE_PATTERN.sub(" ", text).strip().lower()
+    if "://" in text or "www." in text.lower():  # what URL_PATTERN needs, found without the regex
+        text = URL_PATTERN.sub(" http ", text)
+    if "@" in text:
+        text = MENTION_PATTERN.sub("@user", text)
+    # Whitespace runs collapsed and the ends stripped: str.split() and a regex's \s agree on what
+    # whitespace is (both Py_UNICODE_ISSPACE), and this costs a third of re.sub(r"\s+", " ", text).
+    text = " ".join(text.split()).lower()
     return text[:MAXIMUM_CHARACTERS]
 
 
@@ -151,12 +154,14 @@ def count_matrix(
     char_rows, char_columns = _char_ngram_columns(normalized_texts, spec)
     word_rows, word_columns = _word_ngram_columns(normalized_texts, spec, extra_tokens)
     # Each (row, column) pair as one sorted 64-bit key: runs of equal keys are the counts. Sorting
-    # plain integers is about twice as fast as scipy's sort of the (column, value) pairs of each row.
+    # plain integers is about twice as fast as scipy's sort of the (column, value) pairs of each row,
+    # and numpy's stable sort (it takes advantage of the runs the keys come in: rows ascend within
+    # each gram size) about twice as fast as its default one here; both give the same array.
     keys = np.concatenate((char_rows, word_rows)) << spec.bits
     keys |= np.concatenate((char_columns, word_columns))
     if not keys.shape[0]:
         return sparse.csr_matrix(shape, dtype=np.float32)
-    keys.sort()
+    keys.sort(kind="stable")
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     distinct = keys[starts]
     counts = np.diff(np.append(starts, keys.shape[0])).astype(np.float32)

@@ -109,6 +109,7 @@ _CLEANUP_PATTERN = re.compile(r"https?://\S+|www\.\S+|[@#]\w*|&\w+;", re.IGNOREC
 _WORD_PATTERN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 UKRAINIAN_LETTERS = frozenset("іїєґ")
+_NO_LETTERS: frozenset[str] = frozenset()
 RUSSIAN_LETTERS = frozenset("ыэъё")
 
 _LINGUA_NAMES: dict[str, tuple[str, ...]] = {
@@ -216,8 +217,7 @@ def _vote(words: Sequence[str], letter_votes: Sequence[str]) -> tuple[str, float
     votes: dict[str, int] = {}
     for language in letter_votes:
         votes[language] = votes.get(language, 0) + 1
-    for word in words:
-        voted = _WORD_VOTES.get(word)
+    for voted in map(_WORD_VOTES.get, words):  # no Python call per word
         if voted is not None:
             votes[voted] = votes.get(voted, 0) + 1
     if not votes:
@@ -232,22 +232,48 @@ def _vote(words: Sequence[str], letter_votes: Sequence[str]) -> tuple[str, float
 
 
 _NOT_ASCII_LETTERS = bytes(code for code in range(128) if not chr(code).isalpha())  # deleted to count letters
-_NON_ASCII_PATTERN = re.compile(r"[^\x00-\x7f]")
+_SCRIPTS = ("latin", "cyrillic", "kana", "han", "hangul", "arabic", "devanagari", "greek", "hebrew", "thai", "other")
+_SCRIPT_OF_TAG = {chr(ord("a") + number): script for number, script in enumerate(_SCRIPTS)}
+_TAG_OF_SCRIPT = {script: tag for tag, script in _SCRIPT_OF_TAG.items()}
+
+
+class _ScriptTags(dict[int, str | None]):
+    """``str.translate`` table: a non-ASCII letter becomes its script's one-letter tag, anything
+    else (ASCII, counted apart; not a letter) is deleted. Filled as characters are met, and emptied
+    past a limit, so memory stays flat whatever the input."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        super().__init__(dict.fromkeys(range(128)))
+
+    def __missing__(self, code: int) -> str | None:
+        character = chr(code)
+        tag = _TAG_OF_SCRIPT[_script_of(character)] if character.isalpha() else None
+        if len(self) >= self.LIMIT:
+            self.clear()
+            self.update(dict.fromkeys(range(128)))
+        self[code] = tag
+        return tag
+
+
+_SCRIPT_TAGS = _ScriptTags()
 
 
 def _script_counts(cleaned: str) -> dict[str, int]:
     """Letters per script. ASCII letters are counted at once (``bytes.translate`` drops everything
-    else); only non-ASCII characters go through `_script_of` one by one, and none for ASCII text."""
+    else); the other letters are turned into script tags by one ``str.translate`` and counted by
+    ``str.count``, with no Python step per character."""
     counts: dict[str, int] = {}
     ascii_letters = len(cleaned.encode("ascii", "ignore").translate(None, _NOT_ASCII_LETTERS))
     if ascii_letters:
         counts["latin"] = ascii_letters
     if cleaned.isascii():
         return counts
-    for character in _NON_ASCII_PATTERN.findall(cleaned):
-        if character.isalpha():
-            script = _script_of(character)
-            counts[script] = counts.get(script, 0) + 1
+    tags = cleaned.translate(_SCRIPT_TAGS)
+    for tag in set(tags):
+        script = _SCRIPT_OF_TAG[tag]
+        counts[script] = counts.get(script, 0) + tags.count(tag)
     return counts
 
 
@@ -353,14 +379,25 @@ class _Undecided:
     modelled: bool  # Latin script without a Polish or Turkish letter: the n-gram classifier may decide
 
 
+def _cleaned(text: str) -> str:
+    """The text without links, user names, hashtags and HTML entities (each becomes a space)."""
+    if "@" in text or "#" in text or "&" in text or "://" in text or "www." in text.lower():
+        return _CLEANUP_PATTERN.sub(" ", text)
+    return text  # nothing _CLEANUP_PATTERN could match
+
+
 def _first_pass(text: str) -> LanguageGuess | _Undecided:
-    cleaned = _CLEANUP_PATTERN.sub(" ", text)
+    cleaned = _cleaned(text)
     counts = _script_counts(cleaned)
-    letters = sum(counts.values())
     if not counts:
         return LanguageGuess(UNKNOWN_LANGUAGE, 0.0, "none")
-    # On a tie, a script other than Latin wins: it says more about the language ("@user داعش. http").
-    script, count = max(counts.items(), key=lambda item: (item[1], item[0] != "latin"))
+    if len(counts) == 1:
+        ((script, count),) = counts.items()
+        letters = count
+    else:
+        letters = sum(counts.values())
+        # On a tie, a script other than Latin wins: it says more about the language ("@user داعش. http").
+        script, count = max(counts.items(), key=lambda item: (item[1], item[0] != "latin"))
     cjk = counts.get("han", 0) + counts.get("kana", 0)
     if cjk >= MINIMUM_CJK_CHARACTERS and cjk + counts.get("hangul", 0) >= count:
         if counts.get("hangul", 0) > cjk:
@@ -376,7 +413,9 @@ def _first_pass(text: str) -> LanguageGuess | _Undecided:
     if script not in {"latin", "cyrillic"}:
         return LanguageGuess(UNKNOWN_LANGUAGE, 0.0, "none")
     lowered = cleaned.lower()
-    letters_seen = set(lowered)
+    # Only non-ASCII letters tell languages apart here (DISTINCT_LETTERS, the Cyrillic and the
+    # unmodelled letters): an ASCII text has none to look for.
+    letters_seen = _NO_LETTERS if lowered.isascii() else set(lowered)
     if script == "cyrillic":
         ukrainian = bool(letters_seen & UKRAINIAN_LETTERS)
         russian = bool(letters_seen & RUSSIAN_LETTERS)

@@ -177,6 +177,8 @@ _PHRASES_WITH_TOKEN = [(phrase, name, _first_token(phrase)) for phrase, name in 
 _PHRASE_FIRST_TOKENS = frozenset(first for _phrase, _name, first in _PHRASES_WITH_TOKEN)
 _SYMBOL_FIRST_CHARACTERS = frozenset(symbol[0] for symbol, _name in _SYMBOLS)
 _CJK_FIRST_CHARACTERS = frozenset(entry[0] for entry, _name in _CJK_ENTRIES)
+# An ASCII text can only hold the symbols that start with an ASCII character (":)", "<3", "?").
+_ASCII_SYMBOL_FIRST_CHARACTERS = tuple(sorted(first for first in _SYMBOL_FIRST_CHARACTERS if first.isascii()))
 # The cue lists whose prefixes a word starts with, per word: words repeat, so most are looked up once.
 _WORD_CUES: dict[str, tuple[str, ...]] = {}
 _WORD_CUES_LIMIT = 200_000
@@ -210,6 +212,12 @@ def cue_counts(normalized_text: str) -> dict[str, int]:
         for phrase, name, first in _PHRASES_WITH_TOKEN:
             if first in tokens and phrase in padded:
                 counts[name] = counts.get(name, 0) + padded.count(phrase)
+    if normalized_text.isascii():  # no emoji and no CJK entry can match: only the ASCII symbols are looked for
+        if any(character in normalized_text for character in _ASCII_SYMBOL_FIRST_CHARACTERS):
+            for symbol, name in _SYMBOLS:
+                if symbol[0] in normalized_text and symbol in normalized_text:
+                    counts[name] = counts.get(name, 0) + normalized_text.count(symbol)
+        return counts
     characters = set(normalized_text)
     if not characters.isdisjoint(_SYMBOL_FIRST_CHARACTERS):
         for symbol, name in _SYMBOLS:

@@ -1,11 +1,12 @@
 # ruff: noqa: RUF001  (multilingual text: Cyrillic and CJK letters are meant)
 import random
+import re
 
 import numpy as np
 import pytest
 from scipy import sparse
 
-from pappus.nlp import Analysis, Intent, Sentiment, analyze, encoder
+from pappus.nlp import Analysis, Intent, Sentiment, analyze, encoder, langid, lexicons
 from pappus.nlp.features import FeatureSpec, count_matrix, normalize
 from pappus.nlp.langid import detect_language
 from pappus.nlp.train import fit_head, spam_examples
@@ -318,3 +319,64 @@ def test_language_classifier_reads_the_counts_analyze_passes_and_survives_saving
     assert again.labels == model.labels
     assert again.threshold == model.threshold
     assert np.allclose(again.probabilities(counts), model.probabilities(counts), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Visit WWW.Example.com/x NOW", "visit http now"),
+        ("HTTPS://example.org/a?b=c ok", "http ok"),
+        ("@Someone\tsaid\u00a0so\n\n  twice\u2003", "@user said so twice"),
+        ("  \u3000 ", ""),
+    ],
+)
+def test_normalize_finds_links_in_any_case_and_collapses_every_kind_of_whitespace(text, expected):
+    assert normalize(text) == expected
+
+
+def test_whitespace_is_collapsed_exactly_as_the_regular_expression_did():
+    # normalize uses str.split() instead of re.sub(r"\s+", " "): the two must agree on every code point.
+    pattern = re.compile(r"\s")
+    assert all(bool(pattern.match(chr(code))) == chr(code).isspace() for code in range(0x110000))
+    spaces = "".join(chr(code) for code in range(0x110000) if chr(code).isspace())
+    assert normalize(f"a{spaces}b{spaces}") == "a b"
+
+
+def test_script_counts_equal_a_character_by_character_count():
+    samples = [
+        "Привет, мир! Hello 中文かなカナ 한국어 مرحبا नमस्ते Γειά שלום สวัสดี façade ½ ²",
+        "".join(chr(code) for code in range(0x80, 0x3000)),
+        "plain ascii 123",
+    ]
+    for text in samples:
+        expected: dict[str, int] = {}
+        for character in text:
+            if character.isalpha():
+                script = "latin" if character.isascii() else langid._script_of(character)
+                expected[script] = expected.get(script, 0) + 1
+        assert langid._script_counts(text) == expected
+
+
+def test_the_script_table_stays_bounded_and_keeps_counting(monkeypatch):
+    monkeypatch.setattr(langid._ScriptTags, "LIMIT", 200)
+    table = langid._ScriptTags()
+    monkeypatch.setattr(langid, "_SCRIPT_TAGS", table)
+    cyrillic = "".join(chr(code) for code in range(0x410, 0x450))  # 64 letters
+    for start in range(0x4E00, 0x4E00 + 1000, 100):
+        han = "".join(chr(code) for code in range(start, start + 100))
+        assert langid._script_counts(han + cyrillic) == {"han": 100, "cyrillic": 64}
+        assert len(table) <= 200
+
+
+def test_the_letters_that_tell_languages_apart_are_not_ascii():
+    # The first pass skips looking for them in ASCII text.
+    letters = set(langid.DISTINCT_LETTERS) | langid.UKRAINIAN_LETTERS | langid.RUSSIAN_LETTERS
+    assert letters
+    assert not any(letter.isascii() for letter in letters)
+
+
+def test_emoticons_count_in_ascii_text_and_emoji_in_other_text():
+    assert lexicons.cue_counts("see you at 5") == {}
+    assert lexicons.cue_counts("see you at 5 :)") == {"positive": 1}  # ASCII: only the ASCII symbols are looked for
+    assert lexicons.cue_counts("see you at 5 :) 😍") == {"positive": 2}
+    assert lexicons.cue_counts("до встречи 😍") == {"positive": 1}
