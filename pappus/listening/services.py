@@ -50,7 +50,10 @@ logger = logging.getLogger(__name__)
 
 SOURCE_FIELDS: Final = ("name", "kind", "url", "config", "is_active", "poll_interval_seconds", "region_id")
 TOPIC_FIELDS: Final = ("name", "kind", "query", "is_active", "region_id")
-BATCH_SIZE: Final = 500
+# Mentions per batch of the pipeline. Each batch pays fixed costs (numpy calls of the models, a
+# few round trips, one transaction): at 1,000 the stages take ~8 % less CPU per mention than at
+# 500 (bench/listening_stages.py), and 2,000 gains nothing more; memory stays well under 1 GiB.
+BATCH_SIZE: Final = 1000
 MINIMUM_POLL_INTERVAL: Final = 60
 # Secrets in a source's settings (webhook keys, tokens) never reach the audit log.
 _SECRET_CONFIG_KEYS: Final = ("secret", "token", "password", "key")

@@ -324,8 +324,13 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
             copy.write_row(row)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder, not one per value
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if type(value) is list and not value:  # most mentions have no media
+        return "[]"
+    return _JSON.encode(value)
 
 
 def _copy_mentions(source: Source, run: IngestRun, rows: list[StoredMention], now: datetime.datetime) -> None:
