@@ -221,9 +221,11 @@ def test_the_hourly_job_collects_and_rolls_up(
 
     from pappus.analytics import tasks
 
-    make_published_variant(
-        workspace, account_id=brand.pk, remote_id="109", published_at=timezone.now() - datetime.timedelta(hours=1)
-    )
+    now = timezone.now()
+    # Published earlier today (UTC): an hour ago, or at midnight when the test runs in the day's first
+    # hour; a post counts on the day it was published, its reactions on the day they are collected.
+    published_at = max(now - datetime.timedelta(hours=1), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    make_published_variant(workspace, account_id=brand.pk, remote_id="109", published_at=published_at)
     serve(replay, followers=120, statuses={"109": (5, 2, 1)})
 
     tasks.collect_metrics()
