@@ -33,10 +33,16 @@ _MIX_2 = np.uint64(0x94D049BB133111EB)
 _MULTIPLIER = np.uint64(0x100000001B3)
 
 
+def may_hold_link(text: str) -> bool:
+    """Whether ``text`` has what a link pattern (``https?://…`` or ``www.…``, any case) needs: a
+    plain substring test, so most texts skip the regular expression."""
+    return "://" in text or "www." in text.lower()
+
+
 def normalize(text: str) -> str:
     """Lower-case, links and user names replaced by placeholders, whitespace collapsed, length capped."""
     text = text[: MAXIMUM_CHARACTERS * 2].replace("\x00", " ")
-    if "://" in text or "www." in text.lower():  # what URL_PATTERN needs, found without the regex
+    if may_hold_link(text):
         text = URL_PATTERN.sub(" http ", text)
     if "@" in text:
         text = MENTION_PATTERN.sub("@user", text)

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from pappus.nlp.contracts import UNKNOWN_LANGUAGE
-from pappus.nlp.features import FeatureSpec
+from pappus.nlp.features import FeatureSpec, may_hold_link
 
 if TYPE_CHECKING:
     from lingua import LanguageDetector
@@ -109,8 +109,8 @@ _CLEANUP_PATTERN = re.compile(r"https?://\S+|www\.\S+|[@#]\w*|&\w+;", re.IGNOREC
 _WORD_PATTERN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 UKRAINIAN_LETTERS = frozenset("іїєґ")
-_NO_LETTERS: frozenset[str] = frozenset()
 RUSSIAN_LETTERS = frozenset("ыэъё")
+_NO_LETTERS: frozenset[str] = frozenset()
 
 _LINGUA_NAMES: dict[str, tuple[str, ...]] = {
     "en": ("ENGLISH",), "no": ("BOKMAL", "NYNORSK"), "de": ("GERMAN",), "fr": ("FRENCH",),
@@ -381,7 +381,7 @@ class _Undecided:
 
 def _cleaned(text: str) -> str:
     """The text without links, user names, hashtags and HTML entities (each becomes a space)."""
-    if "@" in text or "#" in text or "&" in text or "://" in text or "www." in text.lower():
+    if "@" in text or "#" in text or "&" in text or may_hold_link(text):
         return _CLEANUP_PATTERN.sub(" ", text)
     return text  # nothing _CLEANUP_PATTERN could match
 
